@@ -1,0 +1,63 @@
+# ngx_wa_pair: `make run` (demo) and `make test` (all tests) are the two commands.
+SHELL       := /bin/bash
+BUILD       := build
+NGX_SRC     := /usr/share/nginx/src
+NGINX       := /usr/sbin/nginx
+PYTHON      := /usr/bin/python3
+MODULE      := $(BUILD)/ngx_http_wa_pair_module.so
+NGX_TREE    := $(BUILD)/nginx
+
+CORE_SRCS   := $(filter-out src/ngx_%,$(wildcard src/*.cpp))
+MODULE_SRCS := ngx_wa_pair_module.cpp $(wildcard src/*.cpp) $(wildcard src/*.hpp)
+UNIT_SRCS   := $(wildcard t/unit/*.cpp)
+UNIT_BIN    := $(BUILD)/unit/wa_pair_unit
+CXXFLAGS    := -std=c++17 -O2 -g -Wall -Wextra -Werror -Isrc
+# Debian's own hardening flags, C-neutral, so the module matches the packaged nginx.
+NGX_CC_OPT  := -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2
+NGX_LD_OPT  := -Wl,-z,relro -Wl,-z,now -fPIC
+
+.PHONY: all deps module unit test test-nginx run clean
+
+all: module
+
+deps:
+	@tools/deps.sh
+
+module: deps $(MODULE)
+
+# nginx's build system, configured exactly like Debian's nginx (conf_flags has --with-compat).
+$(NGX_TREE)/objs/Makefile: config config.make | $(BUILD)
+	rm -rf $(NGX_TREE) && cp -a $(NGX_SRC) $(NGX_TREE)
+	cd $(NGX_TREE) && source ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	    --with-cc-opt="$(NGX_CC_OPT)" --with-ld-opt="$(NGX_LD_OPT)" \
+	    --add-dynamic-module=$(CURDIR) > ../configure.log 2>&1 \
+	    || { tail -20 ../configure.log; exit 1; }
+
+$(MODULE): $(NGX_TREE)/objs/Makefile $(MODULE_SRCS)
+	$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile modules
+	cp $(NGX_TREE)/objs/ngx_http_wa_pair_module.so $@
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+# GoogleTest for the core (no nginx types).
+$(UNIT_BIN): $(CORE_SRCS) $(UNIT_SRCS) $(wildcard src/*.hpp) | $(BUILD)
+	mkdir -p $(dir $@)
+	g++ $(CXXFLAGS) $(CORE_SRCS) $(UNIT_SRCS) -o $@ -lgtest -lgtest_main -pthread -lssl -lcrypto
+
+unit: deps $(UNIT_BIN)
+	$(PYTHON) t/unit/pyjwt_tokens.py > $(BUILD)/unit/pyjwt_tokens.txt
+	WA_PAIR_PYJWT_TOKENS=$(BUILD)/unit/pyjwt_tokens.txt $(UNIT_BIN)
+
+# Test::Nginx suites: the real Test::Nginx when installed, else the runner in t/lib.
+test-nginx: module
+	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(MODULE) prove -r t
+
+test: deps
+	@tools/test.sh
+
+run: module
+	tools/run.sh
+
+clean:
+	rm -rf $(BUILD) t/servroot run

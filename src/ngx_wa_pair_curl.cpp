@@ -1,0 +1,284 @@
+// libcurl multi <-> nginx event loop. See ngx_wa_pair_curl.hpp and DESIGN.md section 7.
+
+#include "ngx_wa_pair_curl.hpp"
+
+namespace wa_pair {
+namespace {
+
+struct Worker {
+    CURLM *multi = nullptr;
+    ngx_event_t timer;
+    ngx_log_t *log = nullptr;
+    Transfer *transfers = nullptr;  // attached to the multi handle
+    ngx_uint_t running = 0;
+};
+
+// One per worker process, from init_process to exit_process.
+Worker *worker;
+
+void set_timer_cancelable() {
+    // A worker that is shutting down gracefully waits for non-cancelable timers: keep curl's
+    // timer non-cancelable while a transfer runs so that calls in flight are answered.
+    worker->timer.cancelable = worker->transfers == nullptr;
+}
+
+void list_add(Transfer *t) {
+    t->prev = nullptr;
+    t->next = worker->transfers;
+    if (worker->transfers != nullptr) {
+        worker->transfers->prev = t;
+    }
+    worker->transfers = t;
+    set_timer_cancelable();
+}
+
+void list_remove(Transfer *t) {
+    if (t->prev != nullptr) {
+        t->prev->next = t->next;
+    } else if (worker->transfers == t) {
+        worker->transfers = t->next;
+    }
+    if (t->next != nullptr) {
+        t->next->prev = t->prev;
+    }
+    t->prev = t->next = nullptr;
+    set_timer_cancelable();
+}
+
+// Collects finished transfers and hands each to its owner. Runs from nginx event handlers
+// only (never inside a libcurl callback), so owners may call libcurl and finalize requests.
+void process_done() {
+    CURLMsg *msg;
+    int left;
+    while (worker != nullptr && (msg = curl_multi_info_read(worker->multi, &left)) != nullptr) {
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+        CURL *easy = msg->easy_handle;
+        CURLcode result = msg->data.result;  // msg is invalid after remove_handle
+        char *priv = nullptr;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+        auto *t = reinterpret_cast<Transfer *>(priv);
+        if (t == nullptr || t->done == nullptr) {
+            continue;
+        }
+        t->done(t, result);
+    }
+}
+
+void socket_action(curl_socket_t fd, int mask) {
+    int running = 0;
+    CURLMcode rc = curl_multi_socket_action(worker->multi, fd, mask, &running);
+    if (rc != CURLM_OK) {
+        ngx_log_error(NGX_LOG_ALERT, worker->log, 0, "wa_pair: curl_multi_socket_action() failed: %s",
+                      curl_multi_strerror(rc));
+    }
+    worker->running = static_cast<ngx_uint_t>(running);
+    process_done();
+}
+
+void on_timer(ngx_event_t *ev) {
+    (void) ev;
+    if (worker != nullptr) {
+        socket_action(CURL_SOCKET_TIMEOUT, 0);
+    }
+}
+
+void on_socket_event(ngx_event_t *ev) {
+    auto *c = static_cast<ngx_connection_t *>(ev->data);
+    if (worker == nullptr) {
+        return;
+    }
+    socket_action(c->fd, ev->write ? CURL_CSELECT_OUT : CURL_CSELECT_IN);
+}
+
+// Level-triggered (flags 0): curl reads and writes until EAGAIN only when it wants to.
+void want_event(ngx_event_t *ev, ngx_int_t event, bool want) {
+    if (want && !ev->active) {
+        if (ngx_add_event(ev, event, 0) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, ev->log, 0, "wa_pair: adding a backend socket event failed");
+        }
+    } else if (!want && ev->active) {
+        ngx_del_event(ev, event, 0);
+    }
+}
+
+void release_connection(ngx_connection_t *c) {
+    want_event(c->read, NGX_READ_EVENT, false);
+    want_event(c->write, NGX_WRITE_EVENT, false);
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+    // curl owns and closes the fd: give the connection back without closing it.
+    ngx_free_connection(c);
+    c->fd = (ngx_socket_t) -1;
+}
+
+// CURLMOPT_SOCKETFUNCTION: only updates nginx's view of the socket.
+int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
+    (void) easy;
+    (void) userp;
+    auto *c = static_cast<ngx_connection_t *>(socketp);
+
+    if (what == CURL_POLL_REMOVE) {
+        if (c != nullptr) {
+            release_connection(c);
+            curl_multi_assign(worker->multi, fd, nullptr);
+        }
+        return 0;
+    }
+
+    if (c == nullptr) {
+        c = ngx_get_connection(fd, worker->log);
+        if (c == nullptr) {
+            return -1;  // curl fails the transfer; nginx already logged "worker_connections"
+        }
+        c->log = worker->log;
+        c->read->log = worker->log;
+        c->write->log = worker->log;
+        c->read->handler = on_socket_event;
+        c->write->handler = on_socket_event;
+        c->data = worker;
+        curl_multi_assign(worker->multi, fd, c);
+    }
+
+    want_event(c->read, NGX_READ_EVENT, what == CURL_POLL_IN || what == CURL_POLL_INOUT);
+    want_event(c->write, NGX_WRITE_EVENT, what == CURL_POLL_OUT || what == CURL_POLL_INOUT);
+    return 0;
+}
+
+// CURLMOPT_TIMERFUNCTION: -1 deletes the timer, 0 means "as soon as possible".
+int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
+    (void) multi;
+    auto *w = static_cast<Worker *>(userp);
+    if (w->timer.timer_set) {
+        ngx_del_timer(&w->timer);  // ngx_add_timer alone may keep an older, later deadline
+    }
+    if (timeout_ms >= 0) {
+        ngx_add_timer(&w->timer, static_cast<ngx_msec_t>(timeout_ms));
+    }
+    return 0;
+}
+
+size_t on_curl_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    auto *t = static_cast<Transfer *>(userdata);
+    size_t n = size * nmemb;
+    if (t->response_body.size() + n > t->max_response) {
+        t->too_large = true;
+        return 0;  // CURLE_WRITE_ERROR ends the transfer
+    }
+    try {
+        t->response_body.append(ptr, n);
+    } catch (...) {
+        return 0;
+    }
+    return n;
+}
+
+}  // namespace
+
+Transfer::~Transfer() {
+    transfer_stop(this);
+}
+
+ngx_int_t curl_worker_init(ngx_cycle_t *cycle) noexcept {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "wa_pair: curl_global_init() failed");
+        return NGX_ERROR;
+    }
+    auto *w = new (std::nothrow) Worker();
+    if (w == nullptr) {
+        return NGX_ERROR;
+    }
+    w->log = cycle->log;
+    w->multi = curl_multi_init();
+    if (w->multi == nullptr) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "wa_pair: curl_multi_init() failed");
+        delete w;
+        return NGX_ERROR;
+    }
+    ngx_memzero(&w->timer, sizeof(ngx_event_t));
+    w->timer.handler = on_timer;
+    w->timer.data = w;
+    w->timer.log = cycle->log;
+    w->timer.cancelable = 1;
+
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, 64L);
+    worker = w;
+    return NGX_OK;
+}
+
+void curl_worker_exit() noexcept {
+    Worker *w = worker;
+    if (w == nullptr) {
+        return;
+    }
+    while (w->transfers != nullptr) {
+        transfer_stop(w->transfers);
+    }
+    // curl_multi_cleanup() calls the socket and timer callbacks: they need `worker`.
+    curl_multi_cleanup(w->multi);
+    if (w->timer.timer_set) {
+        ngx_del_timer(&w->timer);
+    }
+    worker = nullptr;
+    delete w;
+    curl_global_cleanup();
+}
+
+bool transfer_prepare(Transfer *t, ngx_log_t *log) noexcept {
+    t->easy = curl_easy_init();
+    if (t->easy == nullptr) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0, "wa_pair: curl_easy_init() failed");
+        return false;
+    }
+    CURL *e = t->easy;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROXY, "");  // never an http_proxy from the environment
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_curl_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t->max_response));
+    return true;
+}
+
+bool transfer_start(Transfer *t, ngx_log_t *log) noexcept {
+    if (worker == nullptr || t->easy == nullptr) {
+        return false;
+    }
+    CURLMcode rc = curl_multi_add_handle(worker->multi, t->easy);
+    if (rc != CURLM_OK) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0, "wa_pair: curl_multi_add_handle() failed: %s",
+                      curl_multi_strerror(rc));
+        return false;
+    }
+    list_add(t);
+    return true;
+}
+
+void transfer_stop(Transfer *t) noexcept {
+    if (t->easy != nullptr) {
+        if (worker != nullptr && (t->prev != nullptr || worker->transfers == t)) {
+            list_remove(t);
+            curl_multi_remove_handle(worker->multi, t->easy);
+        }
+        curl_easy_cleanup(t->easy);
+        t->easy = nullptr;
+    }
+    if (t->headers != nullptr) {
+        curl_slist_free_all(t->headers);
+        t->headers = nullptr;
+    }
+}
+
+}  // namespace wa_pair

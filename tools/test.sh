@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# `make test`: the GoogleTest core suite, every Test::Nginx file against the built module
+# (the real Test::Nginx when installed, else the runner in t/lib), then an audit of the error
+# logs of the whole suite. Ends with one "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+build=build
+audit_log=$build/suite-error.log
+passed=0
+failed=0
+problems=()
+
+count_gtest() {  # adds the counts of a GoogleTest run's output file
+    local out=$1 p f
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    if [ -z "$p$f" ]; then failed=$((failed + 1)); problems+=("unit: no result (crashed?)"); fi
+}
+
+count_tap() {  # adds the counts of one .t file's TAP output
+    local out=$1 file=$2 ok notok
+    ok=$(grep -c '^ok ' "$out")
+    notok=$(grep -c '^not ok ' "$out")
+    passed=$((passed + ok))
+    failed=$((failed + notok))
+    if [ "$notok" -gt 0 ]; then problems+=("$file: $notok failed"); fi
+}
+
+make -s module || { echo "0 passed, 1 failed"; exit 1; }
+
+echo "== unit (GoogleTest)"
+mkdir -p $build/unit
+if make -s $build/unit/wa_pair_unit; then
+    /usr/bin/python3 t/unit/pyjwt_tokens.py > $build/unit/pyjwt_tokens.txt
+    WA_PAIR_PYJWT_TOKENS=$build/unit/pyjwt_tokens.txt $build/unit/wa_pair_unit > $build/unit/out.txt 2>&1
+    rc=$?
+    grep -E '^\[  (PASSED|FAILED) +\]|^\[  FAILED  \]' $build/unit/out.txt
+    count_gtest $build/unit/out.txt
+    [ $rc -eq 0 ] || problems+=("unit: exit $rc")
+else
+    failed=$((failed + 1)); problems+=("unit: build failed")
+fi
+
+export TEST_NGINX_BINARY=/usr/sbin/nginx
+export TEST_NGINX_LOAD_MODULES=$PWD/$build/ngx_http_wa_pair_module.so
+export WA_PAIR_AUDIT_SECRETS=$PWD/$build/audit-secrets.txt
+: > "$audit_log"
+: > "$WA_PAIR_AUDIT_SECRETS"
+for file in t/*.t; do
+    echo "== $file"
+    out=$build/tap-$(basename "$file").txt
+    prove -v "$file" > "$out" 2>&1
+    rc=$?
+    grep -E '^(not ok|#   Failed)|^Result' "$out" | head -40
+    count_tap "$out" "$file"
+    if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out"; then
+        failed=$((failed + 1)); problems+=("$file: exit $rc"); tail -20 "$out"
+    fi
+    cat t/servroot/logs/error.log >> "$audit_log" 2>/dev/null
+done
+
+echo "== audit of the suite's error logs ($(wc -l < "$audit_log") lines)"
+audit() {  # name, grep -E pattern or fixed strings file
+    if [ -s "$audit_log" ] && grep -a -q "$@" "$audit_log"; then
+        failed=$((failed + 1)); problems+=("audit: $1 $2"); grep -a -m3 "$@" "$audit_log"
+    else
+        passed=$((passed + 1))
+    fi
+}
+audit -E '\[alert\]'
+audit -E '\[crit\].*wa_pair'
+# every phone number the suite sends, normalised to digits (7+ digits)
+grep -ohE '(phone(%22|"|\\")?[:=]\s*(%22|"|\\")?)[^"&\\]*' t/*.t \
+    | sed -E 's/^phone(%22|"|\\")?[:=][[:space:]]*(%22|"|\\")?//; s/%2B//g; s/[^0-9]//g' \
+    | awk 'length($0) >= 7' | sort -u > $build/audit-phones.txt
+if [ -s $build/audit-phones.txt ]; then
+    audit -F -w -f $build/audit-phones.txt                 # a full phone number of the suite
+fi
+if [ -s "$WA_PAIR_AUDIT_SECRETS" ]; then
+    audit -F -f "$WA_PAIR_AUDIT_SECRETS"                     # a JWT secret of the suite
+fi
+
+if [ ${#problems[@]} -gt 0 ]; then
+    printf 'problem: %s\n' "${problems[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
