@@ -1,0 +1,325 @@
+#!/usr/bin/python3
+"""Development pairing backend for ngx_wa_pair: used by `make run` and the tests.
+
+This is a development tool, not the product. It makes pairing codes the way whatsmeow does
+(5 random bytes in WhatsApp's base32 alphabet, shown XXXX-XXXX), but no WhatsApp session
+exists behind them: typing one into a phone does nothing. In production point
+`wa_pair_backend` at a real WhatsApp engine that speaks the native protocol (DESIGN.md
+section 6), or at a small adapter in front of your engine (GoWA, WAHA, wuzapi, Evolution API,
+a whatsmeow or Baileys service) that translates it.
+
+Protocol: POST .../pair-code, JSON {"device_id":"...","phone":"digits"}, headers X-Request-ID
+and X-Device-Id; answer 200 {"pair_code":"ABCD-1234","timeout":120} or 4xx/5xx {"error":"..."}.
+GET /_stats -> {"requests":N,"by_path":{target:N}} (pair-code requests, keyed by the request
+target as sent, query included); POST /_stats/reset zeroes it.
+
+Behaviour switches, as process flags (--delay 2) or per request in the query string
+(/v1/pair-code?delay=2&status=429&retry_after=7); the query wins:
+  delay=SECONDS        wait before answering (float)
+  status=N             answer status N (200..599) with {"error":...}; 409 -> "device is already
+                       logged in"; 429 also sends Retry-After
+  error=TEXT           the error text of a status answer
+  retry_after=V        Retry-After of a 429 (default 5; "none" omits the header)
+  timeout=N            the timeout field ("none" omits it, "null" sends null, text is sent as is)
+  pair_code=TEXT       send this pair_code instead of a fresh one
+  garbage=MODE         notjson | badcode | nocode | huge (10 MB) | http (not HTTP, then close) |
+                       close (close without answering) | trickle (one byte per 0.5 s) |
+                       chunked-bad (invalid chunked encoding)
+
+Run: /usr/bin/python3 tools/dev_backend.py --socket run/backend.sock [--verbose]
+     /usr/bin/python3 tools/dev_backend.py --listen 127.0.0.1:8081
+"""
+import argparse
+import base64
+import json
+import os
+import secrets
+import signal
+import socket
+import socketserver
+import stat
+import sys
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlsplit
+
+WA_ALPHABET = b"123456789ABCDEFGHJKLMNPQRSTVWXYZ"
+TO_WA_ALPHABET = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", WA_ALPHABET)
+GARBAGE = ("notjson", "badcode", "nocode", "huge", "http", "close", "trickle", "chunked-bad")
+SWITCHES = ("delay", "status", "error", "retry_after", "timeout", "pair_code", "garbage")
+DEFAULT_ERRORS = {409: "device is already logged in", 429: "too many pairing requests"}
+MAX_BODY = 64 * 1024
+
+
+def pair_code():
+    """whatsmeow's linking code: base32 of 5 random bytes in WhatsApp's alphabet."""
+    code = base64.b32encode(secrets.token_bytes(5)).translate(TO_WA_ALPHABET).decode()
+    return code[:4] + "-" + code[4:]
+
+
+def mask_phone(phone):
+    return phone[:5] + "****" + phone[-3:] if len(phone) >= 9 else "****"
+
+
+def read_switches(defaults, query):
+    """Flags overlaid with the query string, checked; raises ValueError on a bad value."""
+    raw = dict(defaults)
+    for key, values in parse_qs(query, keep_blank_values=True).items():
+        if key not in SWITCHES:
+            raise ValueError(f"unknown switch {key!r}")
+        raw[key] = values[-1]
+    sw = dict(raw)
+    sw["delay"] = float(raw["delay"] or 0)
+    if not 0 <= sw["delay"] <= 3600:
+        raise ValueError("delay must be 0..3600 seconds")
+    sw["status"] = int(raw["status"] or 200)
+    if not 200 <= sw["status"] <= 599:
+        raise ValueError("status must be 200..599")
+    if raw["garbage"] and raw["garbage"] not in GARBAGE:
+        raise ValueError(f"garbage must be one of {', '.join(GARBAGE)}")
+    if any(c in str(raw["retry_after"]) + str(raw["error"]) for c in "\r\n"):
+        raise ValueError("retry_after and error must be one line")
+    return sw
+
+
+def reason(status):
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def timeout_value(text):
+    if text in ("none", "null"):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def check_request(body, headers):
+    """Returns (device_id, phone, error text or None)."""
+    try:
+        req = json.loads(body)
+    except ValueError:
+        return "", "", "body is not valid JSON"
+    if not isinstance(req, dict):
+        return "", "", "body must be a JSON object"
+    device, phone = req.get("device_id"), req.get("phone")
+    if not isinstance(device, str) or not device:
+        return "", "", "device_id must be a non-empty string"
+    if headers.get("X-Device-Id") != device:
+        return device, "", "X-Device-Id header must be present and match device_id"
+    if not isinstance(phone, str) or not phone:
+        return device, "", "phone must be a non-empty string"
+    if not (phone.isascii() and phone.isdigit()):
+        return device, phone, "phone must contain digits only"
+    return device, phone, None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
+    server_version = "wa-pair-dev-backend"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("dev_backend: " + (fmt % args) + "\n")
+
+    def log_request(self, code="-", size="-"):
+        pass  # one line of our own per request, with the phone masked
+
+    def do_GET(self):
+        self.route()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def route(self):
+        path = urlsplit(self.path).path
+        body = self.read_body()
+        if body is None:
+            return
+        if path.endswith("/pair-code"):
+            if self.command == "POST":
+                self.pair(body)
+            else:
+                self.send(405, {"error": "use POST"}, {"Allow": "POST"})
+        elif path == "/_stats" and self.command == "GET":
+            with self.server.lock:
+                by_path = dict(self.server.stats)
+            self.send(200, {"requests": sum(by_path.values()), "by_path": by_path})
+        elif path == "/_stats/reset" and self.command == "POST":
+            with self.server.lock:
+                self.server.stats = {}
+            self.send(200, {"requests": 0, "by_path": {}})
+        else:
+            self.send(404, {"error": "not found"})
+
+    def read_body(self):
+        if "Transfer-Encoding" in self.headers:
+            self.close_connection = True
+            self.send(400, {"error": "send the body with Content-Length"})
+            return None
+        length = self.headers.get("Content-Length", "0")
+        if not length.isdigit() or int(length) > MAX_BODY:
+            self.close_connection = True
+            self.send(400, {"error": "bad Content-Length"})
+            return None
+        return self.rfile.read(int(length))
+
+    def pair(self, body):
+        started = time.monotonic()
+        with self.server.lock:
+            self.server.stats[self.path] = self.server.stats.get(self.path, 0) + 1
+        try:
+            sw = read_switches(self.server.defaults, urlsplit(self.path).query)
+        except ValueError as e:
+            sys.stderr.write(f"dev_backend: bad switch in {self.path}: {e}\n")
+            return self.send(400, {"error": f"dev_backend switch: {e}"})
+        time.sleep(sw["delay"])
+        device, phone, error = check_request(body, self.headers)
+        status, garbage = sw["status"], sw["garbage"]
+        if error:
+            status, garbage, payload = 400, None, {"error": error}
+        elif status == 200:
+            payload = {"pair_code": sw["pair_code"] or pair_code()}
+            if sw["timeout"] != "none":
+                payload["timeout"] = timeout_value(sw["timeout"])
+        else:
+            payload = {"error": sw["error"] or DEFAULT_ERRORS.get(status, reason(status).lower())}
+        payload = {"badcode": {"pair_code": "abc"}, "nocode": {}}.get(garbage, payload)
+        extra = {"Retry-After": sw["retry_after"]} if status == 429 and sw["retry_after"] != "none" else {}
+        if garbage == "notjson":
+            self.send(status, b"<html>oops", extra, "text/html")
+        elif garbage == "huge":
+            pad = b" " * (10 * 1024 * 1024)
+            self.send(status, json.dumps(payload).encode()[:-1] + b',"pad":"' + pad + b'"}', extra)
+        elif garbage in ("http", "close"):
+            self.close_connection = True
+            if garbage == "http":
+                self.wfile.write(b"SSH-2.0-this-is-not-http\r\n\x00\x01\x02\xff\r\n\r\n")
+        elif garbage == "chunked-bad":
+            self.close_connection = True
+            head = self.head(status, dict(extra, **{"Transfer-Encoding": "chunked"}), "application/json")
+            self.wfile.write(head + b"zz-not-hex\r\n{}\r\n0\r\n\r\n")
+        else:
+            self.send(status, payload, extra, trickle=(garbage == "trickle"))
+        if self.server.verbose:
+            sys.stderr.write(f"dev_backend: {self.command} {self.path} -> {status}{' ' + garbage if garbage else ''} "
+                             f"device={device!r} phone={mask_phone(phone)} "
+                             f"request={self.headers.get('X-Request-ID', '-')} "
+                             f"{time.monotonic() - started:.3f}s\n")
+
+    def head(self, status, headers, content_type):
+        lines = [f"HTTP/1.1 {status} {reason(status)}", f"Content-Type: {content_type}"]
+        if self.headers.get("X-Request-ID"):
+            lines.append("X-Request-ID: " + self.headers["X-Request-ID"])
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        if self.close_connection:
+            lines.append("Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def send(self, status, body, headers=None, content_type="application/json", trickle=False):
+        if not isinstance(body, bytes):
+            body = json.dumps(body, separators=(",", ":")).encode()
+        if status in (204, 304):
+            body = b""
+        headers = dict(headers or {}, **{"Content-Length": str(len(body))})
+        data = self.head(status, headers, content_type) + body
+        if not trickle:
+            self.wfile.write(data)
+            return
+        for i in range(len(data)):
+            self.wfile.write(data[i:i + 1])
+            time.sleep(0.5)
+
+
+class Backend(socketserver.ThreadingMixIn):
+    daemon_threads = True  # a slow or trickling answer never delays another, nor the exit
+    request_queue_size = 128
+    allow_reuse_address = True
+
+    def setup_state(self, defaults, verbose):
+        self.defaults, self.verbose = defaults, verbose
+        self.stats, self.lock = {}, threading.Lock()
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+class UnixBackend(Backend, socketserver.UnixStreamServer):
+    pass
+
+
+class TCPBackend(Backend, socketserver.TCPServer):
+    pass
+
+
+def unix_backend(path):
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        sys.exit(f"dev_backend: directory {parent} does not exist")
+    if os.path.lexists(path):
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            sys.exit(f"dev_backend: {path} exists and is not a socket")
+        with socket.socket(socket.AF_UNIX) as probe:
+            if probe.connect_ex(path) == 0:
+                sys.exit(f"dev_backend: another process is listening on {path}")
+        os.unlink(path)  # stale socket of a backend that did not exit cleanly
+    server = UnixBackend(path, Handler)
+    os.chmod(path, 0o666)  # nginx workers run as another user (DESIGN.md section 9)
+    return server
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--socket", metavar="PATH", help="listen on this Unix socket (mode 0666)")
+    where.add_argument("--listen", metavar="HOST:PORT", help="listen on TCP, e.g. 127.0.0.1:8081")
+    ap.add_argument("--verbose", action="store_true", help="log one line per request to stderr")
+    ap.add_argument("--delay", default="0")
+    ap.add_argument("--status", default="200")
+    ap.add_argument("--error", default="")
+    ap.add_argument("--retry-after", dest="retry_after", default="5")
+    ap.add_argument("--timeout", default="120")
+    ap.add_argument("--pair-code", dest="pair_code", default="")
+    ap.add_argument("--garbage", default="", help=" | ".join(GARBAGE))
+    args = ap.parse_args()
+    defaults = {name: getattr(args, name) for name in SWITCHES}
+    try:
+        read_switches(defaults, "")
+    except ValueError as e:
+        ap.error(str(e))
+
+    if args.socket:
+        server, where = unix_backend(args.socket), "unix:" + args.socket
+        inode = os.stat(args.socket).st_ino
+    else:
+        host, _, port = args.listen.rpartition(":")
+        server = TCPBackend((host, int(port)), Handler)
+        where = "%s:%d" % server.server_address[:2]
+    server.setup_state(defaults, args.verbose)
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if args.verbose:
+        sys.stderr.write(f"dev_backend: listening on {where}\n")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        if args.socket and os.path.exists(args.socket) and os.stat(args.socket).st_ino == inode:
+            os.unlink(args.socket)
+
+
+if __name__ == "__main__":
+    main()
