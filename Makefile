@@ -35,7 +35,7 @@ $(NGX_TREE)/objs/Makefile: config config.make | $(BUILD)
 
 $(MODULE): $(NGX_TREE)/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile modules
-	cp $(NGX_TREE)/objs/ngx_http_wa_pair_module.so $@
+	install -m 0755 $(NGX_TREE)/objs/ngx_http_wa_pair_module.so $@.tmp && mv -f $@.tmp $@  # a loaded .so is never overwritten in place
 
 $(BUILD):
 	mkdir -p $(BUILD)
