@@ -1,0 +1,354 @@
+use strict; use warnings;
+BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when installed
+use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
+use Test::Nginx::Socket 'no_plan';
+
+# The envelope (DESIGN.md section 3): every answer of a wa_pair location, success or error,
+# including the errors nginx itself would render as HTML (413, 408), is compact JSON with the
+# keys status, code, message, then data or error; with Content-Type: application/json,
+# Cache-Control: no-store and an X-Request-ID.
+#
+# Unless a block says otherwise: the config is the doc's location in front of the dev
+# backend, and a request carries a valid device token and Content-Type: application/json.
+
+our $LoginCode = <<'_EOC_';
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => $LoginCode) unless defined $block->config;
+    $block->set_value(more_headers => with_headers($block->more_headers,
+                          auth_header(), 'Content-Type: application/json'))
+        unless defined $block->raw_request;
+    # nothing alarming may reach the error log, whatever the block proves
+    $block->set_value(no_error_log => with_patterns($block->no_error_log, '[alert]', '[crit]'));
+});
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: the doc's request gets the doc's 200 envelope, byte for byte
+--- config
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=ABCD-1234;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    }
+--- request
+POST /devices/me/login-code
+{"phone":"6281234567890"}
+--- response_headers
+Content-Type: application/json
+Cache-Control: no-store
+--- response_body chomp
+{"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"ABCD-1234","timeout":120}}
+
+
+
+=== TEST 2: a fresh code is shown as XXXX-XXXX in WhatsApp's alphabet (no 0, I, O, U)
+--- request
+POST /devices/me/login-code
+{"phone":"6281234567890"}
+--- response_headers
+Content-Type: application/json
+Cache-Control: no-store
+--- response_body_like chomp
+^\{"status":true,"code":200,"message":"Pairing code generated successfully","data":\{"pair_code":"[1-9A-HJ-NP-TV-Z]{4}-[1-9A-HJ-NP-TV-Z]{4}","timeout":120\}\}$
+
+
+
+=== TEST 3: an error answer is an envelope with the same headers
+--- request
+POST /devices/me/login-code
+{}
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+Cache-Control: no-store
+--- raw_response_headers_like: \r\nX-Request-ID: [0-9a-f]{32}\r\n
+--- response_body chomp
+{"status":false,"code":400,"message":"Bad request","error":"Phone number is required"}
+
+
+
+=== TEST 4: a sane X-Request-ID is echoed on a success
+--- more_headers
+X-Request-ID: req-42.A_b:c
+--- request
+POST /devices/me/login-code
+{"phone":"6281234567890"}
+--- response_headers
+X-Request-ID: req-42.A_b:c
+Cache-Control: no-store
+--- response_body_like: "status":true
+
+
+
+=== TEST 5: a sane X-Request-ID is echoed on an error too
+--- more_headers
+X-Request-ID: 0123456789abcdef
+--- request
+POST /devices/me/login-code
+{"phone":"0812"}
+--- error_code: 400
+--- response_headers
+X-Request-ID: 0123456789abcdef
+--- response_body_like: "status":false
+
+
+
+=== TEST 6: an X-Request-ID of 128 characters is still echoed
+--- more_headers eval
+"X-Request-ID: " . ("a1-" x 42) . "zz"
+--- request
+POST /devices/me/login-code
+{"phone":"6281234567890"}
+--- response_headers eval
+"X-Request-ID: " . ("a1-" x 42) . "zz"
+--- response_body_like: "status":true
+
+
+
+=== TEST 7: an X-Request-ID of 129 characters is replaced by nginx's $request_id
+--- more_headers eval
+"X-Request-ID: " . ("a" x 129)
+--- request
+POST /devices/me/login-code
+{"phone":"6281234567890"}
+--- raw_response_headers_like: \r\nX-Request-ID: [0-9a-f]{32}\r\n
+--- response_body_like: "status":true
+
+
+
+=== TEST 8: an X-Request-ID with characters outside [A-Za-z0-9._:-] is replaced
+--- more_headers eval
+["X-Request-ID: abc def", "X-Request-ID: abc/def", "X-Request-ID: a\"b", "X-Request-ID: r\xc3\xa9q", "X-Request-ID: <x>"]
+--- request eval
+[("POST /devices/me/login-code\n{\"phone\":\"6281234567890\"}") x 5]
+--- raw_response_headers_like eval
+[("\r\nX-Request-ID: [0-9a-f]{32}\r\n") x 5]
+--- response_body_like eval
+[('"status":true') x 5]
+
+
+
+=== TEST 9: without X-Request-ID the answer carries nginx's $request_id
+--- request
+POST /devices/me/login-code
+{"phone":"6281234567890"}
+--- raw_response_headers_like: \r\nX-Request-ID: [0-9a-f]{32}\r\n
+--- response_body_like: "status":true
+
+
+
+=== TEST 10: an empty X-Request-ID is replaced
+--- more_headers
+X-Request-ID:
+--- request
+POST /devices/me/login-code
+{"phone":"6281234567890"}
+--- raw_response_headers_like: \r\nX-Request-ID: [0-9a-f]{32}\r\n
+--- response_body_like: "status":true
+
+
+
+=== TEST 11: a Content-Length over client_max_body_size gets a JSON 413, not nginx's HTML page
+--- config
+    location = /devices/me/login-code {
+        client_max_body_size 64;
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    }
+--- request eval
+"POST /devices/me/login-code\n" . '{"phone":"6281234567890","note":"' . ("x" x 100) . '"}'
+--- error_code: 413
+--- response_headers
+Content-Type: application/json
+Cache-Control: no-store
+--- response_body chomp
+{"status":false,"code":413,"message":"Payload too large","error":"Request body is too large"}
+
+
+
+=== TEST 12: a body over client_body_buffer_size is refused the same way (never written to disk)
+--- config
+    location = /devices/me/login-code {
+        client_max_body_size 1m;
+        client_body_buffer_size 64;
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    }
+--- request eval
+"POST /devices/me/login-code\n" . '{"phone":"6281234567890","note":"' . ("x" x 100) . '"}'
+--- error_code: 413
+--- response_headers
+Content-Type: application/json
+Cache-Control: no-store
+--- response_body chomp
+{"status":false,"code":413,"message":"Payload too large","error":"Request body is too large"}
+
+
+
+=== TEST 13: a chunked body that grows over the limit gets a JSON 413
+--- config
+    location = /devices/me/login-code {
+        client_max_body_size 64;
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    }
+--- raw_request eval
+WaPairTest::raw_post('/devices/me/login-code',
+    headers => [WaPairTest::auth_header(), 'Content-Type: application/json'],
+    chunks  => ['{"phone":"6281234567890",', '"note":"' . ("x" x 40), ("x" x 40) . '"}'])
+--- error_code: 413
+--- response_headers
+Content-Type: application/json
+Cache-Control: no-store
+--- response_body chomp
+{"status":false,"code":413,"message":"Payload too large","error":"Request body is too large"}
+
+
+
+=== TEST 14: a chunked body within the limit is read whole
+--- config
+    location = /devices/me/login-code {
+        client_max_body_size 64;
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=ABCD1234;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    }
+--- raw_request eval
+WaPairTest::raw_post('/devices/me/login-code',
+    headers => [WaPairTest::auth_header(), 'Content-Type: application/json'],
+    chunks  => ['{"pho', 'ne":"62812', '34567890"}'])
+--- response_body chomp
+{"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"ABCD-1234","timeout":120}}
+
+
+
+=== TEST 15: a body that stops arriving gets a JSON 408 after client_body_timeout
+--- config
+    location = /devices/me/login-code {
+        client_body_timeout 300ms;
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    }
+--- raw_request eval
+WaPairTest::raw_post('/devices/me/login-code',
+    headers => [WaPairTest::auth_header(), 'Content-Type: application/json', 'Content-Length: 100'],
+    body    => '{"phone":')
+--- error_code: 408
+--- response_headers
+Content-Type: application/json
+Cache-Control: no-store
+--- response_body chomp
+{"status":false,"code":408,"message":"Request timeout","error":"Request body was not received in time"}
+
+
+
+=== TEST 16: the code stays valid for 120 s by default when the backend does not say
+--- config
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=ABCD1234&timeout=none;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    }
+--- request
+POST /devices/me/login-code
+{"phone":"6281234567890"}
+--- response_body chomp
+{"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"ABCD-1234","timeout":120}}
+
+
+
+=== TEST 17: wa_pair_code_timeout is the validity when the backend does not say
+--- config
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=ABCD1234&timeout=none;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+        wa_pair_code_timeout 300;
+    }
+--- request
+POST /devices/me/login-code
+{"phone":"6281234567890"}
+--- response_body chomp
+{"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"ABCD-1234","timeout":300}}
+
+
+
+=== TEST 18: wa_pair_code_timeout takes nginx's time units
+--- config
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=ABCD1234&timeout=none;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+        wa_pair_code_timeout 3m;
+    }
+--- request
+POST /devices/me/login-code
+{"phone":"6281234567890"}
+--- response_body chomp
+{"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"ABCD-1234","timeout":180}}
+
+
+
+=== TEST 19: a timeout of null from the backend also means the configured one
+--- config
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=ABCD1234&timeout=null;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+        wa_pair_code_timeout 90;
+    }
+--- request
+POST /devices/me/login-code
+{"phone":"6281234567890"}
+--- response_body chomp
+{"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"ABCD-1234","timeout":90}}
+
+
+
+=== TEST 20: the backend's own timeout wins over wa_pair_code_timeout
+--- config
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=ABCD1234&timeout=60;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+        wa_pair_code_timeout 300;
+    }
+--- request
+POST /devices/me/login-code
+{"phone":"6281234567890"}
+--- response_body chomp
+{"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"ABCD-1234","timeout":60}}
+
+
+
+=== TEST 21: a body that arrives in several packets is read whole
+--- config
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=ABCD1234;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    }
+--- raw_request eval
+my $r = WaPairTest::raw_post('/devices/me/login-code',
+    headers => [WaPairTest::auth_header(), 'Content-Type: application/json'],
+    body    => '{"phone":"6281234567890"}');
+my $at = index($r, "\r\n\r\n") + 4;
+[substr($r, 0, $at), substr($r, $at, 10), substr($r, $at + 10)]
+--- raw_request_middle_delay: 0.1
+--- response_body chomp
+{"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"ABCD-1234","timeout":120}}

@@ -1,0 +1,490 @@
+package WaPairTest;
+
+# Test support for the ngx_wa_pair Test::Nginx suites (t/*.t).
+#
+# At import it:
+#   - makes this process the child subreaper (fast nginx restarts, see become_subreaper),
+#   - makes a private temp dir (mode 0755: nginx workers must reach the socket in it),
+#   - writes the JWT secret files the suites configure (see %ENV below),
+#   - starts the development backend tools/dev_backend.py twice: on <dir>/backend.sock
+#     (TEST_NGINX_BACKEND_SOCK) and on 127.0.0.1:<free port> (TEST_NGINX_BACKEND_PORT),
+#   - exports the paths to the suites as TEST_NGINX_* variables, which Test::Nginx
+#     expands in --- config, --- http_config and --- main_config.
+# At exit it stops the backend and removes the dir.
+#
+# The JWTs are minted with Crypt::JWT (Debian's libcrypt-jwt-perl), an implementation
+# independent of the module's own verifier.
+#
+# Sections that Test::Nginx evaluates (--- more_headers eval, --- init) run in the
+# runner's packages: call these helpers fully qualified, e.g. WaPairTest::token().
+
+use strict;
+use warnings;
+
+use Exporter ();
+use Carp qw(croak);
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Path qw(remove_tree);
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use IO::Socket::UNIX;
+use JSON::PP ();
+use MIME::Base64 qw(encode_base64url);
+use POSIX ();
+use Socket qw(SOCK_STREAM);
+use Time::HiRes ();
+
+BEGIN {
+    unless (eval { require Crypt::JWT; 1 }) {
+        die "WaPairTest needs Crypt::JWT: apt-get install libcrypt-jwt-perl\n";
+    }
+}
+
+our @EXPORT_OK = qw(token raw_jwt auth_header with_headers with_patterns raw_post
+                    secret wrong_secret binary_secret
+                    backend_stats backend_reset wait_backend_requests
+                    background_request background_result server_port);
+our %EXPORT_TAGS = (all => \@EXPORT_OK);
+
+our $Dir;             # the private temp dir
+our $RepoRoot;        # the checkout this file belongs to
+our %BackendPids;     # 'unix' and 'tcp' -> pid of the dev backend
+our $BackendPort;     # TCP port of the second dev backend
+my $OwnerPid = $$;    # only this process stops the backend and removes the dir
+my %Secrets;          # name -> raw key bytes
+my $Started;
+
+sub import {
+    my $class = shift;
+    setup() unless $Started;
+    # export the helpers to the .t file; 'use WaPairTest;' exports all of them
+    my @names = @_ ? @_ : @EXPORT_OK;
+    local $Exporter::ExportLevel = 1;
+    Exporter::import($class, @names);
+}
+
+sub setup {
+    $Started = 1;
+    become_subreaper();
+    $RepoRoot = abs_path(dirname(__FILE__) . '/../..');
+
+    $Dir = tempdir('wa-pair-test-XXXXXXXX', TMPDIR => 1, CLEANUP => 0);
+    chmod 0755, $Dir or die "chmod $Dir: $!";
+
+    # The secrets: printable text with a trailing newline (what `openssl rand -hex 32 >f`
+    # writes), the same key with CRLF, a raw binary key with a NUL inside, a different key
+    # for "wrong secret" tests, and an empty file (refused by nginx -t).
+    $Secrets{main}   = random_hex(32);
+    $Secrets{wrong}  = random_hex(32);
+    $Secrets{binary} = random_binary_key(48);
+
+    write_file("$Dir/jwt.key",        $Secrets{main} . "\n");
+    write_file("$Dir/jwt-crlf.key",   $Secrets{main} . "\r\n");
+    write_file("$Dir/jwt-wrong.key",  $Secrets{wrong} . "\n");
+    write_file("$Dir/jwt-binary.key", $Secrets{binary});
+    write_file("$Dir/jwt-empty.key",  '');
+
+    $ENV{TEST_NGINX_WA_DIR}                  = $Dir;
+    $ENV{TEST_NGINX_JWT_SECRET_FILE}         = "$Dir/jwt.key";
+    $ENV{TEST_NGINX_JWT_SECRET_FILE_CRLF}    = "$Dir/jwt-crlf.key";
+    $ENV{TEST_NGINX_JWT_SECRET_FILE_WRONG}   = "$Dir/jwt-wrong.key";
+    $ENV{TEST_NGINX_JWT_SECRET_FILE_BINARY}  = "$Dir/jwt-binary.key";
+    $ENV{TEST_NGINX_JWT_SECRET_FILE_EMPTY}   = "$Dir/jwt-empty.key";
+    $ENV{TEST_NGINX_BACKEND_SOCK}            = "$Dir/backend.sock";
+    # a socket path that nothing listens on (the backend unreachable)
+    $ENV{TEST_NGINX_NO_BACKEND_SOCK}         = "$Dir/nobody-listens.sock";
+
+    start_backend();
+}
+
+# nginx daemonizes: the process Test::Nginx waits for at every restart is an orphan, and an
+# orphan's zombie lingers until init reaps it. Where init reaps late (seconds on some
+# sandboxes), the real Test::Nginx then spends that long on every block. As the "child
+# subreaper" (Linux prctl PR_SET_CHILD_SUBREAPER), this test process receives its orphaned
+# nginx instead, and the waitpid() the runner already calls reaps it at once. Best effort.
+sub become_subreaper {
+    return unless $^O eq 'linux';
+    my $sys_prctl = eval { require 'syscall.ph'; &SYS_prctl() };
+    return unless defined $sys_prctl;
+    syscall($sys_prctl, 36, 1, 0, 0, 0);   # PR_SET_CHILD_SUBREAPER = 36
+}
+
+sub random_bytes {
+    my ($n) = @_;
+    open my $fh, '<:raw', '/dev/urandom' or die "/dev/urandom: $!";
+    my $got = read($fh, my $buf, $n);
+    die "short read from /dev/urandom" unless defined $got && $got == $n;
+    close $fh;
+    return $buf;
+}
+
+sub random_hex { unpack 'H*', random_bytes($_[0]) }
+
+sub random_binary_key {
+    my ($n) = @_;
+    my $key = random_bytes($n);
+    # a NUL in the middle proves the key is not handled as a C string; the last byte is
+    # no newline, which the module would strip
+    substr($key, $n / 2, 1) = "\0";
+    substr($key, -1, 1) = 'k';
+    return $key;
+}
+
+sub write_file {
+    my ($path, $data) = @_;
+    open my $fh, '>:raw', $path or die "$path: $!";
+    print {$fh} $data;
+    close $fh or die "$path: $!";
+    chmod 0644, $path;
+}
+
+# ---------------------------------------------------------------- dev backend
+
+sub free_tcp_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', ReuseAddr => 1)
+        or die "no free TCP port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+sub start_backend {
+    my $script = "$RepoRoot/tools/dev_backend.py";
+    die "WaPairTest: $script does not exist\n" unless -f $script;
+    my $python = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
+
+    # One backend on the Unix socket (the usual form), one on TCP (the other form).
+    $BackendPort = free_tcp_port();
+    $ENV{TEST_NGINX_BACKEND_PORT} = $BackendPort;
+    $BackendPids{unix} = spawn_backend("$Dir/backend.log",
+                                       $python, $script, '--socket', $ENV{TEST_NGINX_BACKEND_SOCK});
+    $BackendPids{tcp}  = spawn_backend("$Dir/backend-tcp.log",
+                                       $python, $script, '--listen', "127.0.0.1:$BackendPort");
+
+    my $deadline = Time::HiRes::time() + 15;
+    my %up;
+    while (Time::HiRes::time() < $deadline) {
+        for my $kind (sort keys %BackendPids) {
+            my $pid = $BackendPids{$kind};
+            if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
+                delete $BackendPids{$kind};
+                stop_backend();
+                die "WaPairTest: the $kind dev backend exited at start:\n"
+                    . slurp($kind eq 'unix' ? "$Dir/backend.log" : "$Dir/backend-tcp.log");
+            }
+        }
+        $up{unix} ||= -S $ENV{TEST_NGINX_BACKEND_SOCK} && eval { backend_stats(); 1 };
+        $up{tcp}  ||= IO::Socket::INET->new(PeerAddr => "127.0.0.1:$BackendPort") ? 1 : 0;
+        return if $up{unix} && $up{tcp};
+        Time::HiRes::sleep(0.05);
+    }
+    stop_backend();
+    die "WaPairTest: the dev backend did not come up:\n" . slurp("$Dir/backend.log")
+        . slurp("$Dir/backend-tcp.log");
+}
+
+sub spawn_backend {
+    my ($log, @cmd) = @_;
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $log;
+        open STDERR, '>&', \*STDOUT;
+        POSIX::setsid();
+        # the backend goes when this test process goes, even when it is killed (no END)
+        my $sys_prctl = eval { require 'syscall.ph'; &SYS_prctl() };
+        syscall($sys_prctl, 1, 15, 0, 0, 0) if defined $sys_prctl;   # PR_SET_PDEATHSIG, SIGTERM
+        POSIX::_exit(0) if getppid() != $OwnerPid;
+        exec @cmd or POSIX::_exit(127);
+    }
+    return $pid;
+}
+
+sub stop_backend {
+    for my $kind (sort keys %BackendPids) {
+        my $pid = delete $BackendPids{$kind};
+        kill 'TERM', $pid;
+        my $deadline = Time::HiRes::time() + 3;
+        my $gone;
+        while (Time::HiRes::time() < $deadline) {
+            if (waitpid($pid, POSIX::WNOHANG()) != 0) { $gone = 1; last }
+            Time::HiRes::sleep(0.02);
+        }
+        if (!$gone) {
+            kill 'KILL', $pid;
+            waitpid($pid, 0);
+        }
+    }
+}
+
+sub slurp {
+    my ($path) = @_;
+    open my $fh, '<:raw', $path or return '';
+    local $/;
+    my $data = <$fh>;
+    return defined $data ? $data : '';
+}
+
+# One HTTP/1.1 exchange with the dev backend over its Unix socket.
+sub backend_call {
+    my ($method, $path) = @_;
+    my $sock = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $ENV{TEST_NGINX_BACKEND_SOCK})
+        or croak "cannot connect to the dev backend: $!";
+    print {$sock} "$method $path HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
+                . "Connection: close\r\n\r\n";
+    local $/;
+    my $resp = <$sock>;
+    close $sock;
+    croak "no answer from the dev backend" unless defined $resp;
+    my ($head, $body) = split /\r\n\r\n/, $resp, 2;
+    croak "bad answer from the dev backend: $resp" unless $head =~ m{^HTTP/1\.[01] 2\d\d};
+    if ($head =~ /^Transfer-Encoding:\s*chunked/mi) {
+        my $plain = '';
+        while ($body =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+            my $n = hex $1;
+            last if $n == 0;
+            $plain .= substr($body, 0, $n, '');
+            $body =~ s/^\r\n//;
+        }
+        $body = $plain;
+    }
+    return $body;
+}
+
+# GET /_stats: {"requests":N,...} as a hash reference.
+sub backend_stats {
+    my $body = backend_call('GET', '/_stats');
+    return JSON::PP->new->decode($body);
+}
+
+# POST /_stats/reset
+sub backend_reset {
+    backend_call('POST', '/_stats/reset');
+    return 1;
+}
+
+# Waits until the backend has received at least $n requests since the last reset.
+sub wait_backend_requests {
+    my ($n, $timeout) = @_;
+    $timeout = 5 unless defined $timeout;
+    my $deadline = Time::HiRes::time() + $timeout;
+    while (Time::HiRes::time() < $deadline) {
+        my $stats = backend_stats();
+        return $stats if ($stats->{requests} || 0) >= $n;
+        Time::HiRes::sleep(0.01);
+    }
+    croak "the dev backend did not receive $n request(s) within ${timeout}s";
+}
+
+# ---------------------------------------------------------------- tokens
+
+sub secret        { $Secrets{main} }
+sub wrong_secret  { $Secrets{wrong} }
+sub binary_secret { $Secrets{binary} }
+
+# A compact JWS minted by Crypt::JWT.
+#   token()                                  HS256, {"device_id":"dev-42","exp":now+3600}
+#   token(device_id => 'dev-7', alg => 'HS512')
+#   token(exp => undef)                      no exp claim
+#   token(exp => time - 60, nbf => time + 60)
+#   token(device_id => undef, sub => 'dev-9')
+#   token(claims => {api_key_id => 'k1'})    extra claims
+#   token(key => 'wrong' | 'binary')         sign with another of the written secrets
+#   token(secret => $raw_bytes)              sign with any key
+#   token(alg => 'RS256')                    signed with a fresh RSA key (ES256: EC key)
+sub token {
+    my (%o) = @_;
+    my %payload;
+    my %defaults = (device_id => 'dev-42', exp => time() + 3600);
+    for my $claim (qw(device_id sub exp nbf iat)) {
+        my $v = exists $o{$claim} ? $o{$claim} : $defaults{$claim};
+        $payload{$claim} = $v if defined $v;
+    }
+    if ($o{claims}) {
+        for my $k (keys %{ $o{claims} }) {
+            if (defined $o{claims}{$k}) { $payload{$k} = $o{claims}{$k} }
+            else                        { delete $payload{$k} }
+        }
+    }
+    my $alg = $o{alg} || 'HS256';
+    my $key = defined $o{secret} ? $o{secret} : $Secrets{ $o{key} || 'main' };
+    croak "unknown key $o{key}" unless defined $key;
+    $key = asymmetric_key($alg) if $alg =~ /^(?:RS|PS|ES)\d+$/ && !defined $o{secret};
+    return Crypt::JWT::encode_jwt(
+        payload       => JSON::PP->new->utf8->canonical->encode(\%payload),
+        alg           => $alg,
+        key           => $key,
+        extra_headers => { typ => 'JWT' },
+    );
+}
+
+# A private key for the asymmetric algorithms (RS256, PS256, ES256 ...), made once.
+my %AsymmetricKeys;
+sub asymmetric_key {
+    my ($alg) = @_;
+    if ($alg =~ /^ES/) {
+        require Crypt::PK::ECC;
+        my %curve = (ES256 => 'secp256r1', ES384 => 'secp384r1', ES512 => 'secp521r1');
+        return $AsymmetricKeys{$alg} ||= Crypt::PK::ECC->new->generate_key($curve{$alg});
+    }
+    require Crypt::PK::RSA;
+    return $AsymmetricKeys{rsa} ||= Crypt::PK::RSA->new->generate_key(256);
+}
+
+# A JWT assembled by hand, for shapes no library mints:
+#   raw_jwt(header => {alg => 'none'}, payload => {...})            empty signature
+#   raw_jwt(header => {...}, payload => {...}, sign => 'HS256')     HMAC with the main secret
+#   raw_jwt(header_json => '...', payload_json => '...', signature => '...')
+#   raw_jwt(..., base64 => 'padded' | 'standard')   segments in a base64 JWS does not allow
+sub raw_jwt {
+    my (%o) = @_;
+    my $json = JSON::PP->new->utf8->canonical;
+    my $h = defined $o{header_json}  ? $o{header_json}  : $json->encode($o{header} || { alg => 'HS256', typ => 'JWT' });
+    my $p = defined $o{payload_json} ? $o{payload_json}
+          : $json->encode($o{payload} || { device_id => 'dev-42', exp => time() + 3600 });
+    my $b64 = \&encode_base64url;
+    if ($o{base64} && $o{base64} eq 'padded') {          # base64url, but with '=' padding
+        $b64 = sub { my $e = encode_base64url($_[0]); $e . '=' x ((4 - length($e) % 4) % 4) };
+    } elsif ($o{base64} && $o{base64} eq 'standard') {   # '+' and '/' instead of '-' and '_'
+        $b64 = sub { my $e = MIME::Base64::encode_base64($_[0], ''); $e =~ s/=+$//; $e };
+    }
+    my $input = $b64->($h) . '.' . $b64->($p);
+    my $sig = '';
+    if (defined $o{signature}) {
+        $sig = $o{signature};
+    } elsif ($o{sign}) {
+        require Digest::SHA;
+        my %mac = (HS256 => \&Digest::SHA::hmac_sha256, HS384 => \&Digest::SHA::hmac_sha384,
+                   HS512 => \&Digest::SHA::hmac_sha512);
+        my $f = $mac{ $o{sign} } or croak "raw_jwt: cannot sign with $o{sign}";
+        my $key = defined $o{secret} ? $o{secret} : $Secrets{main};
+        $sig = $b64->($f->($input, $key));
+    }
+    return "$input.$sig";
+}
+
+# "Authorization: Bearer <a valid token>" (token() options may be given).
+sub auth_header { 'Authorization: Bearer ' . token(@_) }
+
+# Adds the header lines of @defaults to a --- more_headers value (string or array of
+# strings) unless that value already has a header of the same name, e.g.
+#   with_headers($block->more_headers, auth_header(), 'Content-Type: application/json')
+# A line "!Name" in the value (as in --- response_headers) means "send no Name header":
+# the default is not added and the line is removed.
+sub with_headers {
+    my ($more, @defaults) = @_;
+    return [ map { with_headers($_, @defaults) } @$more ] if ref $more eq 'ARRAY';
+    $more = '' unless defined $more;
+    my %omit;
+    $omit{ lc $1 } = 1 while $more =~ /^\s*!\s*([^\s:]+)\s*$/mg;
+    $more =~ s/^\s*!\s*[^\s:]+\s*(?:\n|\z)//mg;
+    for my $line (reverse @defaults) {
+        my ($name) = $line =~ /^([^:]+):/ or croak "bad header line $line";
+        next if $omit{ lc $name };
+        $more = "$line\n$more" unless $more =~ /^\s*\Q$name\E\s*:/mi;
+    }
+    return $more;
+}
+
+# Adds @patterns to a --- no_error_log (or --- error_log) value: a string of lines or an
+# array of strings and qr//s. Returns an array reference.
+sub with_patterns {
+    my ($value, @patterns) = @_;
+    my @have;
+    if (ref $value eq 'ARRAY')     { @have = @$value }
+    elsif (ref $value eq 'Regexp') { @have = ($value) }
+    elsif (defined $value)         { @have = grep { length } split /\n+/, $value }
+    for my $p (@patterns) {
+        push @have, $p unless grep { !ref $_ && !ref $p && $_ eq $p } @have;
+    }
+    return \@have;
+}
+
+# A complete HTTP/1.1 POST for --- raw_request, for what --- request cannot say:
+#   raw_post('/devices/me/login-code', headers => [auth_header(), 'Content-Type: ...'],
+#            body => '...')                  Content-Length added unless in headers
+#   raw_post($uri, headers => [...], chunks => ['{"phone":', '"6281234567890"}'])
+#                                            Transfer-Encoding: chunked, one chunk each
+sub raw_post {
+    my ($uri, %o) = @_;
+    my @headers = ('Host: localhost', @{ $o{headers} || [] }, 'Connection: close');
+    my $body = '';
+    if ($o{chunks}) {
+        push @headers, 'Transfer-Encoding: chunked';
+        $body .= sprintf("%x\r\n%s\r\n", length $_, $_) for @{ $o{chunks} };
+        $body .= "0\r\n\r\n";
+    } elsif (defined $o{body}) {
+        $body = $o{body};
+        push @headers, 'Content-Length: ' . length($body)
+            unless grep { /^Content-Length:/i } @headers;
+    }
+    return "POST $uri HTTP/1.1\r\n" . join('', map { "$_\r\n" } @headers) . "\r\n" . $body;
+}
+
+# ---------------------------------------------------------------- a second client
+
+sub server_port {
+    my $port = eval { Test::Nginx::Util::server_port() };
+    $port ||= $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+    return $port;
+}
+
+# Forks a client that sends $raw (a complete HTTP request; "\n" become "\r\n" in the
+# head) to nginx and stores the complete answer in <dir>/<name>.out once it has it.
+# Returns the child's pid. The child never runs END blocks (it leaves the backend alone).
+sub background_request {
+    my ($name, $raw) = @_;
+    croak "bad name" unless $name =~ /^[\w.-]+$/;
+    my ($head, $body) = split /\n\n/, $raw, 2;
+    $body = '' unless defined $body;
+    $head =~ s/\r?\n/\r\n/g;
+    my $request = "$head\r\n";
+    $request .= "Content-Length: " . length($body) . "\r\n" if length $body && $head !~ /^Content-Length:/mi;
+    $request .= "\r\n$body";
+
+    my $out = "$Dir/$name.out";
+    unlink $out;
+    my $port = server_port();
+    my $pid = fork();
+    croak "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        my $answer = '';
+        eval {
+            my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                             Proto => 'tcp', Timeout => 10)
+                or die "connect: $!\n";
+            print {$sock} $request;
+            local $/;
+            local $SIG{ALRM} = sub { die "timed out\n" };
+            alarm 20;
+            my $data = <$sock>;
+            alarm 0;
+            $answer = defined $data ? $data : '';
+            1;
+        } or $answer = "CLIENT ERROR: $@";
+        write_file("$out.tmp", $answer);
+        rename "$out.tmp", $out;
+        POSIX::_exit(0);
+    }
+    return $pid;
+}
+
+# The answer a background_request got, '' while it has none.
+sub background_result {
+    my ($name) = @_;
+    return slurp("$Dir/$name.out");
+}
+
+END {
+    if ($$ == $OwnerPid) {
+        my $status = $?;
+        stop_backend();
+        remove_tree($Dir) if $Dir && -d $Dir && !$ENV{WA_PAIR_KEEP_TEST_DIR};
+        $? = $status;
+    }
+}
+
+1;
