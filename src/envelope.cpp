@@ -1,0 +1,154 @@
+// The JSON envelope (DESIGN.md section 3). Built by hand rather than with a JSON library so
+// that the key order and the bytes are exactly the contract's.
+#include "envelope.hpp"
+
+namespace wa_pair {
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at text[i], 0 when it is not one (overlong
+// forms, surrogates and code points above U+10FFFF are not valid).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept
+{
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char lead = byte(i);
+    std::size_t len;
+    unsigned char min2 = 0x80, max2 = 0xbf;  // the range allowed for the second byte
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        len = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        len = 3;
+        if (lead == 0xe0) min2 = 0xa0;  // overlong
+        if (lead == 0xed) max2 = 0x9f;  // surrogates
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        len = 4;
+        if (lead == 0xf0) min2 = 0x90;  // overlong
+        if (lead == 0xf4) max2 = 0x8f;  // above U+10FFFF
+    } else {
+        return 0;
+    }
+    if (text.size() - i < len) return 0;
+    if (byte(i + 1) < min2 || byte(i + 1) > max2) return 0;
+    for (std::size_t k = 2; k < len; ++k) {
+        if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+    }
+    return len;
+}
+
+void append_u_escape(std::string& out, unsigned code)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    out += "\\u";
+    out += hex[(code >> 12) & 0xf];
+    out += hex[(code >> 8) & 0xf];
+    out += hex[(code >> 4) & 0xf];
+    out += hex[code & 0xf];
+}
+
+}  // namespace
+
+std::string_view status_message(int code) noexcept
+{
+    switch (code) {
+    case 200: return "Pairing code generated successfully";
+    case 400: return "Bad request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not found";
+    case 405: return "Method not allowed";
+    case 408: return "Request timeout";
+    case 409: return "Conflict";
+    case 413: return "Payload too large";
+    case 415: return "Unsupported media type";
+    case 429: return "Too many requests";
+    case 500: return "Internal server error";
+    case 502: return "Bad gateway";
+    case 503: return "Service unavailable";
+    case 504: return "Gateway timeout";
+    default: return "Error";
+    }
+}
+
+void append_json_string(std::string& out, std::string_view text)
+{
+    out += '"';
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c < 0x80) {
+            switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    append_u_escape(out, c);
+                } else {
+                    out += static_cast<char>(c);
+                }
+            }
+            ++i;
+            continue;
+        }
+        const std::size_t len = utf8_sequence_length(text, i);
+        if (len == 0) {
+            append_u_escape(out, 0xfffd);
+            ++i;
+            continue;
+        }
+        // U+2028 and U+2029 are valid JSON but end a line in JavaScript.
+        if (len == 3 && c == 0xe2 && static_cast<unsigned char>(text[i + 1]) == 0x80) {
+            const unsigned char third = static_cast<unsigned char>(text[i + 2]);
+            if (third == 0xa8 || third == 0xa9) {
+                append_u_escape(out, 0x2000u + 0x28u + (third - 0xa8u));
+                i += 3;
+                continue;
+            }
+        }
+        out.append(text.data() + i, len);
+        i += len;
+    }
+    out += '"';
+}
+
+std::string success_envelope(std::string_view pair_code, long timeout_seconds) noexcept
+{
+    try {
+        std::string out;
+        out.reserve(128);
+        out += "{\"status\":true,\"code\":200,\"message\":";
+        append_json_string(out, status_message(200));
+        out += ",\"data\":{\"pair_code\":";
+        append_json_string(out, pair_code);
+        out += ",\"timeout\":";
+        out += std::to_string(timeout_seconds);
+        out += "}}";
+        return out;
+    } catch (...) {
+        return {};
+    }
+}
+
+std::string error_envelope(int code, std::string_view error) noexcept
+{
+    try {
+        std::string out;
+        out.reserve(96 + error.size());
+        out += "{\"status\":false,\"code\":";
+        out += std::to_string(code);
+        out += ",\"message\":";
+        append_json_string(out, status_message(code));
+        out += ",\"error\":";
+        append_json_string(out, error);
+        out += '}';
+        return out;
+    } catch (...) {
+        return {};
+    }
+}
+
+}  // namespace wa_pair

@@ -1,0 +1,40 @@
+// The JSON envelope every wa_pair location answers with (DESIGN.md section 3).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace wa_pair {
+
+// "Bad request" for 400, "Unauthorized" for 401, ... ; a generic text for codes
+// outside the table so that nginx's own errors (408, 414 ...) still get an envelope.
+std::string_view status_message(int code) noexcept;
+
+// {"status":true,"code":200,"message":"Pairing code generated successfully",
+//  "data":{"pair_code":"ABCD-1234","timeout":120}}
+std::string success_envelope(std::string_view pair_code, long timeout_seconds) noexcept;
+
+// {"status":false,"code":400,"message":"Bad request","error":"..."}; the error text is
+// JSON-escaped, so any byte sequence yields valid JSON.
+// Both builders return "" only when memory is exhausted: the caller then answers without a body.
+std::string error_envelope(int code, std::string_view error) noexcept;
+
+// Appends `text` as a quoted JSON string: '"', '\\' and control characters escaped, valid
+// UTF-8 kept, every byte that does not start a valid UTF-8 sequence written as \ufffd,
+// U+2028/U+2029 escaped (safe to embed in a script).
+// Throws only std::bad_alloc.
+void append_json_string(std::string& out, std::string_view text);
+
+// A decision of the core: code 0 means "go on", any other code is the final answer and
+// `error` its human text.
+struct Failure {
+    int code = 0;
+    std::string error;
+    explicit operator bool() const noexcept { return code != 0; }
+};
+
+// The contract's 500 text. The core also answers it when it fails itself (memory exhausted),
+// so that no exception ever reaches nginx.
+inline constexpr std::string_view kInternalError = "Failed to generate pairing code";
+
+}  // namespace wa_pair

@@ -1,0 +1,24 @@
+// Phone normalisation (DESIGN.md section 4).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "envelope.hpp"
+
+namespace wa_pair {
+
+struct PhoneResult {
+    std::string digits;  // E.164 digits without '+', set when !failure
+    Failure failure;     // code 400 with a specific text otherwise
+};
+
+// Trims ASCII whitespace, removes ' ', '-', '(', ')', '.', drops one leading '+' or a leading
+// "00", then checks: not empty, digits only, no leading 0, 7 to 15 digits.
+PhoneResult normalize_phone(std::string_view raw) noexcept;
+
+// "62812****890": keeps the first 5 and last 3 digits, for logs. Input shorter than 9 digits,
+// or not digits only, is masked whole ("****").
+std::string mask_phone(std::string_view digits) noexcept;
+
+}  // namespace wa_pair
