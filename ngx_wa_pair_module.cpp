@@ -26,6 +26,8 @@ struct wa_pair_main_conf_t {
 
 struct wa_pair_loc_conf_t {
     ngx_flag_t enable;            // `wa_pair;` in this very location (not inherited)
+    ngx_http_core_loc_conf_t *core;  // that location's core conf (client_max_body_size)
+    off_t max_body_size;          // client_max_body_size, enforced after authentication
     ngx_str_t backend_url;        // NUL-terminated, for libcurl; data == NULL: unset
     ngx_str_t backend_unix;       // NUL-terminated socket path, empty for TCP
     ngx_msec_t connect_timeout;
@@ -263,6 +265,9 @@ ngx_buf_t *make_buf(ngx_http_request_t *r, const std::string &body) {
 
 // Sends one envelope; the return value is for ngx_http_finalize_request.
 ngx_int_t send_envelope(ngx_http_request_t *r, int code, const std::string &body) {
+    if (body.empty()) {  // the core could not allocate it
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
     if (RequestCtx *ctx = get_ctx(r)) {
         ctx->responded = true;
     }
@@ -285,8 +290,13 @@ ngx_int_t send_failure(ngx_http_request_t *r, const wa_pair::Failure &f) {
     return send_envelope(r, f.code, wa_pair::error_envelope(f.code, f.error));
 }
 
-// Answers before the body is read: the body is discarded first so keep-alive stays safe.
+// Answers before the body is read: the body is discarded first so keep-alive stays safe;
+// a connection that announced a body over the limit is not kept alive.
 ngx_int_t reject(ngx_http_request_t *r, const wa_pair::Failure &f) {
+    RequestCtx *ctx = get_ctx(r);
+    if (ctx != nullptr && r->headers_in.content_length_n > ctx->body_limit) {
+        r->keepalive = 0;
+    }
     ngx_int_t rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
@@ -328,6 +338,12 @@ ngx_int_t wa_pair_handler(ngx_http_request_t *r) noexcept {
         if (ctx == nullptr) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+        // The body is never written to disk: it must fit the in-memory buffer.
+        auto *clcf = static_cast<ngx_http_core_loc_conf_t *>(ngx_http_get_module_loc_conf(r, ngx_http_core_module));
+        ctx->body_limit = static_cast<off_t>(clcf->client_body_buffer_size);
+        if (lcf->max_body_size > 0 && lcf->max_body_size < ctx->body_limit) {
+            ctx->body_limit = lcf->max_body_size;
+        }
 
         if (!(r->method & NGX_HTTP_POST)) {
             if (!add_header(r, "Allow", "POST")) {
@@ -351,12 +367,6 @@ ngx_int_t wa_pair_handler(ngx_http_request_t *r) noexcept {
                               "application/x-www-form-urlencoded"});
         }
 
-        // The body is never written to disk: it must fit the in-memory buffer.
-        auto *clcf = static_cast<ngx_http_core_loc_conf_t *>(ngx_http_get_module_loc_conf(r, ngx_http_core_module));
-        ctx->body_limit = static_cast<off_t>(clcf->client_body_buffer_size);
-        if (clcf->client_max_body_size > 0 && clcf->client_max_body_size < ctx->body_limit) {
-            ctx->body_limit = clcf->client_max_body_size;
-        }
         if (r->headers_in.content_length_n > ctx->body_limit) {
             return reject(r, {NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "Request body is too large"});
         }
@@ -499,9 +509,18 @@ wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLc
         } else if (result == CURLE_FILESIZE_EXCEEDED || (result == CURLE_WRITE_ERROR && t.too_large)) {
             kind = wa_pair::TransportFailure::too_large;
         }
-        const char *why = t.error[0] != '\0' ? t.error : curl_easy_strerror(result);
-        ngx_log_error(NGX_LOG_ERR, log, 0, "wa_pair: pairing backend %s\"%V\" failed: %s (phone %s)",
-                      lcf->backend_unix.len ? "unix:" : "", backend_name(lcf), why, masked.c_str());
+        long os_errno = 0;
+        curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
+        if (kind == wa_pair::TransportFailure::unreachable && os_errno != 0) {
+            // nginx's own form: connect() to ... failed (2: No such file or directory)
+            ngx_log_error(NGX_LOG_ERR, log, static_cast<ngx_err_t>(os_errno),
+                          "wa_pair: connect() to pairing backend %s\"%V\" failed (phone %s)",
+                          lcf->backend_unix.len ? "unix:" : "", backend_name(lcf), masked.c_str());
+        } else {
+            const char *why = t.error[0] != '\0' ? t.error : curl_easy_strerror(result);
+            ngx_log_error(NGX_LOG_ERR, log, 0, "wa_pair: pairing backend %s\"%V\" failed: %s (phone %s)",
+                          lcf->backend_unix.len ? "unix:" : "", backend_name(lcf), why, masked.c_str());
+        }
         return wa_pair::map_transport_failure(kind);
     }
 
@@ -643,6 +662,7 @@ char *wa_pair_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
     lcf->enable = 1;
     auto *clcf = static_cast<ngx_http_core_loc_conf_t *>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
     clcf->handler = wa_pair_handler;
+    lcf->core = clcf;
     (void) cmd;
     return NGX_CONF_OK;
 }
@@ -796,6 +816,13 @@ char *wa_pair_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept
     ngx_conf_merge_str_value(conf->jwt_device_claim, prev->jwt_device_claim, "device_id");
     ngx_conf_merge_sec_value(conf->jwt_leeway, prev->jwt_leeway, 0);
 
+    if (conf->enable) {
+        // nginx checks Content-Length against client_max_body_size before any handler; a
+        // wa_pair location authenticates first (DESIGN.md section 2), so the module takes the
+        // limit over and enforces it itself, after authentication (the core's merge ran first).
+        conf->max_body_size = conf->core->client_max_body_size;
+        conf->core->client_max_body_size = 0;
+    }
     if (conf->enable && conf->backend_url.data == nullptr) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"wa_pair\" requires \"wa_pair_backend\"");
         return WA_PAIR_CONF_ERROR;

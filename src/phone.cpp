@@ -79,9 +79,12 @@ std::string mask_phone(std::string_view digits) noexcept
         bool all_digits = true;
         for (char c : digits) all_digits = all_digits && is_digit(c);
         if (digits.size() < 9 || !all_digits) return "****";
-        std::string masked(digits.substr(0, 5));
+        // At least four digits stay hidden: 5 + 3 shown from 12 digits on, 3 + 2 below.
+        size_t head = digits.size() >= 12 ? 5 : 3;
+        size_t tail = digits.size() >= 12 ? 3 : 2;
+        std::string masked(digits.substr(0, head));
         masked += "****";
-        masked += digits.substr(digits.size() - 3);
+        masked += digits.substr(digits.size() - tail);
         return masked;
     } catch (...) {
         return {};

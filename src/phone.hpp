@@ -17,8 +17,8 @@ struct PhoneResult {
 // "00", then checks: not empty, digits only, no leading 0, 7 to 15 digits.
 PhoneResult normalize_phone(std::string_view raw) noexcept;
 
-// "62812****890": keeps the first 5 and last 3 digits, for logs. Input shorter than 9 digits,
-// or not digits only, is masked whole ("****").
+// For logs: "62812****890" (first 5 and last 3 digits from 12 digits on, first 3 and last 2
+// from 9 to 11, so at least four stay hidden). Shorter input, or not digits only, is "****".
 std::string mask_phone(std::string_view digits) noexcept;
 
 }  // namespace wa_pair

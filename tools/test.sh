@@ -46,7 +46,8 @@ fi
 
 export TEST_NGINX_BINARY=/usr/sbin/nginx
 export TEST_NGINX_LOAD_MODULES=$PWD/$build/ngx_http_wa_pair_module.so
-export WA_PAIR_AUDIT_SECRETS=$PWD/$build/audit-secrets.txt
+export WA_PAIR_AUDIT_SECRETS=$PWD/$build/audit-secrets.txt   # both filled by t/lib/WaPairTest.pm
+export WA_PAIR_AUDIT_LOG=$PWD/$audit_log
 : > "$audit_log"
 : > "$WA_PAIR_AUDIT_SECRETS"
 for file in t/*.t; do
@@ -59,7 +60,6 @@ for file in t/*.t; do
     if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out"; then
         failed=$((failed + 1)); problems+=("$file: exit $rc"); tail -20 "$out"
     fi
-    cat t/servroot/logs/error.log >> "$audit_log" 2>/dev/null
 done
 
 echo "== audit of the suite's error logs ($(wc -l < "$audit_log") lines)"

@@ -96,6 +96,39 @@ sub setup {
     $ENV{TEST_NGINX_NO_BACKEND_SOCK}         = "$Dir/nobody-listens.sock";
 
     start_backend();
+    audit_secrets();
+}
+
+# `make test` audits the error logs of the whole suite (tools/test.sh): it names a file that
+# collects every block's error.log (WA_PAIR_AUDIT_LOG) and one that lists the secrets that
+# must never appear in it (WA_PAIR_AUDIT_SECRETS). Both runners wipe servroot per block, so
+# the log is collected before each block and at exit.
+sub audit_secrets {
+    my $file = $ENV{WA_PAIR_AUDIT_SECRETS} or return;
+    open my $fh, '>>', $file or die "$file: $!";
+    print $fh "$Secrets{main}\n$Secrets{wrong}\n";
+    close $fh;
+}
+
+sub collect_error_log {
+    my $audit = $ENV{WA_PAIR_AUDIT_LOG} or return;
+    my $root = $ENV{TEST_NGINX_SERVROOT} || "$RepoRoot/t/servroot";
+    my $log = "$root/logs/error.log";
+    return unless -s $log;
+    open my $in, '<:raw', $log or return;
+    open my $out, '>>:raw', $audit or die "$audit: $!";
+    while (my $line = <$in>) {    # never $_: the runners call us aliased to it
+        print {$out} $line;
+    }
+    close $out;
+    close $in;
+    truncate $log, 0;    # nginx appends (O_APPEND): the next block starts a fresh file
+}
+
+INIT {
+    if ($ENV{WA_PAIR_AUDIT_LOG} && defined &Test::Nginx::Socket::add_block_preprocessor) {
+        Test::Nginx::Socket::add_block_preprocessor(sub { collect_error_log() });
+    }
 }
 
 # nginx daemonizes: the process Test::Nginx waits for at every restart is an orphan, and an
@@ -481,6 +514,7 @@ sub background_result {
 END {
     if ($$ == $OwnerPid) {
         my $status = $?;
+        collect_error_log();
         stop_backend();
         remove_tree($Dir) if $Dir && -d $Dir && !$ENV{WA_PAIR_KEEP_TEST_DIR};
         $? = $status;
