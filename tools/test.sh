@@ -50,7 +50,7 @@ export WA_PAIR_AUDIT_SECRETS=$PWD/$build/audit-secrets.txt   # both filled by t/
 export WA_PAIR_AUDIT_LOG=$PWD/$audit_log
 : > "$audit_log"
 : > "$WA_PAIR_AUDIT_SECRETS"
-for file in t/*.t; do
+for file in t/*.t t/lib/selftest/*.t; do
     echo "== $file"
     out=$build/tap-$(basename "$file").txt
     prove -v "$file" > "$out" 2>&1

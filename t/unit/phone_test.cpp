@@ -93,7 +93,7 @@ void PrintTo(const MaskRow& row, std::ostream* os) { *os << row.name; }
 
 class MaskPhone : public testing::TestWithParam<MaskRow> {};
 
-TEST_P(MaskPhone, KeepsFirstFiveAndLastThree)
+TEST_P(MaskPhone, HidesAtLeastFourDigits)
 {
     EXPECT_EQ(mask_phone(GetParam().digits), GetParam().masked);
 }
@@ -101,7 +101,9 @@ TEST_P(MaskPhone, KeepsFirstFiveAndLastThree)
 const MaskRow kMasks[] = {
     {"indonesian", "6281234567890", "62812****890"},
     {"fifteen", "123456789012345", "12345****345"},
-    {"nine", "123456789", "12345****789"},
+    {"twelve", "628123456789", "62812****789"},
+    {"eleven", "62812345678", "628****78"},
+    {"nine", "123456789", "123****89"},
     {"eight", "12345678", "****"},
     {"seven", "1234567", "****"},
     {"empty", "", "****"},
