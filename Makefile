@@ -16,7 +16,7 @@ CXXFLAGS    := -std=c++17 -O2 -g -Wall -Wextra -Werror -Isrc
 NGX_CC_OPT  := -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2
 NGX_LD_OPT  := -Wl,-z,relro -Wl,-z,now -fPIC
 
-.PHONY: all deps module unit test test-nginx run clean
+.PHONY: all deps module unit test test-nginx run bench clean
 
 all: module
 
@@ -58,6 +58,10 @@ test: deps
 
 run: module
 	tools/run.sh
+
+# What the module costs over plain nginx: wrk, interleaved rounds, ratios, callgrind.
+bench: module
+	bench/bench.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot run

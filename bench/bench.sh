@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# `make bench`: what the module costs over plain nginx (issue 6).
+#
+# One nginx, one worker (bench/nginx.conf.in): `return 200` with the success envelope (the
+# ceiling), proxy_pass with keep-alive to a fast backend on a Unix socket (nginx itself,
+# in the same worker, serving a fixed native answer: the baseline), the module's full path
+# against that same backend (HS256 JWT, JSON body, backend call, envelope), and the
+# module's 401 and 400 paths. wrk drives each from loopback, interleaved A B A B within
+# one run, several rounds; medians and ratios at the end. Then instructions per request of
+# the full path under callgrind (repeatable where wall-clock figures are not), the request
+# pool's size per call, and the worker's RSS before and after.
+#
+# Knobs: BENCH_ROUNDS (5), BENCH_DURATION (5s), BENCH_CONNECTIONS (32), BENCH_CALLS (2000).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+module="$root/build/ngx_http_wa_pair_module.so"
+nginx=/usr/sbin/nginx
+python=/usr/bin/python3
+port=${BENCH_PORT:-7601}
+rounds=${BENCH_ROUNDS:-5}
+duration=${BENCH_DURATION:-5s}
+conns=${BENCH_CONNECTIONS:-32}
+calls=${BENCH_CALLS:-2000}
+
+dir=$(mktemp -d /tmp/wa-pair-bench.XXXXXX)
+chmod 755 "$dir"
+mkdir -p "$dir/tmp"
+nginx_pid=''
+cleanup() {
+    [ -z "$nginx_pid" ] || kill "$nginx_pid" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+if [ -n "${BENCH_KEEP:-}" ]; then trap - EXIT; echo "bench: keeping $dir"; fi
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/jwt.secret"
+token=$("$python" "$root/tools/mint_jwt.py" --secret-file "$dir/jwt.secret" --device-id bench-device --ttl 86400)
+
+render() {  # render [error_log level]
+    sed -e "s|@DIR@|$dir|g" -e "s|@MODULE@|$module|g" -e "s|@PORT@|$port|g" \
+        -e "s|error.log\" warn;|error.log\" ${1:-warn};|" "$root/bench/nginx.conf.in" > "$dir/nginx.conf"
+}
+
+start_nginx() {  # start_nginx [wrapper...]: nginx in the foreground of a background job
+    rm -f "$dir/backend.sock"
+    "$@" "$nginx" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" &
+    nginx_pid=$!
+    for _ in $(seq 600); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/return" && return 0
+        sleep 0.1
+    done
+    echo "bench: nginx did not start" >&2
+    tail -5 "$dir/error.log" >&2
+    exit 1
+}
+
+stop_nginx() {
+    kill "$nginx_pid" 2>/dev/null || true
+    wait "$nginx_pid" 2>/dev/null || true
+    nginx_pid=''
+}
+
+# name  path  token  body  expected status
+paths=(
+    "return|/return|||200"
+    "proxy|/proxy|||200"
+    "module|/devices/me/login-code|$token|{\"phone\":\"6281234567890\"}|200"
+    "reject401|/devices/me/login-code||{\"phone\":\"6281234567890\"}|401"
+    "reject400|/devices/me/login-code|$token|{\"phone\":\"0812\"}|400"
+)
+
+check_path() {
+    local name=$1 path=$2 tok=$3 body=$4 want=$5 got
+    got=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port$path" \
+        -H 'Content-Type: application/json' ${tok:+-H "Authorization: Bearer $tok"} --data "${body:-{\}}")
+    [ "$got" = "$want" ] || { echo "bench: $name answered $got, expected $want" >&2; exit 1; }
+}
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$nginx_pid/status"; }
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"; exit} m=(NR+1)/2; if (m==int(m)) print a[m]; else print (a[int(m)]+a[int(m)+1])/2}'; }
+
+to_ms() {  # wrk latency (e.g. 812.00us, 1.20ms, 2.01s) -> milliseconds
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 }
+        else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 }
+        else print v }'
+}
+
+render warn
+start_nginx
+for p in "${paths[@]}"; do IFS='|' read -r name path tok body want <<< "$p"; check_path "$name" "$path" "$tok" "$body" "$want"; done
+
+echo "ngx_wa_pair bench: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+echo "nginx $($nginx -v 2>&1 | sed 's/.*\///'), 1 worker; wrk -t1 -c$conns -d$duration, $rounds interleaved rounds"
+rss_before=$(rss_kb)
+
+results="$dir/results.txt"
+: > "$results"
+for round in $(seq "$rounds"); do
+    for p in "${paths[@]}"; do
+        IFS='|' read -r name path tok body want <<< "$p"
+        out=$(BENCH_TOKEN=$tok BENCH_BODY=$body wrk -t1 -c"$conns" -d"$duration" --latency \
+            -s "$root/bench/request.lua" "http://127.0.0.1:$port$path")
+        rps=$(awk '/^Requests\/sec:/ {print $2}' <<< "$out")
+        p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<< "$out")")
+        p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<< "$out")")
+        bad=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<< "$out")
+        errors=$(grep -c 'Socket errors' <<< "$out" || true)
+        if [ "$want" = 200 ] && [ -n "$bad" ]; then
+            echo "bench: $name had $bad non-2xx answers" >&2; exit 1
+        fi
+        echo "$round $name $rps $p50 $p99" >> "$results"
+        printf 'round %d  %-10s %10s req/s  p50 %7s ms  p99 %7s ms%s\n' "$round" "$name" "$rps" "$p50" "$p99" \
+            "$([ "$errors" = 0 ] || echo '  (socket errors)')"
+    done
+done
+rss_after=$(rss_kb)
+
+echo
+echo "medians over $rounds rounds:"
+printf '%-10s %12s %10s %10s\n' path req/s p50_ms p99_ms
+declare -A RPS P99
+for p in "${paths[@]}"; do
+    name=${p%%|*}
+    RPS[$name]=$(awk -v n="$name" '$2 == n {print $3}' "$results" | median)
+    P99[$name]=$(awk -v n="$name" '$2 == n {print $5}' "$results" | median)
+    p50=$(awk -v n="$name" '$2 == n {print $4}' "$results" | median)
+    printf '%-10s %12.0f %10.3f %10.3f\n' "$name" "${RPS[$name]}" "$p50" "${P99[$name]}"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+# ratios per round, then their median: rounds share the machine's state at that moment
+round_ratio() {  # round_ratio A B column
+    awk -v a="$1" -v b="$2" -v c="$3" '$2 == a {x[$1] = $c} $2 == b {y[$1] = $c}
+        END {for (r in x) if (y[r] > 0) print x[r] / y[r]}' "$results" | median
+}
+echo
+echo "ratios (median of per-round ratios; target in brackets):"
+printf '  module/proxy_pass req/s   %.2f  [>= 0.90]\n' "$(round_ratio module proxy 3)"
+printf '  module/proxy_pass p99     %.2f  [<= 1.20]\n' "$(round_ratio module proxy 5)"
+printf '  401/return req/s          %.2f  [>= 0.85]\n' "$(round_ratio reject401 return 3)"
+printf '  400/return req/s          %.2f  [>= 0.85]\n' "$(round_ratio reject400 return 3)"
+echo
+echo "worker RSS: ${rss_before} kB before, ${rss_after} kB after $(awk '{n++} END {print n}' "$results") wrk runs"
+stop_nginx
+
+# The request pool per call: nginx's debug log names every block a pool takes from the OS.
+render debug
+start_nginx
+: > "$dir/error.log"
+check_path module /devices/me/login-code "$token" '{"phone":"6281234567890"}' 200
+sleep 0.2
+stop_nginx
+awk '/\*[0-9]+ (posix_memalign|malloc): / {split($NF, a, ":"); sub(/ .*/, "", a[2]); n++; bytes += a[2]}
+     END {printf "request + connection pools of one full-path call: %d bytes in %d blocks (nginx debug log)\n", bytes, n}' \
+    "$dir/error.log"
+
+# Instructions per request of the full path: callgrind counts instructions, not seconds.
+render warn
+start_nginx valgrind -q --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/callgrind.out"
+"$python" "$root/bench/calls.py" "$port" "$token" 200 > /dev/null        # warm-up
+callgrind_control -i on "$nginx_pid" > /dev/null
+"$python" "$root/bench/calls.py" "$port" "$token" "$calls"
+callgrind_control -i off "$nginx_pid" > /dev/null
+callgrind_control -d "$nginx_pid" > /dev/null
+stop_nginx
+out="$dir/callgrind.out.1"   # the dump of the measured calls
+total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
+echo "full path under callgrind: $((total / calls)) instructions per request ($calls requests, the worker and the backend server in it)"
+echo "top functions (inclusive of nothing; self cost):"
+callgrind_annotate --threshold=70 "$out" 2>/dev/null | awk '/^-+$/ {s++} s >= 3 && NF > 1 && $1 ~ /[0-9]/' | head -15 \
+    | sed -e 's/^/  /'
