@@ -162,14 +162,15 @@ awk '/\*[0-9]+ (posix_memalign|malloc): / {split($NF, a, ":"); sub(/ .*/, "", a[
 render warn
 start_nginx valgrind -q --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/callgrind.out"
 "$python" "$root/bench/calls.py" "$port" "$token" 200 > /dev/null        # warm-up
-callgrind_control -i on "$nginx_pid" > /dev/null
+callgrind_control -i on "$nginx_pid" > /dev/null 2>&1
 "$python" "$root/bench/calls.py" "$port" "$token" "$calls"
-callgrind_control -i off "$nginx_pid" > /dev/null
-callgrind_control -d "$nginx_pid" > /dev/null
+callgrind_control -i off "$nginx_pid" > /dev/null 2>&1
+callgrind_control -d "$nginx_pid" > /dev/null 2>&1
 stop_nginx
 out="$dir/callgrind.out.1"   # the dump of the measured calls
-total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
+callgrind_annotate "$out" > "$dir/annotate.txt" 2>/dev/null
+total=$(awk '/PROGRAM TOTALS/ && !t {gsub(",", "", $1); t = $1} END {print t}' "$dir/annotate.txt")
 echo "full path under callgrind: $((total / calls)) instructions per request ($calls requests, the worker and the backend server in it)"
-echo "top functions (inclusive of nothing; self cost):"
-callgrind_annotate --threshold=70 "$out" 2>/dev/null | awk '/^-+$/ {s++} s >= 3 && NF > 1 && $1 ~ /[0-9]/' | head -15 \
-    | sed -e 's/^/  /'
+echo "top functions by own instructions:"
+awk '/^-+$/ {s++} s >= 3 && NF > 1 && $1 ~ /[0-9]/ && n++ < 15 {sub(/ \[.*/, ""); print "  " substr($0, 1, 150)}' \
+    "$dir/annotate.txt"

@@ -11,6 +11,10 @@ struct Worker {
     ngx_log_t *log = nullptr;
     Transfer *transfers = nullptr;  // attached to the multi handle
     ngx_uint_t running = 0;
+    // Easy handles of finished transfers, reset and kept: curl_easy_init() per call costs
+    // more than the rest of the transfer's setup (issue 6's profile).
+    CURL *spare[64] = {};
+    ngx_uint_t nspare = 0;
 };
 
 // One per worker process, from init_process to exit_process.
@@ -223,6 +227,9 @@ void curl_worker_exit() noexcept {
     while (w->transfers != nullptr) {
         transfer_stop(w->transfers);
     }
+    while (w->nspare > 0) {
+        curl_easy_cleanup(w->spare[--w->nspare]);
+    }
     // curl_multi_cleanup() calls the socket and timer callbacks: they need `worker`.
     curl_multi_cleanup(w->multi);
     if (w->timer.timer_set) {
@@ -234,7 +241,7 @@ void curl_worker_exit() noexcept {
 }
 
 bool transfer_prepare(Transfer *t, ngx_log_t *log) noexcept {
-    t->easy = curl_easy_init();
+    t->easy = (worker != nullptr && worker->nspare > 0) ? worker->spare[--worker->nspare] : curl_easy_init();
     if (t->easy == nullptr) {
         ngx_log_error(NGX_LOG_ALERT, log, 0, "wa_pair: curl_easy_init() failed");
         return false;
@@ -272,7 +279,12 @@ void transfer_stop(Transfer *t) noexcept {
             list_remove(t);
             curl_multi_remove_handle(worker->multi, t->easy);
         }
-        curl_easy_cleanup(t->easy);
+        if (worker != nullptr && worker->nspare < sizeof(worker->spare) / sizeof(worker->spare[0])) {
+            curl_easy_reset(t->easy);  // options gone; the multi handle keeps the connections
+            worker->spare[worker->nspare++] = t->easy;
+        } else {
+            curl_easy_cleanup(t->easy);
+        }
         t->easy = nullptr;
     }
     if (t->headers != nullptr) {
