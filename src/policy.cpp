@@ -123,18 +123,18 @@ std::string quoted(std::string_view arg)
 
 // ---------------------------------------------------------------- keys
 
-PhoneHash hash_phone(const ZoneKey& key, std::string_view digits) noexcept
+bool hash_phone(const ZoneKey& key, std::string_view digits, PhoneHash& out) noexcept
 {
-    PhoneHash out{};
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(digits.data()), digits.size(), mac, &len) !=
-            nullptr &&
-        len >= out.size()) {
-        std::memcpy(out.data(), mac, out.size());
+             reinterpret_cast<const unsigned char*>(digits.data()), digits.size(), mac, &len) ==
+            nullptr ||
+        len < out.size()) {
+        return false;
     }
-    return out;
+    std::memcpy(out.data(), mac, out.size());
+    return true;
 }
 
 // ---------------------------------------------------------------- configuration

@@ -24,9 +24,9 @@ using PhoneHash = std::array<std::uint8_t, 16>;
 
 // HMAC-SHA256 of the digits under the zone's random key, first 16 bytes. Equal numbers give
 // equal hashes in one zone; without the key, no number can be read back or guessed by hashing
-// every number. All zero only if OpenSSL fails (then every number shares one hash: the policy
-// gets stricter, never weaker).
-PhoneHash hash_phone(const ZoneKey& key, std::string_view digits) noexcept;
+// every number. false only when OpenSSL fails: then there is no hash to use (a made-up one
+// would let two numbers share a code).
+bool hash_phone(const ZoneKey& key, std::string_view digits, PhoneHash& out) noexcept;
 
 // ---------------------------------------------------------------- configuration
 
