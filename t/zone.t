@@ -14,7 +14,7 @@ use Test::Nginx::Socket 'no_plan';
 #   wa_pair_jwt_secret_file, wa_pair_zone_use pairing   at server level
 #   X-Cache: $wa_pair_cache      on every answer (miss, hit, coalesced)
 #   /pair                        the dev backend, a fresh code each call
-#   /slow                        the dev backend answering in 1 s, always WA1T-1234
+#   /slow, /slower               the dev backend answering in 1 s, 2 s, always WA1T-1234
 #   /backend-stats               the dev backend's call counter, reset before each block
 #   /bg/NAME                     the answer a background client of --- init got
 # Requests carry a token for dev-42 and Content-Type: application/json unless said otherwise.
@@ -30,6 +30,10 @@ our $Helpers = <<'_EOC_';
     location = /slow {
         wa_pair;
         wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?delay=1&pair_code=WA1T1234;
+    }
+    location = /slower {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?delay=2&pair_code=WA1T1234;
     }
     location = /backend-stats {
         proxy_pass http://unix:$TEST_NGINX_BACKEND_SOCK:/_stats;
@@ -52,13 +56,13 @@ sub main::pair {
 }
 sub main::calls { '^\{"requests":' . $_[0] . ',' }
 sub main::bg { "GET /bg/$_[0].out" }
-# --- init: N background clients for /slow (same device and phone), then waits until the
-# first one's call has reached the backend
+# --- init: N background clients for /slow or /slower (same device and phone), then waits
+# until the first one's call has reached the backend
 sub main::start_slow {
-    my ($n, %o) = @_;
+    my ($n, $uri) = @_;
     WaPairTest::backend_reset();
     for my $i (1 .. $n) {
-        WaPairTest::background_request("c$i", WaPairZoneTest::pair_raw('/slow', %o));
+        WaPairTest::background_request("c$i", WaPairZoneTest::pair_raw($uri || '/slow'));
     }
     WaPairTest::wait_backend_requests(1);
 }
@@ -88,9 +92,9 @@ __DATA__
 Six clients at once (five from --- init, then the block's own): all get the one code, one
 of them as the caller ("miss"), the others "coalesced".
 --- init
-main::start_slow(5);
+main::start_slow(5, '/slower');
 --- request eval
-[main::pair('/slow'), "GET /backend-stats",
+[main::pair('/slower'), "GET /backend-stats",
  main::bg('c1'), main::bg('c2'), main::bg('c3'), main::bg('c4'), main::bg('c5')]
 --- wait: 0.1
 --- response_headers eval
@@ -106,7 +110,7 @@ main::start_slow(5);
 main::start_slow(1);
 --- request eval
 [main::pair('/slow', '6281234567899'), main::bg('c1'), "GET /backend-stats"]
---- wait: 1.2
+--- wait: 1.5
 --- error_code eval
 [409, 200, 200]
 --- response_body_like eval
@@ -332,7 +336,7 @@ main::start_slow(1);
 [main::pair('/slow'), main::bg('c1')]
 --- abort
 --- timeout: 0.3
---- wait: 1.2
+--- wait: 1.5
 --- error_code eval
 ["", 200]
 --- response_body_like eval
@@ -348,7 +352,7 @@ A double-click: the browser drops the first request and sends the second.
 [main::pair('/slow'), main::pair('/slow'), "GET /backend-stats"]
 --- abort
 --- timeout: 0.3
---- wait: 1.2
+--- wait: 1.5
 --- error_code eval
 ["", 200, 200]
 --- response_headers eval
@@ -378,10 +382,10 @@ WaPairZoneTest::reload_nginx();
 The old worker finishes the call it serves; the request that the new worker takes waits for
 it in the shared zone: the cross-process case, made certain by the reload.
 --- init
-main::start_slow(1);
+main::start_slow(1, '/slower');
 WaPairZoneTest::reload_nginx();
 --- request eval
-[main::pair('/slow'), "GET /backend-stats", main::bg('c1')]
+[main::pair('/slower'), "GET /backend-stats", main::bg('c1')]
 --- wait: 0.1
 --- response_headers eval
 ["X-Cache: coalesced", "", ""]
