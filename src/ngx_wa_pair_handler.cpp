@@ -198,7 +198,7 @@ void body_handler(ngx_http_request_t *r) noexcept {
         // request pool's cleanup removes the transfer.
         r->read_event_handler = ngx_http_test_reading;
         r->write_event_handler = ngx_http_request_empty_handler;
-        zone_backend_started(r, ctx);
+        zone_backend_started(r, ctx);  // in a zone, the call goes on without its client
     } catch (...) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: unexpected exception in body handler");
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
