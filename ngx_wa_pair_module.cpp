@@ -7,6 +7,7 @@
 namespace ngx_wa_pair {
 namespace {
 
+ngx_int_t preconfiguration(ngx_conf_t *cf) noexcept;
 void *create_main_conf(ngx_conf_t *cf) noexcept;
 void *create_loc_conf(ngx_conf_t *cf) noexcept;
 char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept;
@@ -52,10 +53,26 @@ ngx_command_t commands[] = {
     {ngx_string("wa_pair_jwt_leeway"), kAnyLevel | NGX_CONF_TAKE1, ngx_conf_set_sec_slot,
      NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, jwt_leeway), &leeway_post},
 
+    {ngx_string("wa_pair_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, zone_directive,
+     NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_zone_use"), kAnyLevel | NGX_CONF_TAKE1, zone_use_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, zone), nullptr},
+
+    {ngx_string("wa_pair_reuse"), kAnyLevel | NGX_CONF_FLAG, ngx_conf_set_flag_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, zone.reuse), nullptr},
+
+    {ngx_string("wa_pair_reuse_margin"), kAnyLevel | NGX_CONF_TAKE1, ngx_conf_set_msec_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, zone.reuse_margin),
+     &zone_reuse_margin_post},
+
+    {ngx_string("wa_pair_limit"), kAnyLevel | NGX_CONF_1MORE, limit_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, zone), nullptr},
+
     ngx_null_command};
 
 ngx_http_module_t module_ctx = {
-    nullptr,             // preconfiguration
+    preconfiguration,    // preconfiguration
     postconfiguration,   // postconfiguration
     create_main_conf,    // create main configuration
     nullptr,             // init main configuration
@@ -87,6 +104,10 @@ ngx_module_t ngx_http_wa_pair_module = {
 namespace ngx_wa_pair {
 namespace {
 
+ngx_int_t preconfiguration(ngx_conf_t *cf) noexcept {
+    return zone_add_variables(cf);
+}
+
 void *create_main_conf(ngx_conf_t *cf) noexcept {
     auto *mcf = static_cast<wa_pair_main_conf_t *>(ngx_pcalloc(cf->pool, sizeof(wa_pair_main_conf_t)));
     if (mcf == nullptr) {
@@ -106,6 +127,7 @@ void *create_loc_conf(ngx_conf_t *cf) noexcept {
     lcf->backend_timeout = NGX_CONF_UNSET_MSEC;
     lcf->code_timeout = NGX_CONF_UNSET;
     lcf->jwt_leeway = NGX_CONF_UNSET;
+    zone_create_loc_conf(&lcf->zone);
     return lcf;
 }
 
@@ -125,6 +147,9 @@ char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept {
     ngx_conf_merge_sec_value(conf->code_timeout, prev->code_timeout, 120);
     ngx_conf_merge_str_value(conf->jwt_device_claim, prev->jwt_device_claim, "device_id");
     ngx_conf_merge_sec_value(conf->jwt_leeway, prev->jwt_leeway, 0);
+    if (zone_merge_loc_conf(cf, &prev->zone, &conf->zone, conf->enable) != NGX_CONF_OK) {
+        return WA_PAIR_CONF_ERROR;
+    }
 
     if (conf->enable) {
         // nginx checks Content-Length against client_max_body_size before any handler; a

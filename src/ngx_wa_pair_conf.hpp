@@ -7,6 +7,7 @@
 
 #include "ngx_wa_pair_nginx.hpp"
 #include "ngx_wa_pair_curl.hpp"
+#include "ngx_wa_pair_zone.hpp"
 #include "envelope.hpp"
 
 namespace ngx_wa_pair {
@@ -27,6 +28,7 @@ struct wa_pair_loc_conf_t {
     ngx_str_t jwt_secret;         // raw bytes; data == NULL: unset
     ngx_str_t jwt_device_claim;
     time_t jwt_leeway;
+    ZoneLocConf zone;             // the edge policy: wa_pair_zone_use, wa_pair_reuse*, wa_pair_limit
 };
 
 // Per request. C++ members: created with new, deleted by a request pool cleanup.
@@ -42,6 +44,7 @@ struct RequestCtx {
     bool error_page_sent = false;
     std::string error_page;
     wa_pair::Transfer transfer;
+    ZoneRequest zone;             // the request's part in the edge policy
 };
 
 

@@ -185,6 +185,9 @@ void body_handler(ngx_http_request_t *r) noexcept {
         }
         ctx->phone = std::move(req.phone);
 
+        if (zone_before_backend(r, ctx, req.refresh)) {
+            return;  // answered from the zone, or waiting for the same call in flight
+        }
         if (!start_backend_call(r, lcf, ctx)) {
             wa_pair::transfer_stop(&ctx->transfer);
             ngx_http_finalize_request(r, send_failure(r, {NGX_HTTP_INTERNAL_SERVER_ERROR,
@@ -195,6 +198,7 @@ void body_handler(ngx_http_request_t *r) noexcept {
         // request pool's cleanup removes the transfer.
         r->read_event_handler = ngx_http_test_reading;
         r->write_event_handler = ngx_http_request_empty_handler;
+        zone_backend_started(r, ctx);  // in a zone, the call goes on without its client
     } catch (...) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: unexpected exception in body handler");
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -258,6 +262,7 @@ void backend_done(wa_pair::Transfer *t, CURLcode result) noexcept {
     ngx_int_t rc;
     try {
         wa_pair::PairCode pc = backend_result(ctx, loc_conf(r), result);
+        zone_after_backend(ctx, pc);
         wa_pair::transfer_stop(t);
         r->read_event_handler = ngx_http_block_reading;
         if (!pc.failure) {

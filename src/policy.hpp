@@ -1,0 +1,163 @@
+// The edge policy (issue #5): one backend call per device at a time, reuse of a live code,
+// rate limits. WhatsApp silently invalidates a device's previous code when it is asked for a
+// new one and answers rate-overlimit (risking a ban) when asked too often; people double-click,
+// refresh and retry. These functions decide, for every worker at once, what a request gets.
+//
+// Pure: the state is fixed-size and trivially copyable so that it can live in nginx shared
+// memory (no pointers, no std::string); all-zero bytes are the empty state. Time is passed in,
+// in milliseconds of a clock every worker shares (nginx's monotonic ngx_current_msec).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace wa_pair {
+
+// ---------------------------------------------------------------- keys
+
+inline constexpr std::size_t kZoneKeySize = 32;
+using ZoneKey = std::array<std::uint8_t, kZoneKeySize>;
+using PhoneHash = std::array<std::uint8_t, 16>;
+
+// HMAC-SHA256 of the digits under the zone's random key, first 16 bytes. Equal numbers give
+// equal hashes in one zone; without the key, no number can be read back or guessed by hashing
+// every number. false only when OpenSSL fails: then there is no hash to use (a made-up one
+// would let two numbers share a code).
+bool hash_phone(const ZoneKey& key, std::string_view digits, PhoneHash& out) noexcept;
+
+// ---------------------------------------------------------------- configuration
+
+// The policy keeps the time of each counted call, so a limit holds in every sliding window;
+// hence a small maximum count (pairing a device is rare: 5 per hour is already generous).
+inline constexpr std::uint32_t kMaxLimitCount = 16;
+inline constexpr std::int64_t kMaxPeriodMs = 86400 * 1000LL;  // 1d
+
+struct RateLimit {
+    std::uint32_t count = 0;  // calls allowed per window; 0: no limit
+    std::int64_t window_ms = 0;
+};
+
+struct Limits {
+    RateLimit per_device;
+    RateLimit per_phone;
+    std::int64_t interval_ms = 0;  // least time between two calls for one device or one phone
+    bool any() const noexcept
+    {
+        return per_device.count != 0 || per_phone.count != 0 || interval_ms != 0;
+    }
+};
+
+struct LimitsParse {
+    Limits limits;
+    std::string error;  // "" when the arguments are valid; else a text for nginx -t
+};
+
+// The arguments of `wa_pair_limit`: "per_device=5/h", "per_phone=10/2h", "interval=30s"
+// (each at most once, in any order), or the single word "off" (no limits). A count is 1..16;
+// a period is [N]U with U one of s, m, h, d (a bare number means seconds for interval), from
+// 1s to 1d.
+LimitsParse parse_limits(const std::string_view* args, std::size_t n);
+
+struct PolicyConfig {
+    bool reuse = true;                  // answer a live code again
+    std::int64_t reuse_margin_ms = 15000;  // ... while it has more than this left
+    Limits limits;
+    std::int64_t flight_ms = 61000;     // how long others wait for a call: its timeout + grace
+};
+
+// ---------------------------------------------------------------- state
+
+inline constexpr std::size_t kPairCodeSize = 10;  // "ABCD-1234" and its NUL
+
+// The times of the last kMaxLimitCount counted calls, oldest first.
+struct CallLog {
+    std::int64_t at[kMaxLimitCount];
+    std::uint32_t size;
+};
+
+// A backend call's answer, as the requests that waited for it get it too.
+struct Outcome {
+    std::int32_t status;          // 200, or the failure's code
+    std::int32_t seconds;         // 200: the code's timeout; 429: Retry-After
+    char code[kPairCodeSize];     // 200: "ABCD-1234"
+};
+
+struct DeviceState {
+    std::uint64_t flight;          // the backend call in flight, 0: none
+    std::int64_t flight_started;
+    std::int64_t flight_deadline;  // after it, nobody waits for that call any more
+    PhoneHash flight_phone;
+    std::uint64_t result_flight;   // the call `result` answered
+    Outcome result;
+    char code[kPairCodeSize];      // the live code, "" when none
+    PhoneHash code_phone;
+    std::int64_t code_expires;
+    std::int64_t cooldown_until;   // a backend 429
+    CallLog calls;
+};
+
+struct PhoneState {
+    std::int64_t cooldown_until;
+    CallLog calls;
+};
+
+// ---------------------------------------------------------------- decisions
+
+enum class Verdict {
+    proceed,   // call the backend: this request is the one others wait for
+    reuse,     // answer the live code with the seconds it has left
+    wait,      // the same call is in flight: wait for its answer
+    conflict,  // a call for another phone is in flight: 409
+    limited,   // 429 with Retry-After
+};
+
+struct Decision {
+    Verdict verdict = Verdict::proceed;
+    std::uint64_t flight = 0;       // proceed: the new call; wait: the call waited for
+    std::int64_t deadline = 0;      // wait: when waiting ends (then 504)
+    char code[kPairCodeSize] = {};  // reuse
+    long seconds = 0;               // reuse: seconds left; limited: Retry-After
+};
+
+// One request for (device, phone). Order: a call in flight for the device (wait, or conflict
+// for another phone; a call past its deadline is given up), then reuse (unless `refresh`),
+// then cool-downs and limits, then proceed. Proceed marks call `new_flight` in flight, counts
+// it for the device and the phone, and drops the device's live code: WhatsApp invalidates it
+// as soon as it is asked for a new one. Only calls are counted: answers from the zone
+// (reuse, wait) ask WhatsApp for nothing.
+Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, bool refresh,
+                const PolicyConfig& config, std::uint64_t new_flight, std::int64_t now) noexcept;
+
+// Call `flight` answered `outcome`. Its waiters get the outcome; a code becomes the device's
+// live code (expiring `seconds` from now); a 429 starts a cool-down for the device and the
+// phone; an unreachable backend (503) asked WhatsApp for nothing, so the call is not counted.
+// `phone` may be null (its entry is gone). Returns false when the call was no longer the
+// device's (given up at its deadline): then only the cool-down and the count apply.
+bool record_outcome(DeviceState& device, PhoneState* phone, std::uint64_t flight,
+                    const Outcome& outcome, std::int64_t now) noexcept;
+
+// Call `flight` ended without an answer to share: its waiters decide again.
+void abandon(DeviceState& device, std::uint64_t flight) noexcept;
+
+enum class WaitState {
+    pending,    // still in flight: look again later
+    answered,   // device.result is the answer
+    timed_out,  // the deadline passed: 504
+    gone,       // the call ended without an answer (or its entry is gone): decide again
+};
+
+WaitState poll_flight(const DeviceState& device, std::uint64_t flight, std::int64_t deadline,
+                      std::int64_t now) noexcept;
+
+// Until when an entry still matters to the policy (a live code, a call in flight, a
+// cool-down, calls inside a window). An entry evicted before is a loss worth a warning.
+std::int64_t live_until(const DeviceState& device, const Limits& limits) noexcept;
+std::int64_t live_until(const PhoneState& phone, const Limits& limits) noexcept;
+
+// Seconds from `now` until `at`, rounded up, at least 1 (for Retry-After).
+long seconds_until(std::int64_t at, std::int64_t now) noexcept;
+
+}  // namespace wa_pair
