@@ -18,6 +18,8 @@ NGX_LD_OPT  := -Wl,-z,relro -Wl,-z,now -fPIC
 
 .PHONY: all deps module unit test test-nginx run clean
 
+include fuzz/fuzz.mk
+
 all: module
 
 deps:
