@@ -19,6 +19,7 @@ NGX_LD_OPT  := -Wl,-z,relro -Wl,-z,now -fPIC
 .PHONY: all deps module unit test test-nginx run clean
 
 include fuzz/fuzz.mk
+include tools/asan/asan.mk
 
 all: module
 
