@@ -27,3 +27,8 @@ asan-module: deps $(ASAN_MODULE)
 
 asan: asan-module
 	@tools/asan/run.sh
+
+# `make valgrind`: the suite under valgrind memcheck (tools/valgrind.sh).
+.PHONY: valgrind
+valgrind: module
+	@tools/valgrind.sh
