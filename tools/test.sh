@@ -98,8 +98,21 @@ if [ -s $out_dir/audit-phones.txt ]; then
     audit -F -w -f $out_dir/audit-phones.txt                 # a full phone number of the suite
 fi
 if [ -s "$WA_PAIR_AUDIT_SECRETS" ]; then
-    audit -F -f "$WA_PAIR_AUDIT_SECRETS"                     # a JWT secret of the suite
+    audit -F -f "$WA_PAIR_AUDIT_SECRETS"                     # a JWT secret (or API key) of the suite
 fi
+# A token (a JWS: base64url JSON header "eyJ..", two dots) may appear only where nginx itself
+# dumps request headers at debug level: its "http header:" and "http proxy header:" lines and
+# the proxied request dump. That is nginx's behaviour, not the module's (README,
+# Reliability): the module never logs a credential, at any level.
+jwt='eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.'
+nginx_dumps='(http header|http proxy header): "Authorization: |^Authorization: '
+if [ -s "$audit_log" ] && grep -a -E "$jwt" "$audit_log" | grep -a -q -v -E "$nginx_dumps"; then
+    failed=$((failed + 1)); problems+=("audit: a token outside nginx's own header dump")
+    grep -a -E "$jwt" "$audit_log" | grep -a -v -E "$nginx_dumps" | head -3
+else
+    passed=$((passed + 1))
+fi
+echo "   tokens in nginx's own debug header dumps: $(grep -a -E "$jwt" "$audit_log" | grep -a -c -E "$nginx_dumps"); elsewhere: none allowed"
 
 if [ ${#problems[@]} -gt 0 ]; then
     printf 'problem: %s\n' "${problems[@]}"

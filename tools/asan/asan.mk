@@ -32,3 +32,12 @@ asan: asan-module
 .PHONY: valgrind
 valgrind: module
 	@tools/valgrind.sh
+
+# `make faults`: load while the backend fails, then reload and quit under load
+# (tools/faults.sh); `make soak`: 1,000,000 requests through the full path (tools/soak.sh).
+.PHONY: faults soak
+faults: deps
+	@tools/faults.sh
+
+soak: deps
+	@tools/soak.sh
