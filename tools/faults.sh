@@ -152,8 +152,13 @@ client_pid=$!
 sleep 2.5; say "nginx -s reload"; nginx_signal reload
 sleep 2.5; say "nginx -s reload"; nginx_signal reload
 sleep 2.5; date +%s.%N > "$run/quit-at"; say "nginx -s quit"; nginx_signal quit
+quit_start=$(date +%s%N)
 for _ in $(seq 100); do kill -0 "$master" 2> /dev/null || break; sleep 0.1; done
-say "nginx exited $(kill -0 "$master" 2> /dev/null && echo NOT || echo '') after the quit"
+if kill -0 "$master" 2> /dev/null; then
+    say "FAIL nginx did not exit within 10 s of the quit"; failures+=("nginx did not exit after the quit")
+else
+    say "nginx exited $(( ($(date +%s%N) - quit_start) / 1000000 )) ms after the quit (calls in flight finished first)"
+fi
 wait $client_pid
 summary=$(cat "$run/client.json")
 jq() { "$python" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$run/client.json" "$1"; }

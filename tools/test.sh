@@ -68,6 +68,7 @@ export WA_PAIR_AUDIT_SECRETS=$PWD/$out_dir/audit-secrets.txt   # both filled by 
 export WA_PAIR_AUDIT_LOG=$PWD/$audit_log
 : > "$audit_log"
 : > "$WA_PAIR_AUDIT_SECRETS"
+rm -f t/servroot/logs/error.log   # a log left by a run outside make test is not this run's
 for file in t/*.t t/lib/selftest/*.t; do
     echo "== $file"
     out=$out_dir/tap-$(basename "$file").txt
