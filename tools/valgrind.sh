@@ -4,8 +4,8 @@
 # nginx in the foreground, master off, one valgrind per nginx start), then a verdict: every
 # valgrind report (one file per process, build/valgrind/reports/vg.<pid>) fails the run.
 # tools/valgrind.supp holds the only suppressions: named nginx noise, each explained.
-# Blocks whose point is a sub-second deadline are skipped under valgrind (t/lib/WaPairTest.pm
-# says which and why); everything else runs as usual.
+# Every block runs, the sub-second deadlines of t/abort.t and t/nonblocking.t included (they
+# hold under valgrind on this machine; should one not, skip it there with its reason).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
