@@ -18,6 +18,9 @@ NGX_LD_OPT  := -Wl,-z,relro -Wl,-z,now -fPIC
 
 .PHONY: all deps module unit test test-nginx run bench clean
 
+include fuzz/fuzz.mk
+include tools/asan/asan.mk
+
 all: module
 
 deps:

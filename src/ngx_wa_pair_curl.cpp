@@ -2,6 +2,8 @@
 
 #include "ngx_wa_pair_curl.hpp"
 
+#include <fcntl.h>
+
 namespace wa_pair {
 namespace {
 
@@ -108,6 +110,19 @@ void want_event(ngx_event_t *ev, ngx_int_t event, bool want) {
 }
 
 void release_connection(ngx_connection_t *c) {
+    if (fcntl(c->fd, F_GETFD) == -1 && ngx_errno == EBADF) {
+        // libcurl 7.88 closes a socket it was still connecting (a transfer removed by a
+        // client that went away) before its CURL_POLL_REMOVE, and closes it itself, not
+        // through CURLOPT_CLOSESOCKETFUNCTION. The kernel has already taken the closed fd
+        // out of epoll: forget the events without a syscall, as ngx_close_connection()
+        // does (NGX_CLOSE_EVENT), instead of an epoll_ctl() that fails with EBADF [alert].
+        if (c->read->active) {
+            ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+        }
+        if (c->write->active) {
+            ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+        }
+    }
     want_event(c->read, NGX_READ_EVENT, false);
     want_event(c->write, NGX_WRITE_EVENT, false);
     if (c->read->posted) {

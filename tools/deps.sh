@@ -6,7 +6,8 @@ packages=(
     nginx nginx-dev                      # the stock nginx and its module build tree
     g++ make libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libgtest-dev
     python3 python3-jwt                  # dev backend, token minting (PyJWT)
-    curl wrk valgrind                   # bench: load generator, instruction counts
+    curl
+    clang libclang-rt-14-dev valgrind wrk   # make fuzz, make valgrind, make faults / soak / bench
     libtest-base-perl libipc-run-perl libtest-longstring-perl libtext-diff-perl
     liblist-moreutils-perl libhttp-message-perl libcrypt-jwt-perl   # Test::Nginx runner, Crypt::JWT
 )

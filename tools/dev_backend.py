@@ -241,7 +241,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class Backend(socketserver.ThreadingMixIn):
     daemon_threads = True  # a slow or trickling answer never delays another, nor the exit
-    request_queue_size = 128
+    request_queue_size = 1024  # make faults/soak: 256 clients; a full queue refuses (503)
     allow_reuse_address = True
 
     def setup_state(self, defaults, verbose):

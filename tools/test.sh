@@ -6,7 +6,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 build=build
-audit_log=$build/suite-error.log
+out_dir=${WA_PAIR_TEST_OUT:-$build}   # TAP outputs and the collected error logs
+mkdir -p "$out_dir"
+audit_log=$out_dir/suite-error.log
 passed=0
 failed=0
 problems=()
@@ -29,6 +31,11 @@ count_tap() {  # adds the counts of one .t file's TAP output
     if [ "$notok" -gt 0 ]; then problems+=("$file: $notok failed"); fi
 }
 
+# WA_PAIR_SUITE_ONLY=1: only the Test::Nginx suites and the log audit, against the nginx and
+# module named by TEST_NGINX_BINARY and TEST_NGINX_LOAD_MODULES (make asan, make valgrind).
+suite_only=${WA_PAIR_SUITE_ONLY:-}
+
+if [ -z "$suite_only" ]; then
 make -s module || { echo "0 passed, 1 failed"; exit 1; }
 
 echo "== unit (GoogleTest)"
@@ -44,15 +51,27 @@ else
     failed=$((failed + 1)); problems+=("unit: build failed")
 fi
 
-export TEST_NGINX_BINARY=/usr/sbin/nginx
-export TEST_NGINX_LOAD_MODULES=$PWD/$build/ngx_http_wa_pair_module.so
-export WA_PAIR_AUDIT_SECRETS=$PWD/$build/audit-secrets.txt   # both filled by t/lib/WaPairTest.pm
+# a short run of every fuzz target (make fuzz runs them long)
+echo "== fuzz (short run)"
+tools/fuzz.sh "${WA_PAIR_FUZZ_SECONDS:-3}" > $build/fuzz-short.txt 2>&1
+rc=$?
+sed -n '2,$p' $build/fuzz-short.txt | grep -v ' passed, .* failed$'
+fp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' $build/fuzz-short.txt)
+ff=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' $build/fuzz-short.txt)
+passed=$((passed + ${fp:-0})); failed=$((failed + ${ff:-0}))
+if [ $rc -ne 0 ]; then problems+=("fuzz: exit $rc"); [ -z "$ff$fp" ] && failed=$((failed + 1)); fi
+fi
+
+export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
+export TEST_NGINX_LOAD_MODULES=${TEST_NGINX_LOAD_MODULES:-$PWD/$build/ngx_http_wa_pair_module.so}
+export WA_PAIR_AUDIT_SECRETS=$PWD/$out_dir/audit-secrets.txt   # both filled by t/lib/WaPairTest.pm
 export WA_PAIR_AUDIT_LOG=$PWD/$audit_log
 : > "$audit_log"
 : > "$WA_PAIR_AUDIT_SECRETS"
+rm -f t/servroot/logs/error.log   # a log left by a run outside make test is not this run's
 for file in t/*.t t/lib/selftest/*.t; do
     echo "== $file"
-    out=$build/tap-$(basename "$file").txt
+    out=$out_dir/tap-$(basename "$file").txt
     prove -v "$file" > "$out" 2>&1
     rc=$?
     grep -E '^(not ok|#   Failed)|^Result' "$out" | head -40
@@ -75,13 +94,26 @@ audit -E '\[crit\].*wa_pair'
 # every phone number the suite sends, normalised to digits (7+ digits)
 grep -ohE '(phone(%22|"|\\")?[:=]\s*(%22|"|\\")?)[^"&\\]*' t/*.t \
     | sed -E 's/^phone(%22|"|\\")?[:=][[:space:]]*(%22|"|\\")?//; s/%2B//g; s/[^0-9]//g' \
-    | awk 'length($0) >= 7' | sort -u > $build/audit-phones.txt
-if [ -s $build/audit-phones.txt ]; then
-    audit -F -w -f $build/audit-phones.txt                 # a full phone number of the suite
+    | awk 'length($0) >= 7' | sort -u > $out_dir/audit-phones.txt
+if [ -s $out_dir/audit-phones.txt ]; then
+    audit -F -w -f $out_dir/audit-phones.txt                 # a full phone number of the suite
 fi
 if [ -s "$WA_PAIR_AUDIT_SECRETS" ]; then
-    audit -F -f "$WA_PAIR_AUDIT_SECRETS"                     # a JWT secret of the suite
+    audit -F -f "$WA_PAIR_AUDIT_SECRETS"                     # a JWT secret (or API key) of the suite
 fi
+# A token (a JWS: base64url JSON header "eyJ..", two dots) may appear only where nginx itself
+# dumps request headers at debug level: its "http header:" and "http proxy header:" lines and
+# the proxied request dump. That is nginx's behaviour, not the module's (README,
+# Reliability): the module never logs a credential, at any level.
+jwt='eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.'
+nginx_dumps='(http header|http proxy header): "Authorization: |^Authorization: '
+if [ -s "$audit_log" ] && grep -a -E "$jwt" "$audit_log" | grep -a -q -v -E "$nginx_dumps"; then
+    failed=$((failed + 1)); problems+=("audit: a token outside nginx's own header dump")
+    grep -a -E "$jwt" "$audit_log" | grep -a -v -E "$nginx_dumps" | head -3
+else
+    passed=$((passed + 1))
+fi
+echo "   tokens in nginx's own debug header dumps: $(grep -a -E "$jwt" "$audit_log" | grep -a -c -E "$nginx_dumps"); elsewhere: none allowed"
 
 if [ ${#problems[@]} -gt 0 ]; then
     printf 'problem: %s\n' "${problems[@]}"

@@ -37,13 +37,16 @@ absent), response_headers_like, raw_response_headers_like/unlike,
 response_body(_like/_unlike), error_log, no_error_log, must_die,
 suppress_stderr, and Test::Base's SKIP/ONLY/LAST.
 
+=item * TEST_NGINX_USE_VALGRIND: nginx in the foreground under valgrind (see
+Util.pm); the reports go where the valgrind options send them.
+
 =item * the functions of the real one's export list that make sense here, and
 Test::Base's (plan, blocks, no_diff...); C<$Test::Nginx::Util::ServerPort>...
 
 =back
 
 Not covered (a block using them fails, saying so): tcp/udp mock servers,
-HTTP/2-3, stap, valgrind, check-leak, HUP reloads, access_log and
+HTTP/2-3, stap, check-leak, HUP reloads, access_log and
 shutdown_error_log checks, skip_*/todo*, response_body_filters,
 grep_error_log, a request given as an array of packets (use raw_request).
 

@@ -44,6 +44,14 @@ our $NoLongString;
 our $NoRootLocation = 0;
 our $CheckAccumErrLog = $ENV{TEST_NGINX_CHECK_ACCUM_ERR_LOG};
 our $ConfigPreamble = '';
+# TEST_NGINX_USE_VALGRIND, the real one's semantics: nginx runs in the foreground (daemon
+# off; master as configured, off by default) under valgrind: "1" for memcheck with the real
+# one's options (plus ./valgrind.suppress when present), any other value for the valgrind
+# options themselves (e.g. "--tool=memcheck --log-file=/tmp/vg.%p"). must_die blocks run
+# without it. Starting and stopping wait longer, valgrind being slow.
+our $UseValgrind   = $ENV{TEST_NGINX_USE_VALGRIND};
+our $ValgrindSlack = 20;
+$DaemonEnabled = 'off' if $UseValgrind;
 our (@EnvToNginx, @BlockPreprocessors, @CleanupHandlers, @TestCleanupHandlers);
 
 our $ServRoot = File::Spec->rel2abs($ENV{TEST_NGINX_SERVROOT} || 't/servroot');
@@ -60,6 +68,7 @@ our $PidFile    = "$LogDir/nginx.pid";
 our ($RunTestHelper, $CheckErrorLog, $RandPorts, $ErrLogFilePos, $PrevConfig);
 our $NginxVersion;
 my $StartedByUs;
+my $ValgrindPid;    # the foreground nginx under valgrind (our child)
 
 our @EXPORT = qw(
     $ServerPort $ServerPortForClient $ServerAddr $ServerName $NoLongString
@@ -337,7 +346,8 @@ sub stop_nginx {
         vwarn("stopping nginx $pid");
         for my $sig (SIGQUIT, SIGTERM, SIGKILL) {
             kill $sig, $pid;
-            my $deadline = time + ($sig == SIGQUIT ? $Timeout : 1);
+            my $deadline = time + ($sig == SIGQUIT ? $Timeout : 1)
+                         + ($ValgrindPid ? $ValgrindSlack : 0);
             while (is_running($pid) && time < $deadline) {
                 waitpid($pid, POSIX::WNOHANG());
                 sleep 0.02;
@@ -347,6 +357,10 @@ sub stop_nginx {
         }
     }
     unlink $PidFile;
+    if ($ValgrindPid) {
+        waitpid($ValgrindPid, 0);
+        undef $ValgrindPid;
+    }
 }
 
 # Is something in LISTEN state on $port? Read from /proc so that no probe
@@ -373,8 +387,32 @@ sub error_log_tail {
 
 # Runs nginx once; returns the wait status (0 when it daemonized fine)
 # ("--- suppress_stderr" also silences its stderr).
+sub valgrind_command {
+    return ('valgrind', '-q', split ' ', $UseValgrind) unless $UseValgrind =~ /^\d+$/;
+    return ('valgrind', '--num-callers=100', '-q', '--tool=memcheck', '--leak-check=full',
+            '--keep-debuginfo=yes', '--show-possibly-lost=no', '--gen-suppressions=all',
+            -f 'valgrind.suppress' ? '--suppressions=valgrind.suppress' : ());
+}
+
+# Under valgrind nginx stays in the foreground: it is forked and left running; returns 0.
+sub spawn_nginx_under_valgrind {
+    my @cmd = (valgrind_command(), $NginxBinary, '-p', "$ServRoot/", '-c', $ConfFile,
+               '-e', $ErrLogFile);
+    vwarn("running @cmd");
+    my $pid = fork();
+    bail_out("fork: $!") unless defined $pid;
+    if ($pid == 0) {
+        setpgrp;
+        open STDOUT, '>', '/dev/null';
+        exec @cmd or POSIX::_exit(127);
+    }
+    $ValgrindPid = $pid;
+    0;
+}
+
 sub exec_nginx {
-    my ($block) = @_;
+    my ($block, $no_valgrind) = @_;
+    return spawn_nginx_under_valgrind() if $UseValgrind && !$no_valgrind;
     my @cmd = ($NginxBinary, '-p', "$ServRoot/", '-c', $ConfFile, '-e', $ErrLogFile);
     vwarn("running @cmd");
     my @fhs = (\*STDOUT, defined $block->suppress_stderr ? \*STDERR : ());
@@ -396,9 +434,13 @@ sub start_nginx {
         my $status = exec_nginx($block);
         if ($status == 0) {
             $StartedByUs = 1;
-            my $ready_by = time + $Timeout;
+            my $ready_by = time + $Timeout + ($ValgrindPid ? $ValgrindSlack : 0);
             while (time < $ready_by) {
                 return if is_running(nginx_pid()) && port_listening($ServerPort);
+                if ($ValgrindPid && waitpid($ValgrindPid, POSIX::WNOHANG()) == $ValgrindPid) {
+                    undef $ValgrindPid;
+                    bail_out("$name - nginx exited at start under valgrind\n" . error_log_tail());
+                }
                 sleep 0.01;
             }
             bail_out("$name - nginx started but is not listening on port $ServerPort\n"
@@ -422,7 +464,7 @@ sub run_must_die {
     my ($block, $name) = @_;
     $ErrLogFilePos = 0;
     for my $i (0 .. $RepeatEach - 1) {
-        my $status = exec_nginx($block);
+        my $status = exec_nginx($block, 'no valgrind');
         my $code = $status >> 8;
         if ($status == -1) {
             Test::More::fail("$name - failed to execute the nginx command line");

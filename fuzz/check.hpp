@@ -1,0 +1,95 @@
+// Invariant checks shared by the fuzz targets. A violated invariant prints what was expected
+// and aborts, which libFuzzer reports as a crash and saves the input that caused it.
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "envelope.hpp"
+
+namespace wa_pair_fuzz {
+
+[[noreturn]] inline void violated(const char* what, std::string_view detail = {})
+{
+    std::fprintf(stderr, "INVARIANT VIOLATED: %s: %.*s\n", what,
+                 static_cast<int>(detail.size() > 400 ? 400 : detail.size()), detail.data());
+    std::abort();
+}
+
+#define FUZZ_CHECK(cond, detail)                                         \
+    do {                                                                 \
+        if (!(cond)) ::wa_pair_fuzz::violated(#cond, (detail));          \
+    } while (0)
+
+// 1..max bytes of 0x20..0x7e: what an `error` text of ours must be.
+inline bool printable(std::string_view s, std::size_t max = 200)
+{
+    if (s.empty() || s.size() > max) return false;
+    for (char c : s) {
+        if (c < 0x20 || c > 0x7e) return false;
+    }
+    return true;
+}
+
+inline bool all_digits(std::string_view s)
+{
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+    }
+    return true;
+}
+
+// WhatsApp's pairing code alphabet, as XXXX-XXXX.
+inline bool is_pair_code(std::string_view s)
+{
+    constexpr std::string_view alphabet = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
+    if (s.size() != 9 || s[4] != '-') return false;
+    for (std::size_t i = 0; i < 9; ++i) {
+        if (i != 4 && alphabet.find(s[i]) == std::string_view::npos) return false;
+    }
+    return true;
+}
+
+// The envelope is JSON (parsed by nlohmann, an independent parser), keys in the contract's
+// order, and says what it was built from.
+inline void check_error_envelope(int code, std::string_view error)
+{
+    const std::string text = wa_pair::error_envelope(code, error);
+    const auto j = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+    FUZZ_CHECK(!j.is_discarded() && j.is_object(), text);
+    FUZZ_CHECK(j.size() == 4, text);
+    auto it = j.begin();
+    FUZZ_CHECK(it.key() == "status" && it.value() == false, text);
+    ++it;
+    FUZZ_CHECK(it.key() == "code" && it.value() == code, text);
+    ++it;
+    FUZZ_CHECK(it.key() == "message" && it.value() == std::string(wa_pair::status_message(code)), text);
+    ++it;
+    FUZZ_CHECK(it.key() == "error" && it.value().is_string(), text);
+    if (printable(error, error.size() + 1)) {
+        FUZZ_CHECK(it.value() == std::string(error), text);  // printable ASCII round-trips
+    }
+}
+
+inline void check_success_envelope(std::string_view pair_code, long timeout)
+{
+    const std::string text = wa_pair::success_envelope(pair_code, timeout);
+    const auto j = nlohmann::ordered_json::parse(text, nullptr, false);
+    FUZZ_CHECK(!j.is_discarded() && j.is_object() && j.size() == 4, text);
+    auto it = j.begin();
+    FUZZ_CHECK(it.key() == "status" && it.value() == true, text);
+    FUZZ_CHECK((++it).key() == "code" && it.value() == 200, text);
+    FUZZ_CHECK((++it).key() == "message" &&
+                   it.value() == std::string(wa_pair::status_message(200)), text);
+    FUZZ_CHECK((++it).key() == "data" && it.value().is_object(), text);
+    const auto& data = it.value();
+    FUZZ_CHECK(data.size() == 2 && data.begin().key() == "pair_code", text);
+    FUZZ_CHECK(data["pair_code"] == std::string(pair_code), text);
+    FUZZ_CHECK(data["timeout"] == timeout, text);
+}
+
+}  // namespace wa_pair_fuzz
