@@ -102,6 +102,14 @@ Key pem_key(const std::string& name, const unsigned char* der, long len)
         pkey.reset(d2i_PUBKEY(nullptr, &p, len));
     } else if (name == "RSA PUBLIC KEY") {
         pkey.reset(d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, len));
+        if (!pkey) {
+            // Some tools (CryptX/libtomcrypt) write an RSA SubjectPublicKeyInfo under this
+            // label; OpenSSL reads it too.
+            ERR_clear_error();
+            p = der;
+            pkey.reset(d2i_PUBKEY(nullptr, &p, len));
+            if (pkey && EVP_PKEY_get_base_id(pkey.get()) != EVP_PKEY_RSA) pkey.reset();
+        }
     } else if (name.find("PRIVATE KEY") != std::string::npos) {
         fail("holds a private key (PEM \"" + name +
              "\"): give the public key only (openssl pkey -pubout)");

@@ -67,6 +67,10 @@ TEST(KeyFile, PemForms)
     const std::vector<Case> cases = {
         {test::spki_pem(test_key(KeyType::rsa)), KeyType::rsa},
         {test::pkcs1_pem(test_key(KeyType::rsa)), KeyType::rsa},
+        // an RSA SubjectPublicKeyInfo labelled "RSA PUBLIC KEY", as CryptX writes it
+        {replace(replace(test::spki_pem(test_key(KeyType::rsa)), "BEGIN PUBLIC", "BEGIN RSA PUBLIC"),
+                 "END PUBLIC", "END RSA PUBLIC"),
+         KeyType::rsa},
         {test::spki_pem(test_key(KeyType::ec_p256)), KeyType::ec_p256},
         {test::spki_pem(test_key(KeyType::ec_p384)), KeyType::ec_p384},
         {test::spki_pem(test_key(KeyType::ec_p521)), KeyType::ec_p521},
@@ -280,7 +284,9 @@ const RefuseRow kRefusals[] = {
     {"other_block", pem_block("DH PARAMETERS", "AAAA"), R"(PEM block "DH PARAMETERS" is not a public key)"},
     {"garbage_der", pem_block("PUBLIC KEY", "AAAAAAAA"), R"(PEM "PUBLIC KEY" block is not a valid public key)"},
     {"garbage_pkcs1", pem_block("RSA PUBLIC KEY", "AAAAAAAA"), R"(PEM "RSA PUBLIC KEY" block is not a valid public key)"},
-    {"spki_labelled_pkcs1", replace(replace(kRsaPem, "BEGIN PUBLIC", "BEGIN RSA PUBLIC"), "END PUBLIC", "END RSA PUBLIC"),
+    {"ec_spki_labelled_pkcs1",
+     replace(replace(test::spki_pem(test_key(KeyType::ec_p256)), "BEGIN PUBLIC", "BEGIN RSA PUBLIC"), "END PUBLIC",
+             "END RSA PUBLIC"),
      R"(PEM "RSA PUBLIC KEY" block is not a valid public key)"},
     {"bad_base64", pem_block("PUBLIC KEY", "!!!!"), "malformed PEM block"},
     {"no_end_line", "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n", "malformed PEM block"},
