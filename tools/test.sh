@@ -48,8 +48,10 @@ export TEST_NGINX_BINARY=/usr/sbin/nginx
 export TEST_NGINX_LOAD_MODULES=$PWD/$build/ngx_http_wa_pair_module.so
 export WA_PAIR_AUDIT_SECRETS=$PWD/$build/audit-secrets.txt   # both filled by t/lib/WaPairTest.pm
 export WA_PAIR_AUDIT_LOG=$PWD/$audit_log
+export WA_PAIR_AUDIT_CREDENTIALS=$PWD/$build/audit-credentials.txt
 : > "$audit_log"
 : > "$WA_PAIR_AUDIT_SECRETS"
+: > "$WA_PAIR_AUDIT_CREDENTIALS"
 for file in t/*.t t/lib/selftest/*.t; do
     echo "== $file"
     out=$build/tap-$(basename "$file").txt
@@ -81,6 +83,10 @@ if [ -s $build/audit-phones.txt ]; then
 fi
 if [ -s "$WA_PAIR_AUDIT_SECRETS" ]; then
     audit -F -f "$WA_PAIR_AUDIT_SECRETS"                     # a JWT secret of the suite
+fi
+if [ -s "$WA_PAIR_AUDIT_CREDENTIALS" ]; then                 # an API key in a line of the module
+    grep -a 'wa_pair' "$audit_log" > $build/audit-module-lines.txt
+    audit_log=$build/audit-module-lines.txt audit -F -f "$WA_PAIR_AUDIT_CREDENTIALS"
 fi
 
 if [ ${#problems[@]} -gt 0 ]; then
