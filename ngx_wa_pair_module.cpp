@@ -69,6 +69,21 @@ ngx_command_t commands[] = {
     {ngx_string("wa_pair_limit"), kAnyLevel | NGX_CONF_1MORE, limit_directive,
      NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, zone), nullptr},
 
+    {ngx_string("wa_pair_jwt_key_file"), kAnyLevel | NGX_CONF_TAKE1, key_file_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_jwt_algorithms"), kAnyLevel | NGX_CONF_1MORE, algorithms_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_jwt_require"), kAnyLevel | NGX_CONF_1MORE, require_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_api_keys_file"), kAnyLevel | NGX_CONF_TAKE1, api_keys_file_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_jwt_revocation_file"), kAnyLevel | NGX_CONF_TAKE1,
+     revocation_file_directive, NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
     ngx_null_command};
 
 ngx_http_module_t module_ctx = {
@@ -105,7 +120,7 @@ namespace ngx_wa_pair {
 namespace {
 
 ngx_int_t preconfiguration(ngx_conf_t *cf) noexcept {
-    return zone_add_variables(cf);
+    return (add_auth_variables(cf) == NGX_OK && zone_add_variables(cf) == NGX_OK) ? NGX_OK : NGX_ERROR;
 }
 
 void *create_main_conf(ngx_conf_t *cf) noexcept {
@@ -162,12 +177,7 @@ char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"wa_pair\" requires \"wa_pair_backend\"");
         return WA_PAIR_CONF_ERROR;
     }
-    if (conf->enable && conf->jwt_secret.data == nullptr) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"wa_pair\" requires a credential source: \"wa_pair_jwt_secret_file\"");
-        return WA_PAIR_CONF_ERROR;
-    }
-    return NGX_CONF_OK;
+    return merge_auth_conf(cf, prev, conf);
 }
 
 ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept {

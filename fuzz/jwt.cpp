@@ -1,4 +1,5 @@
-// Fuzz target: the Authorization header -> device id (authenticate, verify_jwt, base64url).
+// Fuzz target: the Authorization header -> device id (authenticate, verify_jwt, base64url),
+// with an HS256/384/512 key as wa_pair_jwt_secret_file gives.
 // Input: byte 0 picks the mode; bytes 1-2 move the clock and the leeway.
 //   mode 0: the rest is the Authorization header, as a client could send it;
 //   mode 1: the rest is "<header JSON>\n<payload JSON>", signed here with the configured
@@ -12,8 +13,9 @@
 #include <ctime>
 #include <string>
 
+#include "auth.hpp"
+#include "base64url.hpp"
 #include "check.hpp"
-#include "jwt.hpp"
 
 using namespace wa_pair;
 using namespace wa_pair_fuzz;
@@ -63,8 +65,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const std::time_t now = kNow + (static_cast<int8_t>(data[1]) * 1000);
     const std::string_view in(reinterpret_cast<const char*>(data) + 3, size - 3);
 
-    JwtConfig config;
-    config.hmac_secret = kSecret;
+    static const Key key = hmac_key(kSecret);
+    AuthConfig auth_config;
+    JwtConfig& config = auth_config.jwt;
+    config.keys.push_back(key);
     config.leeway_seconds = data[2] & 0x7f;
     config.device_claim = (data[2] & 0x80) ? "uid" : "device_id";
 
@@ -80,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         authorization = "Bearer " + sign(header, payload);
     }
 
-    const AuthResult auth = authenticate(authorization, config, now);
+    const AuthResult auth = authenticate(authorization, auth_config, now);
     const std::string_view token = extract_credential(authorization);
     FUZZ_CHECK(auth.token_presented == !trim_blanks(authorization).empty(), authorization);
 

@@ -1,16 +1,13 @@
-// Authorization header -> device id (DESIGN.md section 5). Fails closed: every path that is
-// not a verified, valid token with a usable device id is a 401.
+// A compact JWS -> device id and forwarded claims (DESIGN.md section 5). Fails closed: every
+// path that is not a verified, valid token with a usable device id is a 401.
 #include "jwt.hpp"
 
 #include <algorithm>
-#include <climits>
 #include <cmath>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
+#include "base64url.hpp"
 #include "json_parse.hpp"
+#include "jws.hpp"
 
 namespace wa_pair {
 
@@ -19,9 +16,10 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::size_t kMaxTokenBytes = 8192;
-constexpr std::size_t kMaxDeviceIdBytes = 128;
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::size_t kMaxHeaderBytes = 2048;
+constexpr std::size_t kMaxIdentifierBytes = 128;
+constexpr std::size_t kMaxClaimNameBytes = 64;
+constexpr std::size_t kMaxClaimValueBytes = 1024;
 
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
@@ -34,34 +32,6 @@ bool iequals(std::string_view a, std::string_view b) noexcept
     return true;
 }
 
-bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) noexcept
-{
-    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-int base64url_value(char c) noexcept
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
-
-const EVP_MD* hmac_digest(std::string_view alg) noexcept
-{
-    // JWA names are case-sensitive (RFC 7515 section 4.1.1): "hs256" is not HS256.
-    if (alg == "HS256") return EVP_sha256();
-    if (alg == "HS384") return EVP_sha384();
-    if (alg == "HS512") return EVP_sha512();
-    return nullptr;
-}
-
 // A base64url segment that must decode to a JSON object (parse_json's limits apply: no
 // repeated member names, nesting up to kMaxJsonDepth).
 bool decode_object(std::string_view segment, json& out)
@@ -72,7 +42,7 @@ bool decode_object(std::string_view segment, json& out)
     return out.is_object();
 }
 
-// exp and nbf: NumericDate, a JSON number (RFC 7519 section 2). Absent -> true, no value.
+// exp, nbf and iat: NumericDate, a JSON number (RFC 7519 section 2). Absent -> true, no value.
 bool read_time(const json& payload, const char* name, bool& present, double& value)
 {
     present = false;
@@ -84,21 +54,44 @@ bool read_time(const json& payload, const char* name, bool& present, double& val
     return std::isfinite(value);
 }
 
-// No audience can be configured, so a token addressed to someone is not for us (RFC 7519
-// section 4.1.3). null, "" and [] address no one (PyJWT reads them the same way); any other
-// value, malformed ones included, does.
-bool names_an_audience(const json& payload)
+// null, "" and [] address no one (PyJWT reads them the same way); any other value,
+// malformed ones included, does.
+bool names_an_audience(const json& aud)
 {
-    const auto aud = payload.find("aud");
-    if (aud == payload.end() || aud->is_null()) return false;
-    if (aud->is_string()) return !aud->get_ref<const std::string&>().empty();
-    if (aud->is_array()) return !aud->empty();
+    if (aud.is_null()) return false;
+    if (aud.is_string()) return !aud.get_ref<const std::string&>().empty();
+    if (aud.is_array()) return !aud.empty();
     return true;
 }
 
-// Device id rules (.spec-texts.md): 1..128 bytes of 0x21..0x7e, from a string claim or an
-// integer claim printed in decimal.
-bool read_device_id(const json& claim, std::string& out)
+bool equals_one_of(const json& value, const std::vector<std::string>& accepted)
+{
+    if (!value.is_string()) return false;
+    const std::string& s = value.get_ref<const std::string&>();
+    return std::find(accepted.begin(), accepted.end(), s) != accepted.end();
+}
+
+// aud: a string, or an array of strings one of which is accepted (RFC 7519 section 4.1.3).
+bool audience_accepted(const json& aud, const std::vector<std::string>& accepted)
+{
+    if (aud.is_string()) return equals_one_of(aud, accepted);
+    if (!aud.is_array()) return false;
+    bool found = false;
+    for (const json& item : aud) {
+        if (!item.is_string()) return false;  // a malformed audience is no audience
+        found = found || equals_one_of(item, accepted);
+    }
+    return found;
+}
+
+bool present(const json& payload, const std::string& claim)
+{
+    const auto it = payload.find(claim);
+    return it != payload.end() && !it->is_null();
+}
+
+// A string claim, or an integer claim printed in decimal, that is an identifier.
+bool read_identifier(const json& claim, std::string& out)
 {
     if (claim.is_string()) {
         out = claim.get<std::string>();
@@ -107,9 +100,14 @@ bool read_device_id(const json& claim, std::string& out)
     } else {
         return false;
     }
-    if (out.empty() || out.size() > kMaxDeviceIdBytes) return false;
-    for (char c : out) {
-        if (c < 0x21 || c > 0x7e) return false;
+    return is_identifier(out);
+}
+
+bool valid_claim_name(std::string_view name) noexcept
+{
+    if (name.empty() || name.size() > kMaxClaimNameBytes) return false;
+    for (char c : name) {
+        if (c < 0x21 || c > 0x7e || c == '=') return false;
     }
     return true;
 }
@@ -122,9 +120,9 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
     const auto reject = [&](const char* reason) { result.reason = reason; };
 
     const std::size_t dot1 = token.find('.');
-    const std::size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
+    const std::size_t dot2 = token.find('.', dot1 + 1);
     if (token.size() > kMaxTokenBytes) return reject("token longer than 8192 bytes");
-    if (config.hmac_secret.empty()) return reject("no HMAC secret configured");
+    if (dot1 > kMaxHeaderBytes) return reject("header longer than 2048 bytes");
 
     const std::string_view header_b64 = token.substr(0, dot1);
     const std::string_view payload_b64 = token.substr(dot1 + 1, dot2 - dot1 - 1);
@@ -133,38 +131,54 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
 
     json header;
     if (!decode_object(header_b64, header)) return reject("header is not a valid JSON object");
-    const auto alg = header.find("alg");
-    if (alg == header.end() || !alg->is_string()) return reject("alg missing or not a string");
-    const std::string& alg_name = alg->get_ref<const std::string&>();
+    const auto alg_it = header.find("alg");
+    if (alg_it == header.end() || !alg_it->is_string()) return reject("alg missing or not a string");
+    const std::string& alg_name = alg_it->get_ref<const std::string&>();
     if (iequals(alg_name, "none")) return reject("alg none");
-    const EVP_MD* digest = hmac_digest(alg_name);
-    if (digest == nullptr) return reject("alg not allowed (HS256, HS384, HS512 only)");
+    const std::optional<Alg> alg = alg_from_name(alg_name);
+    if (!alg) return reject("alg unknown");
+    const AlgSet allowed = config.algorithms.empty() ? algorithms_for(config.keys) : config.algorithms;
+    if (!allowed.contains(*alg)) return reject("alg not allowed");
     if (const auto typ = header.find("typ"); typ != header.end()) {
-        if (!typ->is_string() || !iequals(typ->get_ref<const std::string&>(), "JWT")) {
+        if (!typ->is_string() || !(iequals(typ->get_ref<const std::string&>(), "JWT") ||
+                                   iequals(typ->get_ref<const std::string&>(), "application/jwt"))) {
             return reject("typ is not JWT");
         }
     }
     // crit names extensions the recipient must understand; we understand none.
     if (header.contains("crit")) return reject("crit header not supported");
+    const std::string* kid = nullptr;
+    if (const auto it = header.find("kid"); it != header.end()) {
+        if (!it->is_string()) return reject("kid is not a string");
+        kid = &it->get_ref<const std::string&>();
+    }
+
+    // The keys this token may be verified with. A kid is never a path, a URL or a query: it is
+    // only compared with the configured kids.
+    std::vector<const Key*> candidates;
+    for (const Key& key : config.keys) {
+        if (key.type != key_type_for(*alg)) continue;
+        if (key.alg && *key.alg != *alg) continue;
+        if (kid != nullptr && (!key.kid || *key.kid != *kid)) continue;
+        candidates.push_back(&key);
+    }
+    if (candidates.empty()) {
+        return reject(kid != nullptr ? "no key of the token's kid for its alg" : "no key for the token's alg");
+    }
 
     // Checked after alg, so that an unsigned "alg":"none" token is logged as what it is.
     if (signature_b64.empty()) return reject("empty signature");
     std::string signature;
     if (!base64url_decode(signature_b64, signature)) return reject("signature is not base64url");
-    if (config.hmac_secret.size() > static_cast<std::size_t>(INT_MAX)) {
-        return reject("HMAC secret too long");
-    }
     const std::string_view signing_input = token.substr(0, dot2);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_len = 0;
-    if (HMAC(digest, config.hmac_secret.data(), static_cast<int>(config.hmac_secret.size()),
-             reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
-             mac, &mac_len) == nullptr) {
-        return reject("HMAC computation failed");
+    bool verified = false;
+    for (const Key* key : candidates) {
+        if (verify_signature(*alg, *key, signing_input, signature)) {
+            verified = true;
+            break;
+        }
     }
-    if (signature.size() != mac_len || CRYPTO_memcmp(signature.data(), mac, mac_len) != 0) {
-        return reject("signature mismatch");
-    }
+    if (!verified) return reject("signature mismatch");
 
     // Only a signed payload is parsed.
     json payload;
@@ -173,112 +187,77 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
     const long leeway_seconds = config.leeway_seconds > 0 ? config.leeway_seconds : 0;
     const double leeway = static_cast<double>(leeway_seconds);
     const double at = static_cast<double>(now);
-    bool present = false;
-    double exp = 0;
-    if (!read_time(payload, "exp", present, exp)) return reject("exp is not a number");
-    if (present && at >= exp + leeway) return reject("token expired");
-    double nbf = 0;
-    if (!read_time(payload, "nbf", present, nbf)) return reject("nbf is not a number");
-    if (present && at + leeway < nbf) return reject("token not yet valid");
-    // iat is informational, but a malformed one means a malformed token (golang-jwt and PyJWT
-    // refuse it too).
-    double iat = 0;
-    if (!read_time(payload, "iat", present, iat)) return reject("iat is not a number");
-    if (names_an_audience(payload)) return reject("aud present but no audience is configured");
+    bool has = false;
+    double value = 0;
+    if (!read_time(payload, "exp", has, value)) return reject("exp is not a number");
+    if (has && at >= value + leeway) return reject("token expired");
+    if (!read_time(payload, "nbf", has, value)) return reject("nbf is not a number");
+    if (has && at + leeway < value) return reject("token not yet valid");
+    if (!read_time(payload, "iat", has, value)) return reject("iat is not a number");
+    if (has && at + leeway < value) return reject("token issued in the future");
+
+    bool audience_required = false;
+    for (const ClaimRequirement& req : config.required) {
+        if (!present(payload, req.claim)) return reject("a required claim is missing");
+        if (req.values.empty()) continue;
+        const json& claim = *payload.find(req.claim);
+        if (req.claim == "aud") {
+            audience_required = true;
+            if (!audience_accepted(claim, req.values)) return reject("aud names no accepted audience");
+        } else if (!equals_one_of(claim, req.values)) {
+            return reject("a required claim has another value");
+        }
+    }
+    if (!audience_required) {
+        if (const auto aud = payload.find("aud"); aud != payload.end() && names_an_audience(*aud)) {
+            return reject("aud present but no audience is configured");
+        }
+    }
 
     const json* claim = nullptr;
-    if (const auto it = payload.find(std::string(config.device_claim));
-        it != payload.end() && !it->is_null()) {
+    if (const auto it = payload.find(config.device_claim); it != payload.end() && !it->is_null()) {
         claim = &*it;
     } else if (const auto sub = payload.find("sub"); sub != payload.end() && !sub->is_null()) {
         claim = &*sub;
     }
     if (claim == nullptr) return reject("no device id claim and no sub");
     std::string device_id;
-    if (!read_device_id(*claim, device_id)) {
+    if (!read_identifier(*claim, device_id)) {
         return reject("device id is not 1..128 printable ASCII characters");
+    }
+
+    std::string api_key_id;
+    if (const auto it = payload.find("api_key_id"); it != payload.end() && !it->is_null()) {
+        if (!read_identifier(*it, api_key_id)) return reject("api_key_id is malformed");
+    }
+    std::optional<std::uint64_t> version;
+    if (const auto it = payload.find("version"); it != payload.end() && !it->is_null()) {
+        if (it->is_number_unsigned()) {
+            version = it->get<std::uint64_t>();
+        } else if (it->is_number_integer() && it->get<std::int64_t>() >= 0) {
+            version = static_cast<std::uint64_t>(it->get<std::int64_t>());
+        } else {
+            return reject("version is not a non-negative integer");
+        }
     }
 
     result.failure = Failure{};
     result.reason.clear();
     result.device_id = std::move(device_id);
+    result.method = AuthMethod::jwt;
+    result.api_key_id = std::move(api_key_id);
+    result.version = version;
 }
 
 }  // namespace
 
-bool base64url_decode(std::string_view in, std::string& out) noexcept
+bool is_identifier(std::string_view s) noexcept
 {
-    try {
-        out.clear();
-        if (in.size() % 4 == 1) return false;
-        out.reserve(in.size() / 4 * 3 + 2);
-        unsigned buffer = 0;
-        int bits = 0;
-        for (char c : in) {
-            const int v = base64url_value(c);
-            if (v < 0) {
-                out.clear();
-                return false;
-            }
-            buffer = (buffer << 6) | static_cast<unsigned>(v);
-            bits += 6;
-            if (bits >= 8) {
-                bits -= 8;
-                out += static_cast<char>((buffer >> bits) & 0xff);
-            }
-        }
-        // The leftover bits (2 or 4) are padding and must be zero.
-        if ((buffer & ((1u << bits) - 1)) != 0) {
-            out.clear();
-            return false;
-        }
-        return true;
-    } catch (...) {
-        out.clear();
-        return false;
+    if (s.empty() || s.size() > kMaxIdentifierBytes) return false;
+    for (char c : s) {
+        if (c < 0x21 || c > 0x7e) return false;
     }
-}
-
-std::string base64url_encode(std::string_view in) noexcept
-{
-    try {
-        std::string out;
-        out.reserve((in.size() + 2) / 3 * 4);
-        unsigned buffer = 0;
-        int bits = 0;
-        for (char c : in) {
-            buffer = (buffer << 8) | static_cast<unsigned char>(c);
-            bits += 8;
-            while (bits >= 6) {
-                bits -= 6;
-                out += kAlphabet[(buffer >> bits) & 0x3f];
-            }
-        }
-        if (bits > 0) out += kAlphabet[(buffer << (6 - bits)) & 0x3f];
-        return out;
-    } catch (...) {
-        return {};
-    }
-}
-
-std::string_view extract_credential(std::string_view authorization) noexcept
-{
-    const std::string_view value = trim(authorization);
-    if (value.empty()) return {};
-
-    std::size_t space = 0;
-    while (space < value.size() && !is_blank(value[space])) ++space;
-    const std::string_view first = value.substr(0, space);
-    if (space == value.size()) {
-        // One word: the doc's bare "Authorization: <token>", unless it is a lone scheme.
-        return iequals(first, "Bearer") ? std::string_view() : first;
-    }
-    if (!iequals(first, "Bearer")) return {};  // "Basic abc", "Digest ..."
-    const std::string_view token = trim(value.substr(space));
-    for (char c : token) {
-        if (is_blank(c)) return {};  // "Bearer a b"
-    }
-    return token;
+    return true;
 }
 
 AuthResult verify_jwt(std::string_view token, const JwtConfig& config, std::time_t now) noexcept
@@ -300,38 +279,63 @@ AuthResult verify_jwt(std::string_view token, const JwtConfig& config, std::time
         return result;
     } catch (...) {
         result.device_id.clear();
+        result.api_key_id.clear();
+        result.version.reset();
+        result.method = AuthMethod::none;
         result.failure.code = 401;
         result.reason = "internal error";  // fits the small-string buffer: no allocation
         return result;
     }
 }
 
-AuthResult authenticate(std::string_view authorization, const JwtConfig& config,
-                        std::time_t now) noexcept
+std::string add_requirement(std::string_view arg, std::vector<ClaimRequirement>& into)
 {
-    if (trim(authorization).empty()) {
-        AuthResult result;
-        try {
-            result.failure.code = 401;
-            result.failure.error.assign(kMissingAuth);
-            result.reason = "no Authorization header";
-        } catch (...) {
-        }
-        return result;
+    const std::size_t eq = arg.find('=');
+    const std::string_view name = arg.substr(0, eq);
+    if (!valid_claim_name(name)) {
+        return "a claim name is 1 to 64 printable characters without \"=\"";
     }
-    const std::string_view token = extract_credential(authorization);
-    if (token.empty()) {
-        AuthResult result;
-        result.token_presented = true;
-        try {
-            result.failure.code = 401;
-            result.failure.error.assign(kMissingAuth);
-            result.reason = "malformed Authorization header";
-        } catch (...) {
+    const bool time_claim = name == "exp" || name == "nbf" || name == "iat";
+    std::optional<std::string_view> value;
+    if (eq != std::string_view::npos) {
+        value = arg.substr(eq + 1);
+        if (time_claim) return "\"" + std::string(name) + "\" takes no value";
+        if (value->empty() || value->size() > kMaxClaimValueBytes) {
+            return "a claim value is 1 to 1024 bytes";
         }
-        return result;
+        for (char c : *value) {
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+                return "a claim value has no control characters";
+            }
+        }
+    } else if (name == "aud") {
+        return "\"aud\" needs a value: aud=AUDIENCE";
     }
-    return verify_jwt(token, config, now);
+    auto it = std::find_if(into.begin(), into.end(),
+                           [&](const ClaimRequirement& r) { return r.claim == name; });
+    if (it == into.end()) {
+        into.push_back(ClaimRequirement{std::string(name), {}});
+        it = into.end() - 1;
+    }
+    // "iss" and "iss=a" together: the value decides; "iss=a iss=b": either.
+    if (value && std::find(it->values.begin(), it->values.end(), *value) == it->values.end()) {
+        it->values.emplace_back(*value);
+    }
+    return {};
+}
+
+std::vector<ClaimRequirement> merge_requirements(const std::vector<ClaimRequirement>& parent,
+                                                 const std::vector<ClaimRequirement>& child)
+{
+    std::vector<ClaimRequirement> out;
+    for (const ClaimRequirement& req : parent) {
+        const bool replaced = std::any_of(child.begin(), child.end(), [&](const ClaimRequirement& c) {
+            return c.claim == req.claim;
+        });
+        if (!replaced) out.push_back(req);
+    }
+    out.insert(out.end(), child.begin(), child.end());
+    return out;
 }
 
 }  // namespace wa_pair

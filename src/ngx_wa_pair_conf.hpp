@@ -10,7 +10,13 @@
 #include "ngx_wa_pair_zone.hpp"
 #include "envelope.hpp"
 
+namespace wa_pair {
+struct AuthConfig;
+}
+
 namespace ngx_wa_pair {
+
+struct AuthDirectives;  // ngx_wa_pair_auth_conf.cpp
 
 struct wa_pair_main_conf_t {
     ngx_int_t request_id_index;
@@ -29,6 +35,9 @@ struct wa_pair_loc_conf_t {
     ngx_str_t jwt_device_claim;
     time_t jwt_leeway;
     ZoneLocConf zone;             // the edge policy: wa_pair_zone_use, wa_pair_reuse*, wa_pair_limit
+    AuthDirectives *auth;         // this level's key files, allow-list, requirements, API keys,
+                                  // revocations (inherited when NULL)
+    const wa_pair::AuthConfig *auth_config;  // a wa_pair location's, built in merge
 };
 
 // Per request. C++ members: created with new, deleted by a request pool cleanup.
@@ -39,6 +48,9 @@ struct RequestCtx {
     off_t body_limit = 0;
     off_t body_bytes = 0;
     std::string device_id;
+    std::string_view auth_method;  // "jwt" or "api_key" once authenticated
+    std::string api_key_id;       // the token's claims forwarded to the backend ("" absent)
+    std::string token_version;
     std::string phone;            // digits; logged only masked
     bool replace_body = false;    // an nginx error page is being replaced by error_page
     bool error_page_sent = false;
@@ -75,5 +87,18 @@ char *check_positive_msec(ngx_conf_t *cf, void *post, void *data) noexcept;
 char *check_code_timeout(ngx_conf_t *cf, void *post, void *data) noexcept;
 char *check_leeway(ngx_conf_t *cf, void *post, void *data) noexcept;
 char *check_claim(ngx_conf_t *cf, void *post, void *data) noexcept;
+
+// ngx_wa_pair_auth_conf.cpp: key files, allow-list, claim requirements, API keys, revocations
+char *key_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+char *algorithms_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+char *require_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+char *api_keys_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+char *revocation_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+// Inherits the auth directives and, for a wa_pair location, builds its AuthConfig (or fails
+// when it has no credential source).
+char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf_t *conf) noexcept;
+
+// ngx_wa_pair_auth_vars.cpp: $wa_pair_device_id, $wa_pair_auth
+ngx_int_t add_auth_variables(ngx_conf_t *cf) noexcept;
 
 }  // namespace ngx_wa_pair

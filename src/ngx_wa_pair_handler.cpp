@@ -4,7 +4,7 @@
 
 #include "ngx_wa_pair_conf.hpp"
 #include "backend.hpp"
-#include "jwt.hpp"
+#include "auth.hpp"
 #include "login_body.hpp"
 #include "phone.hpp"
 
@@ -23,14 +23,20 @@ ngx_int_t authenticate(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCt
     if (r->headers_in.authorization != nullptr) {
         authorization = view(r->headers_in.authorization->value);
     }
-    wa_pair::JwtConfig jwt;
-    jwt.hmac_secret = view(lcf->jwt_secret);
-    jwt.device_claim = view(lcf->jwt_device_claim);
-    jwt.leeway_seconds = static_cast<long>(lcf->jwt_leeway);
-
-    wa_pair::AuthResult auth = wa_pair::authenticate(authorization, jwt, ngx_time());
+    if (lcf->auth_config == nullptr) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: no authentication configured");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    wa_pair::AuthResult auth = wa_pair::authenticate(authorization, *lcf->auth_config, ngx_time());
     if (!auth.failure) {
         ctx->device_id = std::move(auth.device_id);
+        ctx->auth_method = wa_pair::auth_method_name(auth.method);
+        ctx->api_key_id = std::move(auth.api_key_id);
+        if (auth.version) {
+            ctx->token_version = std::to_string(*auth.version);
+        }
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair: authenticated by %s",
+                       auth.method == wa_pair::AuthMethod::jwt ? "jwt" : "api_key");
         return NGX_DECLINED;
     }
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair: unauthorized: %s",
@@ -140,6 +146,8 @@ bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestC
         !append_header(t, "Accept", "application/json") ||
         !append_header(t, "Expect", "") ||
         !append_header(t, "X-Device-Id", ctx->device_id) ||
+        (!ctx->api_key_id.empty() && !append_header(t, "X-Api-Key-Id", ctx->api_key_id)) ||
+        (!ctx->token_version.empty() && !append_header(t, "X-Token-Version", ctx->token_version)) ||
         (!id.empty() && !append_header(t, "X-Request-ID", id))) {
         return false;
     }

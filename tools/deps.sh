@@ -5,11 +5,12 @@ set -euo pipefail
 packages=(
     nginx nginx-dev                      # the stock nginx and its module build tree
     g++ make libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libgtest-dev
-    python3 python3-jwt                  # dev backend, token minting (PyJWT)
+    python3 python3-jwt python3-cryptography   # dev backend, token minting (PyJWT, RSA/EC/EdDSA)
     curl
     clang libclang-rt-14-dev valgrind wrk   # make fuzz, make valgrind, make faults / soak / bench
     libtest-base-perl libipc-run-perl libtest-longstring-perl libtext-diff-perl
     liblist-moreutils-perl libhttp-message-perl libcrypt-jwt-perl   # Test::Nginx runner, Crypt::JWT
+    libcryptx-perl                       # Crypt::PK::RSA/ECC/Ed25519: test keys for Crypt::JWT
 )
 
 missing=()

@@ -66,9 +66,11 @@ export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
 export TEST_NGINX_LOAD_MODULES=${TEST_NGINX_LOAD_MODULES:-$PWD/$build/ngx_http_wa_pair_module.so}
 export WA_PAIR_AUDIT_SECRETS=$PWD/$out_dir/audit-secrets.txt   # both filled by t/lib/WaPairTest.pm
 export WA_PAIR_AUDIT_LOG=$PWD/$audit_log
+export WA_PAIR_AUDIT_CREDENTIALS=$PWD/$build/audit-credentials.txt
 : > "$audit_log"
 : > "$WA_PAIR_AUDIT_SECRETS"
 rm -f t/servroot/logs/error.log   # a log left by a run outside make test is not this run's
+: > "$WA_PAIR_AUDIT_CREDENTIALS"
 for file in t/*.t t/lib/selftest/*.t; do
     echo "== $file"
     out=$out_dir/tap-$(basename "$file").txt
@@ -114,6 +116,10 @@ else
     passed=$((passed + 1))
 fi
 echo "   tokens in nginx's own debug header dumps: $(grep -a -E "$jwt" "$audit_log" | grep -a -c -E "$nginx_dumps"); elsewhere: none allowed"
+if [ -s "$WA_PAIR_AUDIT_CREDENTIALS" ]; then                 # an API key in a line of the module
+    grep -a 'wa_pair' "$audit_log" > $build/audit-module-lines.txt
+    audit_log=$build/audit-module-lines.txt audit -F -f "$WA_PAIR_AUDIT_CREDENTIALS"
+fi
 
 if [ ${#problems[@]} -gt 0 ]; then
     printf 'problem: %s\n' "${problems[@]}"

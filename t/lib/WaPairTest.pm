@@ -42,6 +42,8 @@ BEGIN {
 }
 
 our @EXPORT_OK = qw(token raw_jwt auth_header with_headers with_patterns raw_post
+                    write_jwt_keys write_test_file sha256_hex audit_secret audit_credential
+                    reload_nginx
                     secret wrong_secret binary_secret
                     backend_stats backend_reset wait_backend_requests
                     background_request background_result server_port);
@@ -78,6 +80,7 @@ sub setup {
     $Secrets{main}   = random_hex(32);
     $Secrets{wrong}  = random_hex(32);
     $Secrets{binary} = random_binary_key(48);
+    $Secrets{jwk_hmac} = random_hex(32);   # the oct key of the JWK Set (write_jwt_keys)
 
     write_file("$Dir/jwt.key",        $Secrets{main} . "\n");
     write_file("$Dir/jwt-crlf.key",   $Secrets{main} . "\r\n");
@@ -106,7 +109,8 @@ sub setup {
 sub audit_secrets {
     my $file = $ENV{WA_PAIR_AUDIT_SECRETS} or return;
     open my $fh, '>>', $file or die "$file: $!";
-    print $fh "$Secrets{main}\n$Secrets{wrong}\n";
+    print $fh "$Secrets{main}\n$Secrets{wrong}\n$Secrets{jwk_hmac}\n"
+            . encode_base64url($Secrets{jwk_hmac}) . "\n";
     close $fh;
 }
 
@@ -334,9 +338,15 @@ sub binary_secret { $Secrets{binary} }
 #   token(exp => time - 60, nbf => time + 60)
 #   token(device_id => undef, sub => 'dev-9')
 #   token(claims => {api_key_id => 'k1'})    extra claims
-#   token(key => 'wrong' | 'binary')         sign with another of the written secrets
+#   token(key => 'wrong' | 'binary' | 'jwk_hmac')   sign with another of the written secrets
 #   token(secret => $raw_bytes)              sign with any key
-#   token(alg => 'RS256')                    signed with a fresh RSA key (ES256: EC key)
+#   token(alg => 'RS256')                    signed with the test key pair for the algorithm
+#                                            (RS*, PS*: RSA; ES256/384/512: P-256/384/521;
+#                                            EdDSA: Ed25519), whose public halves
+#                                            write_jwt_keys() writes
+#   token(alg => 'ES256', key => 'other')    signed with another key pair of the same type
+#   token(kid => 'rsa-1')                    a kid header (headers => {...} for any header;
+#                                            a header given as undef is left out)
 sub token {
     my (%o) = @_;
     my %payload;
@@ -352,28 +362,236 @@ sub token {
         }
     }
     my $alg = $o{alg} || 'HS256';
-    my $key = defined $o{secret} ? $o{secret} : $Secrets{ $o{key} || 'main' };
-    croak "unknown key $o{key}" unless defined $key;
-    $key = asymmetric_key($alg) if $alg =~ /^(?:RS|PS|ES)\d+$/ && !defined $o{secret};
+    my $key;
+    if (defined $o{secret}) {
+        $key = $o{secret};
+    } elsif ($alg =~ /^HS/) {
+        $key = $Secrets{ $o{key} || 'main' };
+        croak "unknown key $o{key}" unless defined $key;
+    } else {
+        my $name = alg_key_name($alg);
+        $name .= '_other' if ($o{key} || '') eq 'other';
+        $key = key_pair($name);
+    }
+    my %headers = (typ => 'JWT', %{ $o{headers} || {} });
+    $headers{kid} = $o{kid} if defined $o{kid};
+    delete @headers{ grep { !defined $headers{$_} } keys %headers };
     return Crypt::JWT::encode_jwt(
         payload       => JSON::PP->new->utf8->canonical->encode(\%payload),
         alg           => $alg,
         key           => $key,
-        extra_headers => { typ => 'JWT' },
+        extra_headers => \%headers,
     );
 }
 
-# A private key for the asymmetric algorithms (RS256, PS256, ES256 ...), made once.
-my %AsymmetricKeys;
-sub asymmetric_key {
+# ---------------------------------------------------------------- key pairs and key files
+
+# The key pair an algorithm's tokens are signed with.
+sub alg_key_name {
     my ($alg) = @_;
-    if ($alg =~ /^ES/) {
+    return 'rsa' if $alg =~ /^(?:RS|PS)(?:256|384|512)$/;
+    my %ec = (ES256 => 'ec256', ES384 => 'ec384', ES512 => 'ec521', EdDSA => 'ed25519');
+    return $ec{$alg} || croak "no key pair for $alg";
+}
+
+# Key pairs (Crypt::PK objects with the private key), made once per test process:
+# rsa, ec256, ec384, ec521, ed25519, and an "_other" of each.
+my %KeyPairs;
+sub key_pair {
+    my ($name) = @_;
+    return $KeyPairs{$name} if $KeyPairs{$name};
+    my ($type) = $name =~ /^(rsa|ec256|ec384|ec521|ed25519)(?:_other)?$/ or croak "no key pair $name";
+    my $key;
+    if ($type eq 'rsa') {
+        require Crypt::PK::RSA;
+        $key = Crypt::PK::RSA->new->generate_key(256);          # 2048 bits
+    } elsif ($type eq 'ed25519') {
+        require Crypt::PK::Ed25519;
+        $key = Crypt::PK::Ed25519->new->generate_key;
+    } else {
         require Crypt::PK::ECC;
-        my %curve = (ES256 => 'secp256r1', ES384 => 'secp384r1', ES512 => 'secp521r1');
-        return $AsymmetricKeys{$alg} ||= Crypt::PK::ECC->new->generate_key($curve{$alg});
+        my %curve = (ec256 => 'secp256r1', ec384 => 'secp384r1', ec521 => 'secp521r1');
+        $key = Crypt::PK::ECC->new->generate_key($curve{$type});
     }
-    require Crypt::PK::RSA;
-    return $AsymmetricKeys{rsa} ||= Crypt::PK::RSA->new->generate_key(256);
+    return $KeyPairs{$name} = $key;
+}
+
+# The kids of the keys in the JWK Set that write_jwt_keys() writes.
+our %Kid = (rsa => 'rsa-1', ec256 => 'ec-256', ec384 => 'ec-384', ec521 => 'ec-521',
+            ed25519 => 'ed-1', jwk_hmac => 'hmac-1');
+
+# Writes the public halves of the key pairs, as Crypt::PK exports them, for
+# wa_pair_jwt_key_file, and exports their paths (expanded in --- config):
+#   TEST_NGINX_JWT_RSA_PEM         SubjectPublicKeyInfo ("PUBLIC KEY")
+#   TEST_NGINX_JWT_RSA_PKCS1_PEM   PKCS#1 ("RSA PUBLIC KEY" RSAPublicKey)
+#   TEST_NGINX_JWT_RSA_CRYPTX_PEM  what CryptX writes as "RSA PUBLIC KEY" (an SPKI)
+#   TEST_NGINX_JWT_EC256_PEM, _EC384_PEM, _EC521_PEM, _ED25519_PEM
+#   TEST_NGINX_JWT_RSA_OTHER_PEM   the other RSA key pair's
+#   TEST_NGINX_JWKS                {"keys":[...]}: every key pair with its kid (%Kid), and
+#                                  an oct key "hmac-1" (token(key => 'jwk_hmac'))
+#   TEST_NGINX_JWT_RSA_PRIVATE_PEM a private key (refused by nginx -t)
+# Call it at the top of a .t file that configures them (RSA key generation takes a moment).
+sub write_jwt_keys {
+    return if $ENV{TEST_NGINX_JWKS};
+    my $pem = sub {
+        my ($name, $format) = @_;
+        my $key = key_pair($name);
+        my $f = $format || ($name =~ /^ec/ ? 'public_short' : $name =~ /^rsa/ ? 'public_x509' : 'public');
+        return $key->export_key_pem($f);
+    };
+    write_file("$Dir/jwt-rsa.pem",         $pem->('rsa'));
+    write_file("$Dir/jwt-rsa-pkcs1.pem",   pkcs1_pem(key_pair('rsa')));
+    write_file("$Dir/jwt-rsa-cryptx.pem",  $pem->('rsa', 'public'));   # SPKI labelled PKCS#1
+    write_file("$Dir/jwt-rsa-other.pem",   $pem->('rsa_other'));
+    write_file("$Dir/jwt-ec256.pem",       $pem->('ec256'));
+    write_file("$Dir/jwt-ec384.pem",       $pem->('ec384'));
+    write_file("$Dir/jwt-ec521.pem",       $pem->('ec521'));
+    write_file("$Dir/jwt-ed25519.pem",     $pem->('ed25519'));
+    write_file("$Dir/jwt-rsa-private.pem", key_pair('rsa')->export_key_pem('private'));
+    my @jwks;
+    for my $name (qw(rsa ec256 ec384 ec521 ed25519)) {
+        my $jwk = key_pair($name)->export_key_jwk('public', 1);
+        push @jwks, { %$jwk, kid => $Kid{$name}, use => 'sig' };
+    }
+    push @jwks, { kty => 'oct', kid => $Kid{jwk_hmac}, k => encode_base64url($Secrets{jwk_hmac}) };
+    write_file("$Dir/jwks.json", JSON::PP->new->canonical->pretty->encode({ keys => \@jwks }));
+    $ENV{TEST_NGINX_JWT_RSA_PEM}         = "$Dir/jwt-rsa.pem";
+    $ENV{TEST_NGINX_JWT_RSA_PKCS1_PEM}   = "$Dir/jwt-rsa-pkcs1.pem";
+    $ENV{TEST_NGINX_JWT_RSA_CRYPTX_PEM}  = "$Dir/jwt-rsa-cryptx.pem";
+    $ENV{TEST_NGINX_JWT_RSA_OTHER_PEM}   = "$Dir/jwt-rsa-other.pem";
+    $ENV{TEST_NGINX_JWT_EC256_PEM}       = "$Dir/jwt-ec256.pem";
+    $ENV{TEST_NGINX_JWT_EC384_PEM}       = "$Dir/jwt-ec384.pem";
+    $ENV{TEST_NGINX_JWT_EC521_PEM}       = "$Dir/jwt-ec521.pem";
+    $ENV{TEST_NGINX_JWT_ED25519_PEM}     = "$Dir/jwt-ed25519.pem";
+    $ENV{TEST_NGINX_JWT_RSA_PRIVATE_PEM} = "$Dir/jwt-rsa-private.pem";
+    $ENV{TEST_NGINX_JWKS}                = "$Dir/jwks.json";
+}
+
+# A true PKCS#1 RSAPublicKey PEM (SEQUENCE { n, e }), DER-encoded here: CryptX writes an
+# SPKI under that label.
+sub pkcs1_pem {
+    my ($key) = @_;
+    my $h = $key->key2hash;
+    my $der_len = sub {
+        my $n = shift;
+        return chr($n) if $n < 0x80;
+        my $b = ''; while ($n) { $b = chr($n & 0xff) . $b; $n >>= 8 }
+        return chr(0x80 | length $b) . $b;
+    };
+    my $int = sub {
+        my $bytes = pack 'H*', (length($_[0]) % 2 ? '0' : '') . $_[0];
+        $bytes =~ s/^\x00+(?=.)//s;
+        $bytes = "\x00$bytes" if ord($bytes) & 0x80;
+        return "\x02" . $der_len->(length $bytes) . $bytes;
+    };
+    my $body = $int->($h->{N}) . $int->($h->{e});
+    my $der = "\x30" . $der_len->(length $body) . $body;
+    return "-----BEGIN RSA PUBLIC KEY-----\n" . MIME::Base64::encode_base64($der)
+         . "-----END RSA PUBLIC KEY-----\n";
+}
+
+# The public key of a key pair as a PEM text (for files a test writes itself).
+sub public_pem {
+    my ($name) = @_;
+    my $key = key_pair($name);
+    return $key->export_key_pem($name =~ /^ec/ ? 'public_short' : $name =~ /^rsa/ ? 'public_x509' : 'public');
+}
+
+# Writes a file into the test's private dir ($TEST_NGINX_WA_DIR in --- config) and returns
+# its path: key files, API key files, revocation lists of a test.
+sub write_test_file {
+    my ($name, $content) = @_;
+    croak "bad file name $name" unless $name =~ /^[\w.-]+$/;
+    write_file("$Dir/$name.tmp", $content);
+    rename "$Dir/$name.tmp", "$Dir/$name" or croak "rename $name: $!";  # whole, for a reload
+    return "$Dir/$name";
+}
+
+# SHA-256 in hex, as wa_pair_api_keys_file holds keys.
+sub sha256_hex {
+    require Digest::SHA;
+    return Digest::SHA::sha256_hex($_[0]);
+}
+
+# For the suite-wide audit of `make test` (tools/test.sh):
+#   audit_secret($v)      $v never appears in an error log (a key file's secret);
+#   audit_credential($v)  $v never appears in a line of the module ("wa_pair"): a credential
+#                         a client sends, which nginx itself logs with the request headers at
+#                         debug level.
+sub audit_secret     { append_line($ENV{WA_PAIR_AUDIT_SECRETS}, @_) }
+sub audit_credential { append_line($ENV{WA_PAIR_AUDIT_CREDENTIALS}, @_) }
+
+sub append_line {
+    my ($file, $value) = @_;
+    return unless $file;
+    open my $fh, '>>', $file or die "$file: $!";
+    print $fh "$value\n";
+    close $fh;
+}
+
+# ---------------------------------------------------------------- reloads
+
+# The pid of the nginx master (the runners' pid file) and its children.
+sub nginx_master_pid {
+    no warnings 'once';
+    my $file = $Test::Nginx::Util::PidFile or croak "no pid file known";
+    my $pid = slurp($file);
+    croak "no nginx pid in $file" unless $pid =~ /^(\d+)/;
+    return $1;
+}
+
+sub child_pids {
+    my ($parent) = @_;
+    my @pids;
+    opendir my $dh, '/proc' or croak "/proc: $!";
+    for my $pid (grep { /^\d+$/ } readdir $dh) {
+        my $stat = slurp("/proc/$pid/stat");
+        # pid (comm) state ppid ...; comm may hold spaces and parentheses
+        next unless $stat =~ /\)\s+(\S)\s+(\d+)/;
+        push @pids, $pid + 0 if $2 == $parent && $1 ne 'Z';
+    }
+    closedir $dh;
+    return sort { $a <=> $b } @pids;
+}
+
+# `nginx -s reload`: sends HUP to the master (the suite runs master_on) and returns once the
+# workers it had have all exited and new ones run, that is once every request is served
+# with the configuration (and the files) read again. Old workers finish their requests
+# first: an in-flight request delays the return, it is not dropped.
+#   reload_nginx(fails => qr/.../)   the new configuration is refused: returns once the error
+#                                    log has a matching line, the old workers still serving
+sub reload_nginx {
+    my (%o) = @_;
+    my $master = nginx_master_pid();
+    my @old = child_pids($master);
+    croak "reload_nginx: nginx runs without worker processes (master_on?)" unless @old;
+    no warnings 'once';
+    my $log = $Test::Nginx::Util::ErrLogFile;
+    my $log_size = -s $log || 0;
+    kill 'HUP', $master or croak "kill HUP $master: $!";
+    my $deadline = Time::HiRes::time() + ($o{timeout} || 10);
+    while (Time::HiRes::time() < $deadline) {
+        if ($o{fails}) {
+            open my $fh, '<:raw', $log or croak "$log: $!";
+            seek $fh, $log_size, 0;
+            local $/;
+            my $new = <$fh>;
+            close $fh;
+            if (defined $new && $new =~ $o{fails}) {
+                my %alive = map { $_ => 1 } child_pids($master);
+                croak "reload_nginx: the old workers are gone after a refused reload"
+                    if grep { !$alive{$_} } @old;
+                return 1;
+            }
+        } else {
+            my %old = map { $_ => 1 } @old;
+            my @now = child_pids($master);
+            return 1 if @now && !grep { $old{$_} } @now;
+        }
+        Time::HiRes::sleep(0.02);
+    }
+    croak "reload_nginx: no " . ($o{fails} ? 'matching error log line' : 'new workers')
+        . " within the timeout";
 }
 
 # A JWT assembled by hand, for shapes no library mints:

@@ -1,0 +1,120 @@
+// Authorization header -> device id, method and forwarded claims. Fails closed: the failure
+// is set first and cleared only on success.
+#include "auth.hpp"
+
+#include <algorithm>
+
+namespace wa_pair {
+
+namespace {
+
+char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+bool iequals(std::string_view a, std::string_view b) noexcept
+{
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view s) noexcept
+{
+    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+AuthResult failure(std::string_view error, const char* reason, bool presented) noexcept
+{
+    AuthResult result;
+    result.token_presented = presented;
+    try {
+        result.failure.code = 401;
+        result.failure.error.assign(error);
+        result.reason = reason;
+    } catch (...) {
+        result.failure.code = 401;  // the glue sends the 401 envelope with an empty text
+    }
+    return result;
+}
+
+AuthResult api_key(std::string_view key, const ApiKeys& keys) noexcept
+{
+    const std::string* device = keys.find(key);
+    if (device == nullptr) return failure(kMissingAuth, "unknown API key", true);
+    AuthResult result;
+    result.token_presented = true;
+    try {
+        result.device_id = *device;
+        result.method = AuthMethod::api_key;
+    } catch (...) {
+        return failure(kMissingAuth, "internal error", true);
+    }
+    return result;
+}
+
+}  // namespace
+
+std::string_view extract_credential(std::string_view authorization) noexcept
+{
+    const std::string_view value = trim(authorization);
+    if (value.empty()) return {};
+
+    std::size_t space = 0;
+    while (space < value.size() && !is_blank(value[space])) ++space;
+    const std::string_view first = value.substr(0, space);
+    if (space == value.size()) {
+        // One word: the doc's bare "Authorization: <token>", unless it is a lone scheme.
+        return iequals(first, "Bearer") ? std::string_view() : first;
+    }
+    if (!iequals(first, "Bearer")) return {};  // "Basic abc", "Digest ..."
+    const std::string_view token = trim(value.substr(space));
+    for (char c : token) {
+        if (is_blank(c)) return {};  // "Bearer a b"
+    }
+    return token;
+}
+
+std::string_view auth_method_name(AuthMethod method) noexcept
+{
+    switch (method) {
+    case AuthMethod::jwt: return "jwt";
+    case AuthMethod::api_key: return "api_key";
+    case AuthMethod::none: break;
+    }
+    return {};
+}
+
+AuthResult authenticate(std::string_view authorization, const AuthConfig& config,
+                        std::time_t now) noexcept
+{
+    if (trim(authorization).empty()) return failure(kMissingAuth, "no Authorization header", false);
+    const std::string_view token = extract_credential(authorization);
+    if (token.empty()) return failure(kMissingAuth, "malformed Authorization header", true);
+
+    const bool jwt_shaped = std::count(token.begin(), token.end(), '.') == 2;
+    if (!jwt_shaped) {
+        if (config.api_keys) return api_key(token, *config.api_keys);
+        return failure(kMissingAuth, "not a JWT (needs exactly two dots) and no API keys", true);
+    }
+    AuthResult result = verify_jwt(token, config.jwt, now);
+    if (result.failure || !config.revocations) return result;
+    bool allowed = false;
+    try {
+        allowed = config.revocations->allows(result.device_id, result.version);
+    } catch (...) {
+        allowed = false;
+    }
+    if (!allowed) {
+        return failure(kBadJwt, result.version ? "token version revoked"
+                                               : "device listed for revocation, token has no version",
+                       true);
+    }
+    return result;
+}
+
+}  // namespace wa_pair
