@@ -208,6 +208,20 @@ bool iequals(std::string_view a, std::string_view b) noexcept
 
 }  // namespace
 
+std::string backend_log_name(const BackendUrl& url)
+{
+    std::string_view target = url.url;
+    target = target.substr(0, target.find('?'));
+    if (url.unix_socket.empty()) return std::string(target);
+    constexpr std::string_view kUnixHost = "http://localhost";
+    if (target.substr(0, kUnixHost.size()) == kUnixHost) target.remove_prefix(kUnixHost.size());
+    std::string name = "unix:";
+    name += url.unix_socket;
+    name += ':';
+    name += target;
+    return name;
+}
+
 std::string check_backend_url_template(std::string_view value) noexcept
 {
     try {

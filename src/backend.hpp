@@ -21,6 +21,10 @@ struct BackendUrl {
 BackendUrl parse_backend_url(std::string_view value,
                              std::string_view default_uri = "/v1/pair-code") noexcept;
 
+// How the error log names a backend: "unix:/run/x.sock:/v1/pair-code" or
+// "http://127.0.0.1:8080/v1/pair-code", never with the query string (it may carry a key).
+std::string backend_log_name(const BackendUrl& url);
+
 // For a wa_pair_backend value with nginx variables ($name, ${name}), checked at nginx -t: ""
 // when the value parses with every variable replaced by one same placeholder ("1",
 // "localhost" or "/1", whichever fits where the variables stand), else the error with "1".

@@ -138,6 +138,17 @@ TEST(BackendUrlDefault, ProtocolPathWhenAbsent)
               "http://localhost/");
 }
 
+TEST(BackendLogName, NeverTheQuery)
+{
+    EXPECT_EQ(backend_log_name(parse_backend_url("http://unix:/run/b.sock:/x?token=secret")),
+              "unix:/run/b.sock:/x");
+    EXPECT_EQ(backend_log_name(parse_backend_url("http://unix:/run/b.sock")),
+              "unix:/run/b.sock:/v1/pair-code");
+    EXPECT_EQ(backend_log_name(parse_backend_url("http://127.0.0.1:8080/a/b?apikey=k")),
+              "http://127.0.0.1:8080/a/b");
+    EXPECT_EQ(backend_log_name(parse_backend_url("http://[::1]")), "http://[::1]/v1/pair-code");
+}
+
 // ---------------------------------------------------------------------------------------------
 // check_backend_url_template: a value with variables, at nginx -t
 
