@@ -272,9 +272,12 @@ wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLc
         curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
         if (kind == wa_pair::TransportFailure::unreachable && os_errno != 0) {
             // nginx's own form: connect() to ... failed (2: No such file or directory)
-            ngx_log_error(NGX_LOG_ERR, log, static_cast<ngx_err_t>(os_errno),
-                          "wa_pair: connect() to %s pairing backend \"%s\" failed (phone %s)",
-                          protocol, ctx->backend_name.c_str(), masked.c_str());
+            u_char text[NGX_MAX_ERROR_STR];
+            u_char *end = ngx_strerror(static_cast<ngx_err_t>(os_errno), text, sizeof(text));
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "wa_pair: connect() to %s pairing backend \"%s\" failed (%l: %*s) (phone %s)",
+                          protocol, ctx->backend_name.c_str(), os_errno,
+                          static_cast<size_t>(end - text), text, masked.c_str());
         } else if (kind == wa_pair::TransportFailure::too_large) {
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: %s pairing backend \"%s\" failed: its answer is larger than "

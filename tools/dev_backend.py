@@ -11,9 +11,9 @@ a whatsmeow or Baileys service) that translates it.
 Protocol: POST .../pair-code, JSON {"device_id":"...","phone":"digits"}, headers X-Request-ID
 and X-Device-Id; answer 200 {"pair_code":"ABCD-1234","timeout":120} or 4xx/5xx {"error":"..."}.
 GET /_stats -> {"requests":N,"by_path":{target:N}} (pair-code requests, keyed by the request
-target as sent, query included); GET /_connections -> {"connections":N}, the connections that
-carried at least one pair-code request (so the keep-alive reuse of a client shows); POST
-/_stats/reset zeroes both.
+target as sent, query included); GET /_connections -> {"connections":N}, the connections
+accepted since the last reset that carried a pair-code request (so that a client's keep-alive
+reuse shows); POST /_stats/reset zeroes both.
 
 Behaviour switches, as process flags (--delay 2) or per request in the query string
 (/v1/pair-code?delay=2&status=429&retry_after=7); the query wins:
@@ -133,6 +133,11 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "wa-pair-dev-backend"
     sys_version = ""
 
+    def setup(self):
+        super().setup()
+        with self.server.lock:
+            self.accepted_in = self.server.generation
+
     def log_message(self, fmt, *args):
         if self.server.verbose:
             sys.stderr.write("dev_backend: " + (fmt % args) + "\n")
@@ -187,9 +192,10 @@ class Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         with self.server.lock:
             self.server.stats[self.path] = self.server.stats.get(self.path, 0) + 1
-            # one handler per connection: count it at its first pairing request since a reset
-            if getattr(self, "counted_in", None) != self.server.generation:
-                self.counted_in = self.server.generation
+            # one handler per connection: count the connections accepted since the last reset,
+            # at their first pairing request
+            if not getattr(self, "counted", False) and self.accepted_in == self.server.generation:
+                self.counted = True
                 self.server.connections += 1
         try:
             sw = read_switches(self.server.defaults, urlsplit(self.path).query)

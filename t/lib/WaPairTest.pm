@@ -263,12 +263,14 @@ sub slurp {
 }
 
 # One HTTP/1.1 exchange with the dev backend over its Unix socket (or with another local
-# backend on $socket).
+# backend: $socket is a socket path, or a TCP port on 127.0.0.1).
 sub backend_call {
     my ($method, $path, $socket) = @_;
     $socket = $ENV{TEST_NGINX_BACKEND_SOCK} unless defined $socket;
-    my $sock = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $socket)
-        or croak "cannot connect to the backend on $socket: $!";
+    my $sock = $socket =~ /^\d+$/
+        ? IO::Socket::INET->new(PeerAddr => "127.0.0.1:$socket")
+        : IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $socket);
+    croak "cannot connect to the backend on $socket: $!" unless $sock;
     print {$sock} "$method $path HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
                 . "Connection: close\r\n\r\n";
     local $/;
@@ -290,20 +292,21 @@ sub backend_call {
     return $body;
 }
 
-# GET /_stats: {"requests":N,...} as a hash reference.
+# GET /_stats: {"requests":N,...} as a hash reference. (Each takes an optional backend:
+# a socket path, or a TCP port for the TCP dev backend: $ENV{TEST_NGINX_BACKEND_PORT}.)
 sub backend_stats {
-    my $body = backend_call('GET', '/_stats');
+    my $body = backend_call('GET', '/_stats', @_);
     return JSON::PP->new->decode($body);
 }
 
 # GET /_connections: how many connections carried pairing requests since the last reset.
 sub backend_connections {
-    return JSON::PP->new->decode(backend_call('GET', '/_connections'))->{connections};
+    return JSON::PP->new->decode(backend_call('GET', '/_connections', @_))->{connections};
 }
 
 # POST /_stats/reset
 sub backend_reset {
-    backend_call('POST', '/_stats/reset');
+    backend_call('POST', '/_stats/reset', @_);
     return 1;
 }
 
