@@ -17,7 +17,7 @@ use Test::Nginx::Socket 'no_plan';
 # wa_pair_backend_header lines replace the inherited ones (as proxy_set_header's do). A URL
 # without a path calls the path of the protocol in effect where it is used.
 
-start_fakes(gowa => 'admin:s3cret');
+start_fakes(gowa => 'admin:s3cret', wuzapi => 'wuz-token-1');
 
 add_block_preprocessor(sub {
     my $block = shift;
@@ -250,3 +250,29 @@ qr/\[emerg\].*unknown "no_such_variable" variable/
 main::pair("/devices/me/login-code")
 --- response_body chomp
 {"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"LEVE-1234","timeout":120}}
+
+
+
+=== TEST 16: the README's wuzapi example: a map gives each device its own user token
+--- http_config
+    map $wa_pair_device_id $wuzapi_token {
+        dev-42 wuz-token-1;
+        default "";
+    }
+--- config
+    wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend_protocol wuzapi;
+        wa_pair_backend http://unix:$TEST_NGINX_FAKE_WUZAPI_SOCK;
+        wa_pair_backend_header token $wuzapi_token;
+    }
+--- more_headers eval
+["Authorization: Bearer " . WaPairTest::token(device_id => 'dev-42'),
+ "Authorization: Bearer " . WaPairTest::token(device_id => 'dev-7')]
+--- request eval
+[main::pair("/devices/me/login-code"), main::pair("/devices/me/login-code")]
+--- error_code eval
+[200, 502]
+--- response_body_like eval
+['"pair_code":"WZP1-2345"', '"error":"Invalid answer from the pairing backend"']
