@@ -18,9 +18,9 @@ using TransferDone = void (*)(Transfer *t, CURLcode result);
 struct Transfer {
     CURL *easy = nullptr;
     curl_slist *headers = nullptr;
-    std::string url;          // libcurl keeps pointers to these until the transfer ends
+    std::string url;          // what this transfer calls (libcurl copies these two)
     std::string unix_socket;
-    std::string request_body;
+    std::string request_body; // CURLOPT_POSTFIELDS: libcurl reads it in place
     std::string response_body;
     size_t max_response = 16384;  // the cap on the answer's body, and on its head
     size_t head_bytes = 0;

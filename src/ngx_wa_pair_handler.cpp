@@ -193,9 +193,6 @@ bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestC
     return true;
 }
 
-void body_handler(ngx_http_request_t *r) noexcept;
-void backend_done(wa_pair::Transfer *t, CURLcode result) noexcept;
-
 void body_handler(ngx_http_request_t *r) noexcept {
     try {
         RequestCtx *ctx = get_ctx(r);
