@@ -275,6 +275,13 @@ wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLc
                           "wa_pair: connect() to %s pairing backend \"%s\" failed (%l: %*s) (phone %s)",
                           protocol, ctx->backend_name.c_str(), os_errno,
                           static_cast<size_t>(end - text), text, masked.c_str());
+        } else if (kind == wa_pair::TransportFailure::unreachable) {
+            // no errno (a unix: socket whose listen queue is full): libcurl's text without
+            // its "localhost port 80", which would mislead for a unix: backend
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "wa_pair: connect() to %s pairing backend \"%s\" failed (%s) (phone %s)",
+                          protocol, ctx->backend_name.c_str(), curl_easy_strerror(result),
+                          masked.c_str());
         } else if (kind == wa_pair::TransportFailure::too_large) {
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: %s pairing backend \"%s\" failed: its answer is larger than "

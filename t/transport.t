@@ -19,6 +19,15 @@ IO::Socket::UNIX->new(Local => $stale, Listen => 1) or die "$stale: $!";
 chmod 0666, $stale;
 $ENV{TEST_NGINX_STALE_SOCK} = $stale;
 
+# A backend whose listen queue is full (it stopped accepting): backlog 0, one connection
+# waiting in it.
+my $full = "$WaPairTest::Dir/full.sock";
+our $FullListener = IO::Socket::UNIX->new(Local => $full) or die "$full: $!";
+listen($FullListener, 0) or die "listen $full: $!";   # IO::Socket would make a 0 a 5
+chmod 0666, $full;
+our $FullQueue = IO::Socket::UNIX->new(Peer => $full) or die "$full: $!";
+$ENV{TEST_NGINX_FULL_SOCK} = $full;
+
 start_fakes(wuzapi => 'wuz-token-1');
 
 our $Helpers = <<'_EOC_';
@@ -145,7 +154,23 @@ qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+nobody-l
 
 
 
-=== TEST 6: a backend that closes mid-answer is a 502, and the next pairing works
+=== TEST 6: a unix: backend whose listen queue is full is a 503 (libcurl does not wait on it), logged
+--- config
+    location = /full {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_FULL_SOCK;
+    }
+--- request eval
+main::pair("/full")
+--- error_code: 503
+--- response_body eval
+$main::Unavailable
+--- error_log eval
+qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+full\.sock:\/v1\/pair-code" failed \(Couldn't connect to server\) \(phone 62812\*\*\*\*890\)/
+
+
+
+=== TEST 7: a backend that closes mid-answer is a 502, and the next pairing works
 --- config
     location = /partial {
         wa_pair;
@@ -160,7 +185,7 @@ qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+nobody-l
 
 
 
-=== TEST 7: a backend that resets the connection mid-answer is a 502, and the next pairing works
+=== TEST 8: a backend that resets the connection mid-answer is a 502, and the next pairing works
 --- config
     location = /reset {
         wa_pair;
@@ -175,7 +200,7 @@ qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+nobody-l
 
 
 
-=== TEST 8: a head larger than wa_pair_backend_buffer_size (256 KB of headers) is a 502
+=== TEST 9: a head larger than wa_pair_backend_buffer_size (256 KB of headers) is a 502
 --- config
     location = /bighead {
         wa_pair;
@@ -190,7 +215,7 @@ qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+nobody-l
 
 
 
-=== TEST 9: wa_pair_backend_buffer_size caps the answer: 1k refuses a 1.5 KB answer that 16k (the default) takes
+=== TEST 10: wa_pair_backend_buffer_size caps the answer: 1k refuses a 1.5 KB answer that 16k (the default) takes
 --- config eval
 "    location = /small { wa_pair; wa_pair_backend_buffer_size 1k; wa_pair_backend http://unix:\$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=500&error=" . ("e" x 1500) . "; }\n"
 . "    location = /default { wa_pair; wa_pair_backend http://unix:\$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=500&error=" . ("e" x 1500) . "; }\n"
@@ -206,7 +231,7 @@ qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+nobody-l
 
 
 
-=== TEST 10: an answer over the cap is logged naming the cap
+=== TEST 11: an answer over the cap is logged naming the cap
 --- config
     location = /huge {
         wa_pair;
@@ -221,7 +246,7 @@ qr/\[error\].*wa_pair: native pairing backend "unix:[^"]+:\/v1\/pair-code" faile
 
 
 
-=== TEST 11: a URL with variables is evaluated per request
+=== TEST 12: a URL with variables is evaluated per request
 --- config
     location = /by-arg {
         wa_pair;
@@ -234,7 +259,7 @@ main::pair("/by-arg?sock=$ENV{TEST_NGINX_BACKEND_SOCK}")
 
 
 
-=== TEST 12: a URL with variables that gives an invalid URL for a request is a 500, logged with the directive, not the value
+=== TEST 13: a URL with variables that gives an invalid URL for a request is a 500, logged with the directive, not the value
 --- config
     location = /by-arg {
         wa_pair;
@@ -250,7 +275,7 @@ qr/\[error\].*wa_pair: "wa_pair_backend http:\/\/unix:\$arg_sock:\/v1\/pair-code
 
 
 
-=== TEST 13: a header value with variables that carries a line break is not sent: a 500, logged without the value
+=== TEST 14: a header value with variables that carries a line break is not sent: a 500, logged without the value
 --- config
     location ~ (?s)^/by-header/(.*)$ {
         wa_pair;
@@ -267,7 +292,7 @@ qr/\[error\].*wa_pair: the value of "wa_pair_backend_header X-Api-Key" has contr
 
 
 
-=== TEST 14: $wa_pair_outcome and $wa_pair_backend_time tell how each request ended, decided at the edge or by the backend
+=== TEST 15: $wa_pair_outcome and $wa_pair_backend_time tell how each request ended, decided at the edge or by the backend
 --- http_config
     log_format outcome '$uri $status $wa_pair_outcome $wa_pair_backend_time';
 --- config
@@ -316,7 +341,7 @@ $']
 
 
 
-=== TEST 15: a client that goes away during the backend call is client_closed, the call's time counted until then
+=== TEST 16: a client that goes away during the backend call is client_closed, the call's time counted until then
 --- http_config
     log_format outcome '$uri $status $wa_pair_outcome $wa_pair_backend_time';
 --- config
@@ -335,7 +360,7 @@ $']
 
 
 
-=== TEST 16: outside a wa_pair location the variables are empty ("-" in a log)
+=== TEST 17: outside a wa_pair location the variables are empty ("-" in a log)
 --- http_config
     log_format outcome '$uri $status $wa_pair_outcome $wa_pair_backend_time $wa_pair_device_id';
 --- config
