@@ -4,9 +4,10 @@ use WaPairTest;                # starts the dev backend, writes secrets, mints t
 use Test::Nginx::Socket 'no_plan';
 use IO::Socket::UNIX ();
 
-# A backend that fails on the wire, thousands of times (3,700 pairings, 16 faults), leaves the worker as it was: every
-# request gets its envelope, the worker is the same process afterwards (no crash, no
-# respawn), and it holds no more file descriptors than before but for the keep-alive pool.
+# A backend that fails on the wire, thousands of times (3,700 pairings, 16 faults), leaves
+# the worker as it was: every request gets its envelope, the worker is the same process
+# afterwards (no crash, no respawn), and it holds no more file descriptors than before but
+# for the keep-alive pool.
 #
 # With a master and ONE worker (read from the master's children in /proc), the block's
 # --- init sends 250 pairings to each fault (100 to each slow one) from 8 keep-alive
