@@ -21,6 +21,7 @@ ngx_conf_post_t positive_msec_post = {check_positive_msec};
 ngx_conf_post_t code_timeout_post = {check_code_timeout};
 ngx_conf_post_t leeway_post = {check_leeway};
 ngx_conf_post_t claim_post = {check_claim};
+ngx_conf_post_t buffer_size_post = {check_buffer_size};
 
 constexpr ngx_uint_t kAnyLevel = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 
@@ -30,6 +31,16 @@ ngx_command_t commands[] = {
 
     {ngx_string("wa_pair_backend"), kAnyLevel | NGX_CONF_TAKE1, backend_directive,
      NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_backend_protocol"), kAnyLevel | NGX_CONF_TAKE1, protocol_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_backend_header"), kAnyLevel | NGX_CONF_TAKE2, backend_header_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_backend_buffer_size"), kAnyLevel | NGX_CONF_TAKE1, ngx_conf_set_size_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, backend_buffer_size),
+     &buffer_size_post},
 
     {ngx_string("wa_pair_connect_timeout"), kAnyLevel | NGX_CONF_TAKE1, ngx_conf_set_msec_slot,
      NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, connect_timeout),
@@ -120,7 +131,9 @@ namespace ngx_wa_pair {
 namespace {
 
 ngx_int_t preconfiguration(ngx_conf_t *cf) noexcept {
-    return (add_auth_variables(cf) == NGX_OK && zone_add_variables(cf) == NGX_OK) ? NGX_OK : NGX_ERROR;
+    bool ok = add_auth_variables(cf) == NGX_OK && add_backend_variables(cf) == NGX_OK &&
+              zone_add_variables(cf) == NGX_OK;
+    return ok ? NGX_OK : NGX_ERROR;
 }
 
 void *create_main_conf(ngx_conf_t *cf) noexcept {
@@ -137,7 +150,10 @@ void *create_loc_conf(ngx_conf_t *cf) noexcept {
     if (lcf == nullptr) {
         return nullptr;
     }
-    // pcalloc: enable = 0, backend_url/jwt_secret/jwt_device_claim unset (data == NULL)
+    // pcalloc: enable = 0, backend_raw/backend_cv/jwt_secret/jwt_device_claim unset (NULL)
+    lcf->backend_protocol = NGX_CONF_UNSET_UINT;
+    lcf->backend_headers = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
+    lcf->backend_buffer_size = NGX_CONF_UNSET_SIZE;
     lcf->connect_timeout = NGX_CONF_UNSET_MSEC;
     lcf->backend_timeout = NGX_CONF_UNSET_MSEC;
     lcf->code_timeout = NGX_CONF_UNSET;
@@ -150,9 +166,8 @@ char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept {
     auto *prev = static_cast<wa_pair_loc_conf_t *>(parent);
     auto *conf = static_cast<wa_pair_loc_conf_t *>(child);
 
-    if (conf->backend_url.data == nullptr) {
-        conf->backend_url = prev->backend_url;
-        conf->backend_unix = prev->backend_unix;
+    if (merge_backend_conf(cf, prev, conf) != NGX_CONF_OK) {
+        return WA_PAIR_CONF_ERROR;
     }
     if (conf->jwt_secret.data == nullptr) {
         conf->jwt_secret = prev->jwt_secret;
@@ -173,7 +188,7 @@ char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept {
         conf->max_body_size = conf->core->client_max_body_size;
         conf->core->client_max_body_size = 0;
     }
-    if (conf->enable && conf->backend_url.data == nullptr) {
+    if (conf->enable && conf->backend_raw.data == nullptr) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"wa_pair\" requires \"wa_pair_backend\"");
         return WA_PAIR_CONF_ERROR;
     }

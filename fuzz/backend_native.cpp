@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "backend.hpp"
+#include "protocol.hpp"
 #include "check.hpp"
 
 using namespace wa_pair;

@@ -1,37 +1,15 @@
-// The pairing backend's native protocol (DESIGN.md section 6): where it is, what we send,
-// and how each of its answers becomes an envelope. The engine's text never reaches the
-// client raw.
+// Where the pairing backend is (wa_pair_backend) and what the operator adds to its requests
+// (wa_pair_backend_header): the checks nginx -t runs, and the ones run again per request when
+// the values carry variables.
 #include "backend.hpp"
-
-#include <cstdint>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/un.h>
 
-#include "json_parse.hpp"
-
 namespace wa_pair {
 
 namespace {
-
-using json = nlohmann::json;
-
-constexpr std::string_view kDefaultUri = "/v1/pair-code";
-
-constexpr std::string_view kAlreadyLoggedIn = "Device is already logged in";
-constexpr std::string_view kTooMany = "Too many pairing requests";
-constexpr std::string_view kRejected = "Pairing request was rejected by the backend";
-constexpr std::string_view kInvalidAnswer = "Invalid answer from the pairing backend";
-constexpr std::string_view kUnavailable = "Pairing backend is unavailable";
-constexpr std::string_view kTimedOut = "Pairing backend did not answer in time";
-
-// WhatsApp's pairing code alphabet (whatsmeow's linkingBase32): no 0, I, O, U.
-constexpr std::string_view kCodeAlphabet = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
-
-constexpr long kMaxSeconds = 86400;
-constexpr long kDefaultRetryAfter = 30;
-constexpr std::size_t kMaxBackendErrorBytes = 200;
 
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
@@ -63,7 +41,7 @@ bool valid_port(std::string_view port) noexcept
     return value >= 1 && value <= 65535;
 }
 
-BackendUrl parse_unix_url(std::string_view rest)
+BackendUrl parse_unix_url(std::string_view rest, std::string_view default_uri)
 {
     // "/run/wa-pair/backend.sock" or "/run/wa-pair/backend.sock:/uri", as in proxy_pass:
     // the first ':' ends the path.
@@ -77,7 +55,7 @@ BackendUrl parse_unix_url(std::string_view rest)
     if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
         return url_error("the unix socket path is too long");
     }
-    std::string_view uri = kDefaultUri;
+    std::string_view uri = default_uri;
     if (colon != std::string_view::npos) {
         uri = rest.substr(colon + 1);
         if (uri.empty() || uri[0] != '/') {
@@ -92,11 +70,11 @@ BackendUrl parse_unix_url(std::string_view rest)
     return result;
 }
 
-BackendUrl parse_tcp_url(std::string_view rest)
+BackendUrl parse_tcp_url(std::string_view rest, std::string_view default_uri)
 {
     const std::size_t slash = rest.find('/');
     const std::string_view authority = rest.substr(0, slash);
-    const std::string_view uri = slash == std::string_view::npos ? kDefaultUri : rest.substr(slash);
+    const std::string_view uri = slash == std::string_view::npos ? default_uri : rest.substr(slash);
     if (authority.empty()) return url_error("the host is missing");
     if (authority.find_first_of("?#") != std::string_view::npos) {
         return url_error("the URI must start with /");
@@ -153,86 +131,9 @@ BackendUrl parse_tcp_url(std::string_view rest)
     return result;
 }
 
-PairCode fail(int code, std::string_view text)
-{
-    PairCode answer;
-    answer.failure = Failure{code, std::string(text)};
-    return answer;
-}
-
-// Retry-After as delta-seconds, 0..86400; an HTTP-date or anything else gives -1.
-long parse_retry_after(std::string_view value) noexcept
-{
-    const auto blank = [](char c) { return c == ' ' || c == '\t'; };
-    while (!value.empty() && blank(value.front())) value.remove_prefix(1);
-    while (!value.empty() && blank(value.back())) value.remove_suffix(1);
-    if (value.empty()) return -1;
-    long seconds = 0;
-    for (char c : value) {
-        if (c < '0' || c > '9') return -1;
-        seconds = seconds * 10 + (c - '0');
-        if (seconds > kMaxSeconds) return -1;
-    }
-    return seconds;
-}
-
-PairCode map_success(std::string_view body, long default_timeout)
-{
-    const json answer = parse_json(body);
-    if (!answer.is_object()) return fail(502, kInvalidAnswer);
-
-    const auto code = answer.find("pair_code");
-    if (code == answer.end() || !code->is_string()) return fail(502, kInvalidAnswer);
-    std::string formatted = format_pair_code(code->get_ref<const std::string&>());
-    if (formatted.empty()) return fail(502, kInvalidAnswer);
-
-    long timeout = default_timeout;
-    if (const auto t = answer.find("timeout"); t != answer.end() && !t->is_null()) {
-        // An integer 1..86400; 120.0, "120", -1 and 2^64 are not.
-        if (t->is_number_unsigned()) {
-            const std::uint64_t seconds = t->get<std::uint64_t>();
-            if (seconds < 1 || seconds > static_cast<std::uint64_t>(kMaxSeconds)) {
-                return fail(502, kInvalidAnswer);
-            }
-            timeout = static_cast<long>(seconds);
-        } else {
-            return fail(502, kInvalidAnswer);  // a float, a negative number, a string, ...
-        }
-    }
-
-    PairCode result;
-    result.code = std::move(formatted);
-    result.timeout = timeout;
-    return result;
-}
-
-// Another 4xx: the engine's {"error":"..."} when it is short printable ASCII, never raw.
-PairCode map_rejection(std::string_view body)
-{
-    const json answer = parse_json(body);
-    if (answer.is_object()) {
-        const auto error = answer.find("error");
-        if (error != answer.end() && error->is_string()) {
-            const std::string& text = error->get_ref<const std::string&>();
-            bool printable = !text.empty() && text.size() <= kMaxBackendErrorBytes;
-            for (char c : text) printable = printable && c >= 0x20 && c <= 0x7e;
-            if (printable) return fail(400, text);
-        }
-    }
-    return fail(400, kRejected);
-}
-
-PairCode internal_failure() noexcept
-{
-    PairCode answer;
-    answer.failure.code = 500;
-    answer.failure.error.assign(kInternalError);  // noexcept ends the worker if this throws
-    return answer;
-}
-
 }  // namespace
 
-BackendUrl parse_backend_url(std::string_view value) noexcept
+BackendUrl parse_backend_url(std::string_view value, std::string_view default_uri) noexcept
 {
     try {
         if (value.empty()) return url_error("the URL is empty");
@@ -252,8 +153,8 @@ BackendUrl parse_backend_url(std::string_view value) noexcept
         }
         if (!istarts_with(value, "http://")) return url_error("the URL must start with http://");
         const std::string_view rest = value.substr(7);
-        if (istarts_with(rest, "unix:")) return parse_unix_url(rest.substr(5));
-        return parse_tcp_url(rest);
+        if (istarts_with(rest, "unix:")) return parse_unix_url(rest.substr(5), default_uri);
+        return parse_tcp_url(rest, default_uri);
     } catch (...) {
         BackendUrl result;
         result.error = "out of memory";  // fits the small-string buffer: no allocation
@@ -261,77 +162,130 @@ BackendUrl parse_backend_url(std::string_view value) noexcept
     }
 }
 
-std::string backend_request_body(std::string_view device_id, std::string_view phone) noexcept
+namespace {
+
+bool is_variable_char(char c) noexcept
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// `value` with each $name or ${name} replaced by `placeholder` (nginx's script syntax).
+std::string replace_variables(std::string_view value, std::string_view placeholder)
+{
+    std::string out;
+    for (std::size_t i = 0; i < value.size();) {
+        if (value[i] != '$') {
+            out += value[i++];
+            continue;
+        }
+        std::size_t end = i + 1;
+        if (end < value.size() && value[end] == '{') {
+            const std::size_t close = value.find('}', end);
+            end = close == std::string_view::npos ? value.size() : close + 1;
+        } else {
+            while (end < value.size() && is_variable_char(value[end])) ++end;
+        }
+        out += placeholder;
+        i = end;
+    }
+    return out;
+}
+
+bool is_tchar(char c) noexcept
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept
+{
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string backend_log_name(const BackendUrl& url)
+{
+    std::string_view target = url.url;
+    target = target.substr(0, target.find('?'));
+    if (url.unix_socket.empty()) return std::string(target);
+    constexpr std::string_view kUnixHost = "http://localhost";
+    if (target.substr(0, kUnixHost.size()) == kUnixHost) target.remove_prefix(kUnixHost.size());
+    std::string name = "unix:";
+    name += url.unix_socket;
+    name += ':';
+    name += target;
+    return name;
+}
+
+std::string check_backend_url_template(std::string_view value) noexcept
 {
     try {
-        std::string body;
-        body.reserve(32 + device_id.size() + phone.size());
-        body += "{\"device_id\":";
-        append_json_string(body, device_id);
-        body += ",\"phone\":";
-        append_json_string(body, phone);
-        body += '}';
-        return body;
+        std::string first_error;
+        for (std::string_view placeholder : {"1", "localhost", "/1"}) {
+            BackendUrl url = parse_backend_url(replace_variables(value, placeholder));
+            if (url.error.empty()) return {};
+            if (first_error.empty()) first_error = std::move(url.error);
+        }
+        return first_error;
     } catch (...) {
+        return "out of memory";
+    }
+}
+
+std::string check_header_name(std::string_view name) noexcept
+{
+    try {
+        if (name.empty()) return "the header name is empty";
+        for (char c : name) {
+            if (!is_tchar(c)) return "the header name must be an HTTP token";
+        }
+        for (std::string_view framing : {"Content-Length", "Transfer-Encoding", "Connection",
+                                         "Keep-Alive", "Upgrade", "TE", "Trailer", "Expect",
+                                         "Proxy-Connection"}) {
+            if (iequals(name, framing)) {
+                std::string why = "the header \"";
+                why += framing;
+                why += "\" is set by the module itself";
+                return why;
+            }
+        }
         return {};
+    } catch (...) {
+        return "out of memory";
     }
 }
 
-std::string format_pair_code(std::string_view code) noexcept
+bool valid_header_value(std::string_view value) noexcept
 {
-    try {
-        if (code.size() == 9) {
-            if (code[4] != '-') return {};
-        } else if (code.size() != 8) {
-            return {};
-        }
-        std::string formatted;
-        formatted.reserve(9);
-        for (std::size_t i = 0; i < code.size(); ++i) {
-            if (code.size() == 9 && i == 4) continue;
-            if (kCodeAlphabet.find(code[i]) == std::string_view::npos) return {};
-            if (formatted.size() == 4) formatted += '-';
-            formatted += code[i];
-        }
-        return formatted;
-    } catch (...) {
-        return {};
+    for (char c : value) {
+        const unsigned char byte = static_cast<unsigned char>(c);
+        if ((byte < 0x20 && byte != '\t') || byte == 0x7f) return false;
     }
+    return true;
 }
 
-PairCode map_backend_answer(long http_status, std::string_view body,
-                            std::string_view retry_after, long default_timeout) noexcept
+std::string url_escape(std::string_view value)
 {
-    try {
-        if (http_status == 200) return map_success(body, default_timeout);
-        if (http_status == 409) return fail(409, kAlreadyLoggedIn);
-        if (http_status == 429) {
-            PairCode answer = fail(429, kTooMany);
-            const long seconds = parse_retry_after(retry_after);
-            answer.retry_after = seconds >= 0 ? seconds : kDefaultRetryAfter;
-            return answer;
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(value.size());
+    for (char c : value) {
+        const unsigned char byte = static_cast<unsigned char>(c);
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_') {
+            out += c;
+        } else {
+            out += '%';
+            out += hex[byte >> 4];
+            out += hex[byte & 0xf];
         }
-        if (http_status >= 400 && http_status <= 499) return map_rejection(body);
-        if (http_status >= 500 && http_status <= 599) return fail(500, kInternalError);
-        return fail(502, kInvalidAnswer);  // 1xx, 3xx, a 2xx other than 200, nonsense
-    } catch (...) {
-        return internal_failure();
     }
-}
-
-PairCode map_transport_failure(TransportFailure failure) noexcept
-{
-    try {
-        switch (failure) {
-        case TransportFailure::unreachable: return fail(503, kUnavailable);
-        case TransportFailure::timeout: return fail(504, kTimedOut);
-        case TransportFailure::bad_answer:
-        case TransportFailure::too_large: return fail(502, kInvalidAnswer);
-        }
-        return fail(502, kInvalidAnswer);
-    } catch (...) {
-        return internal_failure();
-    }
+    return out;
 }
 
 }  // namespace wa_pair

@@ -1,11 +1,9 @@
-// Pairing backend: its URL, the request body we send, and the mapping of its answers
-// (DESIGN.md section 6).
+// Where the pairing backend is (wa_pair_backend) and what the operator adds to its requests
+// (wa_pair_backend_header). The protocols themselves are in protocol.hpp.
 #pragma once
 
 #include <string>
 #include <string_view>
-
-#include "envelope.hpp"
 
 namespace wa_pair {
 
@@ -16,33 +14,33 @@ struct BackendUrl {
 };
 
 // proxy_pass's form: "http://unix:/run/wa-pair/backend.sock:/v1/pair-code" (the ":/uri" part
-// optional, default "/v1/pair-code") or "http://127.0.0.1:8080/v1/pair-code". TCP hosts
-// must be IP literals ("[::1]" for IPv6) or "localhost" (no DNS in a worker). A URI, when
-// given, is kept as written, query string included; an explicit "/" stays "/".
-BackendUrl parse_backend_url(std::string_view value) noexcept;
+// optional, default `default_uri`, the protocol's documented path) or
+// "http://127.0.0.1:8080/v1/pair-code". TCP hosts must be IP literals ("[::1]" for IPv6) or
+// "localhost" (no DNS in a worker). A URI, when given, is kept as written, query string
+// included; an explicit "/" stays "/".
+BackendUrl parse_backend_url(std::string_view value,
+                             std::string_view default_uri = "/v1/pair-code") noexcept;
 
-// {"device_id":"dev-42","phone":"6281234567890"}, JSON-escaped. "" only when memory is
-// exhausted.
-std::string backend_request_body(std::string_view device_id, std::string_view phone) noexcept;
+// How the error log names a backend: "unix:/run/x.sock:/v1/pair-code" or
+// "http://127.0.0.1:8080/v1/pair-code", never with the query string (it may carry a key).
+std::string backend_log_name(const BackendUrl& url);
 
-struct PairCode {
-    std::string code;     // XXXX-XXXX on success
-    long timeout = 0;     // seconds
-    long retry_after = 0; // for 429
-    Failure failure;
-};
+// For a wa_pair_backend value with nginx variables ($name, ${name}), checked at nginx -t: ""
+// when the value parses with every variable replaced by one same placeholder ("1",
+// "localhost" or "/1", whichever fits where the variables stand), else the error with "1".
+// So a bad scheme, host or socket path is still refused before any request.
+std::string check_backend_url_template(std::string_view value) noexcept;
 
-// Checks a code against WhatsApp's alphabet; accepts "ABCD1234" or "ABCD-1234" (lower case
-// is NOT accepted: the alphabet is upper case). Returns "ABCD-1234" or "" when invalid.
-std::string format_pair_code(std::string_view code) noexcept;
+// wa_pair_backend_header's name: an HTTP token (RFC 9110 section 5.6.2). "" when accepted,
+// else why not. Framing and connection headers are refused: libcurl owns them.
+std::string check_header_name(std::string_view name) noexcept;
 
-// Maps a complete HTTP answer of the native protocol. `retry_after` is the Retry-After header
-// value ("" when absent); `default_timeout` is used when the answer has no timeout.
-PairCode map_backend_answer(long http_status, std::string_view body,
-                            std::string_view retry_after, long default_timeout) noexcept;
+// A header value: no control characters other than HTAB (so no CR, LF or NUL that could
+// split the request).
+bool valid_header_value(std::string_view value) noexcept;
 
-enum class TransportFailure { unreachable, timeout, bad_answer, too_large };
-
-PairCode map_transport_failure(TransportFailure failure) noexcept;
+// Percent-encodes every byte but A-Z a-z 0-9 '-' '_', so that a value (a device id, say)
+// is one safe segment of a URL path or query: "dev-42" stays, "a/../b" is "a%2F%2E%2E%2Fb".
+std::string url_escape(std::string_view value);
 
 }  // namespace wa_pair

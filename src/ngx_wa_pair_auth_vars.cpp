@@ -1,5 +1,6 @@
-// $wa_pair_device_id and $wa_pair_auth ("jwt" or "api_key"): who the request authenticated
-// as, for access logs. Empty (not found) until authentication succeeded.
+// $wa_pair_auth ("jwt" or "api_key"): how the request authenticated, for access logs. Empty
+// (not found) until authentication succeeded. $wa_pair_device_id, percent-encoded so that it
+// is safe in a backend URL too, is in ngx_wa_pair_backend_vars.cpp.
 
 #include "ngx_wa_pair_conf.hpp"
 
@@ -7,13 +8,11 @@ namespace ngx_wa_pair {
 
 namespace {
 
-enum : uintptr_t { kDeviceId, kAuthMethod };
-
-ngx_int_t auth_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data) noexcept {
+ngx_int_t auth_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t) noexcept {
     RequestCtx *ctx = get_ctx(r->main);
     std::string_view value;
-    if (ctx != nullptr && !ctx->auth_method.empty()) {
-        value = data == kDeviceId ? std::string_view(ctx->device_id) : ctx->auth_method;
+    if (ctx != nullptr) {
+        value = ctx->auth_method;
     }
     if (value.empty()) {
         v->not_found = 1;
@@ -29,8 +28,7 @@ ngx_int_t auth_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uin
 }
 
 ngx_http_variable_t variables[] = {
-    {ngx_string("wa_pair_device_id"), nullptr, auth_variable, kDeviceId, NGX_HTTP_VAR_NOCACHEABLE, 0},
-    {ngx_string("wa_pair_auth"), nullptr, auth_variable, kAuthMethod, NGX_HTTP_VAR_NOCACHEABLE, 0},
+    {ngx_string("wa_pair_auth"), nullptr, auth_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0},
 };
 
 }  // namespace

@@ -4,11 +4,14 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ngx_wa_pair_nginx.hpp"
 #include "ngx_wa_pair_curl.hpp"
 #include "ngx_wa_pair_zone.hpp"
 #include "envelope.hpp"
+#include "outcome.hpp"
+#include "protocol.hpp"
 
 namespace wa_pair {
 struct AuthConfig;
@@ -26,8 +29,13 @@ struct wa_pair_loc_conf_t {
     ngx_flag_t enable;            // `wa_pair;` in this very location (not inherited)
     ngx_http_core_loc_conf_t *core;  // that location's core conf (client_max_body_size)
     off_t max_body_size;          // client_max_body_size, enforced after authentication
-    ngx_str_t backend_url;        // NUL-terminated, for libcurl; data == NULL: unset
-    ngx_str_t backend_unix;       // NUL-terminated socket path, empty for TCP
+    ngx_str_t backend_raw;        // wa_pair_backend as written; data == NULL: unset
+    ngx_http_complex_value_t *backend_cv;  // when that value has variables, else NULL
+    ngx_str_t backend_url;        // static value, parsed at merge: NUL-terminated, for libcurl
+    ngx_str_t backend_unix;       // static value: NUL-terminated socket path, empty for TCP
+    ngx_uint_t backend_protocol;  // wa_pair::Protocol
+    ngx_array_t *backend_headers; // of backend_header_t, or NULL
+    size_t backend_buffer_size;   // the cap on the answer's head and on its body
     ngx_msec_t connect_timeout;
     ngx_msec_t backend_timeout;
     time_t code_timeout;
@@ -38,6 +46,12 @@ struct wa_pair_loc_conf_t {
     AuthDirectives *auth;         // this level's key files, allow-list, requirements, API keys,
                                   // revocations (inherited when NULL)
     const wa_pair::AuthConfig *auth_config;  // a wa_pair location's, built in merge
+};
+
+// wa_pair_backend_header Name value;
+struct backend_header_t {
+    ngx_str_t name;
+    ngx_http_complex_value_t value;
 };
 
 // Per request. C++ members: created with new, deleted by a request pool cleanup.
@@ -57,6 +71,20 @@ struct RequestCtx {
     std::string error_page;
     wa_pair::Transfer transfer;
     ZoneRequest zone;             // the request's part in the edge policy
+    wa_pair::Outcome outcome = wa_pair::Outcome::none;  // $wa_pair_outcome
+    bool backend_called = false;  // $wa_pair_backend_time
+    bool backend_done = false;
+    ngx_msec_t backend_start = 0;
+    ngx_msec_t backend_end = 0;
+    std::string backend_name;     // for the error log: no query string, no header values
+};
+
+// The backend of one request, with its variables evaluated.
+struct BackendTarget {
+    std::string url;              // without the protocol's query
+    std::string unix_socket;
+    std::string log_name;         // "unix:/run/x.sock:/path" or "http://127.0.0.1:8080/path"
+    std::vector<wa_pair::Header> headers;  // the operator's
 };
 
 
@@ -79,9 +107,20 @@ ngx_int_t handler(ngx_http_request_t *r) noexcept;
 // ngx_wa_pair_filters.cpp: nginx's own error pages as envelopes, the body size limit
 void install_filters() noexcept;
 
+// ngx_wa_pair_backend_conf.cpp: wa_pair_backend*, and their values per request
+char *backend_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+char *backend_header_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+char *protocol_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+char *check_buffer_size(ngx_conf_t *cf, void *post, void *data) noexcept;
+char *merge_backend_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf_t *conf) noexcept;
+// false (and an error log line) when a value with variables is unusable for this request
+bool evaluate_backend(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, BackendTarget &target);
+
+// ngx_wa_pair_backend_vars.cpp: $wa_pair_backend_time, $wa_pair_outcome, $wa_pair_device_id
+ngx_int_t add_backend_variables(ngx_conf_t *cf) noexcept;
+
 // ngx_wa_pair_directives.cpp
 char *wa_pair_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
-char *backend_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *secret_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *check_positive_msec(ngx_conf_t *cf, void *post, void *data) noexcept;
 char *check_code_timeout(ngx_conf_t *cf, void *post, void *data) noexcept;

@@ -197,6 +197,20 @@ size_t on_curl_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
     return n;
 }
 
+// The answer's head counts against the same cap as its body: a backend that sends headers
+// without end is cut off too.
+size_t on_curl_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    (void) ptr;
+    auto *t = static_cast<Transfer *>(userdata);
+    size_t n = size * nmemb;
+    t->head_bytes += n;
+    if (t->head_bytes > t->max_response) {
+        t->too_large = true;
+        return 0;  // CURLE_WRITE_ERROR ends the transfer
+    }
+    return n;
+}
+
 }  // namespace
 
 Transfer::~Transfer() {
@@ -270,6 +284,8 @@ bool transfer_prepare(Transfer *t, ngx_log_t *log) noexcept {
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_curl_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_curl_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t->max_response));
     return true;
 }

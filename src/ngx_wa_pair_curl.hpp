@@ -18,9 +18,12 @@ using TransferDone = void (*)(Transfer *t, CURLcode result);
 struct Transfer {
     CURL *easy = nullptr;
     curl_slist *headers = nullptr;
-    std::string request_body;
+    std::string url;          // what this transfer calls (libcurl copies these two)
+    std::string unix_socket;
+    std::string request_body; // CURLOPT_POSTFIELDS: libcurl reads it in place
     std::string response_body;
-    size_t max_response = 16384;
+    size_t max_response = 16384;  // the cap on the answer's body, and on its head
+    size_t head_bytes = 0;
     bool too_large = false;
     char error[CURL_ERROR_SIZE] = {};
     TransferDone done = nullptr;
@@ -38,7 +41,8 @@ struct Transfer {
 ngx_int_t curl_worker_init(ngx_cycle_t *cycle) noexcept;
 void curl_worker_exit() noexcept;
 
-// Creates the easy handle with the options common to every backend call.
+// Creates the easy handle with the options common to every backend call; set max_response
+// first.
 // Returns false (and logs) when libcurl cannot give one.
 bool transfer_prepare(Transfer *t, ngx_log_t *log) noexcept;
 

@@ -3,7 +3,6 @@
 #include <string>
 
 #include "ngx_wa_pair_conf.hpp"
-#include "backend.hpp"
 
 namespace ngx_wa_pair {
 
@@ -11,16 +10,6 @@ namespace {
 
 ngx_str_t *args(ngx_conf_t *cf) {
     return static_cast<ngx_str_t *>(cf->args->elts);
-}
-
-bool copy_cstr(ngx_conf_t *cf, const std::string &from, ngx_str_t &to) {
-    to.len = from.size();
-    to.data = static_cast<u_char *>(ngx_pnalloc(cf->pool, from.size() + 1));
-    if (to.data == nullptr) {
-        return false;
-    }
-    ngx_memcpy(to.data, from.c_str(), from.size() + 1);
-    return true;
 }
 
 void wipe_secret(void *data) noexcept {
@@ -40,28 +29,6 @@ char *wa_pair_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
     clcf->handler = handler;
     lcf->core = clcf;
     (void) cmd;
-    return NGX_CONF_OK;
-}
-
-char *backend_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept {
-    auto *lcf = static_cast<wa_pair_loc_conf_t *>(conf);
-    if (lcf->backend_url.data != nullptr) {
-        return const_cast<char *>("is duplicate");
-    }
-    ngx_str_t *value = args(cf);
-    try {
-        wa_pair::BackendUrl url = wa_pair::parse_backend_url(view(value[1]));
-        if (!url.error.empty()) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\": %s", &value[1],
-                               &cmd->name, url.error.c_str());
-            return WA_PAIR_CONF_ERROR;
-        }
-        if (!copy_cstr(cf, url.url, lcf->backend_url) || !copy_cstr(cf, url.unix_socket, lcf->backend_unix)) {
-            return WA_PAIR_CONF_ERROR;
-        }
-    } catch (...) {
-        return WA_PAIR_CONF_ERROR;
-    }
     return NGX_CONF_OK;
 }
 

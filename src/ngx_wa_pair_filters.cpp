@@ -34,6 +34,9 @@ ngx_int_t wa_pair_header_filter(ngx_http_request_t *r) noexcept {
             return NGX_ERROR;
         }
         ctx->responded = true;
+        if (ctx->outcome == wa_pair::Outcome::none) {
+            ctx->outcome = wa_pair::outcome_for_status(static_cast<int>(status));
+        }
         ctx->error_page = wa_pair::error_envelope(static_cast<int>(status), nginx_error_text(status));
         ctx->replace_body = true;
         if (!set_envelope_headers(r, status, ctx->error_page.size())) {

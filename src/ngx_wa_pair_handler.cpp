@@ -3,8 +3,8 @@
 #include <string>
 
 #include "ngx_wa_pair_conf.hpp"
-#include "backend.hpp"
 #include "auth.hpp"
+#include "backend.hpp"
 #include "login_body.hpp"
 #include "phone.hpp"
 
@@ -132,38 +132,79 @@ bool append_header(wa_pair::Transfer &t, std::string_view name, std::string_view
     return true;
 }
 
+wa_pair::Protocol protocol_of(wa_pair_loc_conf_t *lcf) {
+    return static_cast<wa_pair::Protocol>(lcf->backend_protocol);
+}
+
+// The protocol's request (wa_pair_backend_protocol) with the operator's headers
+// (wa_pair_backend_header), handed to the worker's multi handle.
 bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx) {
+    BackendTarget target;
+    if (!evaluate_backend(r, lcf, target)) {
+        return false;
+    }
+    ctx->backend_name = std::move(target.log_name);
+
+    std::string_view authorization;
+    if (r->headers_in.authorization != nullptr) {
+        authorization = view(r->headers_in.authorization->value);
+    }
+    wa_pair::BackendRequest request = wa_pair::build_request(
+        protocol_of(lcf), {ctx->device_id, ctx->phone, authorization, request_id(r)});
+    // The origin's claims, so that an engine with a database can enforce them too (issue 3).
+    if (!ctx->api_key_id.empty()) {
+        request.headers.push_back({"X-Api-Key-Id", ctx->api_key_id});
+    }
+    if (!ctx->token_version.empty()) {
+        request.headers.push_back({"X-Token-Version", ctx->token_version});
+    }
+    wa_pair::apply_operator_headers(request, target.headers);
+
     wa_pair::Transfer &t = ctx->transfer;
+    t.max_response = lcf->backend_buffer_size;
     if (!wa_pair::transfer_prepare(&t, r->connection->log)) {
         return false;
     }
     t.done = backend_done;
     t.data = ctx;
-    t.request_body = wa_pair::backend_request_body(ctx->device_id, ctx->phone);
+    t.request_body = std::move(request.body);
+    t.url = wa_pair::append_query(target.url, request.query);
+    t.unix_socket = std::move(target.unix_socket);
 
-    std::string_view id = request_id(r);
-    if (!append_header(t, "Content-Type", "application/json") ||
-        !append_header(t, "Accept", "application/json") ||
-        !append_header(t, "Expect", "") ||
-        !append_header(t, "X-Device-Id", ctx->device_id) ||
-        (!ctx->api_key_id.empty() && !append_header(t, "X-Api-Key-Id", ctx->api_key_id)) ||
-        (!ctx->token_version.empty() && !append_header(t, "X-Token-Version", ctx->token_version)) ||
-        (!id.empty() && !append_header(t, "X-Request-ID", id))) {
+    for (const wa_pair::Header &h : request.headers) {
+        if (!append_header(t, h.name, h.value)) {
+            return false;
+        }
+    }
+    if (!append_header(t, "Expect", "")) {  // no "100-continue" round trip
         return false;
     }
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wa_pair: calling the %s backend \"%s\" with %uz headers",
+                   wa_pair::protocol_name(protocol_of(lcf)).data(), ctx->backend_name.c_str(),
+                   request.headers.size());
 
     CURL *e = t.easy;
-    curl_easy_setopt(e, CURLOPT_URL, reinterpret_cast<const char *>(lcf->backend_url.data));
-    if (lcf->backend_unix.len > 0) {
-        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, reinterpret_cast<const char *>(lcf->backend_unix.data));
+    curl_easy_setopt(e, CURLOPT_URL, t.url.c_str());
+    if (!t.unix_socket.empty()) {
+        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, t.unix_socket.c_str());
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request_body.c_str());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(t.request_body.size()));
+    if (request.post) {
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request_body.c_str());
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(t.request_body.size()));
+    } else {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    }
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(lcf->connect_timeout));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(lcf->backend_timeout));
-    return wa_pair::transfer_start(&t, r->connection->log);
+    if (!wa_pair::transfer_start(&t, r->connection->log)) {
+        return false;
+    }
+    ctx->backend_called = true;
+    ctx->backend_start = ngx_current_msec;
+    return true;
 }
 
 void body_handler(ngx_http_request_t *r) noexcept {
@@ -213,38 +254,64 @@ void body_handler(ngx_http_request_t *r) noexcept {
     }
 }
 
-ngx_str_t *backend_name(wa_pair_loc_conf_t *lcf) {
-    return lcf->backend_unix.len ? &lcf->backend_unix : &lcf->backend_url;
+// What libcurl's verdict means for the client.
+wa_pair::TransportFailure transport_failure(CURLcode result, const wa_pair::Transfer &t) {
+    switch (result) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return wa_pair::TransportFailure::unreachable;  // no socket, refused, permission denied
+    case CURLE_OPERATION_TIMEDOUT:
+        return wa_pair::TransportFailure::timeout;
+    case CURLE_FILESIZE_EXCEEDED:
+        return wa_pair::TransportFailure::too_large;
+    case CURLE_WRITE_ERROR:
+        return t.too_large ? wa_pair::TransportFailure::too_large : wa_pair::TransportFailure::bad_answer;
+    default:
+        // garbage, a reset, closed mid-answer, a bad chunked body, a head too large ...
+        return wa_pair::TransportFailure::bad_answer;
+    }
 }
 
-// Turns libcurl's verdict into the envelope's; logs every backend failure (phone masked).
+// Turns libcurl's verdict and the backend's answer into the envelope's; logs every backend
+// failure with the backend's name, the failure and the masked phone (never a header value).
 wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLcode result) {
     wa_pair::Transfer &t = ctx->transfer;
     ngx_log_t *log = ctx->r->connection->log;
-    std::string masked = wa_pair::mask_phone(ctx->phone);
+    const std::string masked = wa_pair::mask_phone(ctx->phone);
+    const char *protocol = wa_pair::protocol_name(protocol_of(lcf)).data();
 
     if (result != CURLE_OK) {
-        wa_pair::TransportFailure kind = wa_pair::TransportFailure::bad_answer;
-        if (result == CURLE_COULDNT_CONNECT || result == CURLE_COULDNT_RESOLVE_HOST) {
-            kind = wa_pair::TransportFailure::unreachable;
-        } else if (result == CURLE_OPERATION_TIMEDOUT) {
-            kind = wa_pair::TransportFailure::timeout;
-        } else if (result == CURLE_FILESIZE_EXCEEDED || (result == CURLE_WRITE_ERROR && t.too_large)) {
-            kind = wa_pair::TransportFailure::too_large;
-        }
+        const wa_pair::TransportFailure kind = transport_failure(result, t);
+        wa_pair::PairCode pc = wa_pair::map_transport_failure(kind);
         long os_errno = 0;
         curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
         if (kind == wa_pair::TransportFailure::unreachable && os_errno != 0) {
             // nginx's own form: connect() to ... failed (2: No such file or directory)
-            ngx_log_error(NGX_LOG_ERR, log, static_cast<ngx_err_t>(os_errno),
-                          "wa_pair: connect() to pairing backend %s\"%V\" failed (phone %s)",
-                          lcf->backend_unix.len ? "unix:" : "", backend_name(lcf), masked.c_str());
+            u_char text[NGX_MAX_ERROR_STR];
+            u_char *end = ngx_strerror(static_cast<ngx_err_t>(os_errno), text, sizeof(text));
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "wa_pair: connect() to %s pairing backend \"%s\" failed (%l: %*s) (phone %s)",
+                          protocol, ctx->backend_name.c_str(), os_errno,
+                          static_cast<size_t>(end - text), text, masked.c_str());
+        } else if (kind == wa_pair::TransportFailure::unreachable) {
+            // no errno (a unix: socket whose listen queue is full): libcurl's text without
+            // its "localhost port 80", which would mislead for a unix: backend
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "wa_pair: connect() to %s pairing backend \"%s\" failed (%s) (phone %s)",
+                          protocol, ctx->backend_name.c_str(), curl_easy_strerror(result),
+                          masked.c_str());
+        } else if (kind == wa_pair::TransportFailure::too_large) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "wa_pair: %s pairing backend \"%s\" failed: its answer is larger than "
+                          "wa_pair_backend_buffer_size (%uz bytes) (phone %s)",
+                          protocol, ctx->backend_name.c_str(), lcf->backend_buffer_size, masked.c_str());
         } else {
             const char *why = t.error[0] != '\0' ? t.error : curl_easy_strerror(result);
-            ngx_log_error(NGX_LOG_ERR, log, 0, "wa_pair: pairing backend %s\"%V\" failed: %s (phone %s)",
-                          lcf->backend_unix.len ? "unix:" : "", backend_name(lcf), why, masked.c_str());
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "wa_pair: %s pairing backend \"%s\" failed: %s (phone %s)", protocol,
+                          ctx->backend_name.c_str(), why, masked.c_str());
         }
-        return wa_pair::map_transport_failure(kind);
+        return pc;
     }
 
     long status = 0;
@@ -254,11 +321,16 @@ wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLc
     if (curl_easy_header(t.easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h != nullptr) {
         retry_after = h->value;
     }
-    wa_pair::PairCode pc = wa_pair::map_backend_answer(status, t.response_body, retry_after,
-                                                       static_cast<long>(lcf->code_timeout));
-    if (pc.failure && (pc.failure.code >= 500 || status >= 500)) {
-        ngx_log_error(NGX_LOG_ERR, log, 0, "wa_pair: pairing backend %s\"%V\" answered %l: %s (phone %s)",
-                      lcf->backend_unix.len ? "unix:" : "", backend_name(lcf), status, pc.failure.error.c_str(), masked.c_str());
+    wa_pair::PairCode pc = wa_pair::map_answer(protocol_of(lcf), status, t.response_body, retry_after,
+                                               static_cast<long>(lcf->code_timeout));
+    if (pc.failure) {
+        // A failure of the backend is an error; an answer about the request (already paired,
+        // refused, rate limited, the origin refusing the client's token) is information.
+        const ngx_uint_t level = pc.failure.code >= 500 ? NGX_LOG_ERR : NGX_LOG_INFO;
+        ngx_log_error(level, log, 0,
+                      "wa_pair: %s pairing backend \"%s\" answered %l: %*s (phone %s)", protocol,
+                      ctx->backend_name.c_str(), status, pc.reason.size(), pc.reason.data(),
+                      masked.c_str());
     }
     return pc;
 }
@@ -268,15 +340,19 @@ void backend_done(wa_pair::Transfer *t, CURLcode result) noexcept {
     ngx_http_request_t *r = ctx->r;
     ngx_connection_t *c = r->connection;
     ngx_int_t rc;
+    ctx->backend_done = true;
+    ctx->backend_end = ngx_current_msec;
     try {
         wa_pair::PairCode pc = backend_result(ctx, loc_conf(r), result);
         zone_after_backend(ctx, pc);
         wa_pair::transfer_stop(t);
         r->read_event_handler = ngx_http_block_reading;
+        ctx->outcome = pc.outcome;
         if (!pc.failure) {
             rc = send_envelope(r, NGX_HTTP_OK, wa_pair::success_envelope(pc.code, pc.timeout));
-        } else if (pc.failure.code == NGX_HTTP_TOO_MANY_REQUESTS &&
-                   !add_header(r, "Retry-After", std::to_string(pc.retry_after))) {
+        } else if (pc.has_retry_after && !add_header(r, "Retry-After", std::to_string(pc.retry_after))) {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        } else if (pc.invalid_token && !add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"")) {
             rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
         } else {
             rc = send_failure(r, pc.failure);

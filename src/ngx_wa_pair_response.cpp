@@ -130,6 +130,9 @@ ngx_int_t send_envelope(ngx_http_request_t *r, int code, const std::string &body
     }
     if (RequestCtx *ctx = get_ctx(r)) {
         ctx->responded = true;
+        if (ctx->outcome == wa_pair::Outcome::none) {  // the backend's answers set their own
+            ctx->outcome = wa_pair::outcome_for_status(code);
+        }
     }
     if (!set_envelope_headers(r, static_cast<ngx_uint_t>(code), body.size())) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -324,7 +324,7 @@ Consulted consult(ZoneCtx *z, const ZoneRequest &zr, bool refresh, const wa_pair
 // What a waiter finds when it looks.
 struct Polled {
     wa_pair::WaitState state = wa_pair::WaitState::gone;
-    wa_pair::Outcome outcome{};
+    wa_pair::CallResult outcome{};
     char text[kMaxText + 1] = {};
 };
 
@@ -346,7 +346,7 @@ void poll_zone(ZoneCtx *z, const ZoneRequest &zr, std::int64_t now, Polled &out)
     }
 }
 
-bool record(ZoneCtx *z, const ZoneRequest &zr, const wa_pair::Outcome &outcome, std::string_view text,
+bool record(ZoneCtx *z, const ZoneRequest &zr, const wa_pair::CallResult &outcome, std::string_view text,
             std::int64_t now) noexcept {
     ZoneLock lock(z);
     Locked l{z, now};
@@ -444,7 +444,7 @@ ngx_int_t answer_limited(ngx_http_request_t *r, long retry_after) {
 
 // The answer of the call a request waited for, as its caller got it.
 ngx_int_t answer_outcome(ngx_http_request_t *r, const Polled &p) {
-    const wa_pair::Outcome &o = p.outcome;
+    const wa_pair::CallResult &o = p.outcome;
     if (o.status == NGX_HTTP_OK) {
         return send_envelope(r, NGX_HTTP_OK, wa_pair::success_envelope(o.code, o.seconds));
     }
@@ -793,7 +793,7 @@ void zone_after_backend(RequestCtx *ctx, const wa_pair::PairCode &pc) noexcept {
         return;
     }
     zr.caller = false;
-    wa_pair::Outcome o{};
+    wa_pair::CallResult o{};
     if (!pc.failure) {
         o.status = NGX_HTTP_OK;
         o.seconds = static_cast<std::int32_t>(std::clamp<long>(pc.timeout, 0, 86400));

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "ngx_wa_pair_nginx.hpp"
-#include "backend.hpp"
 #include "policy.hpp"
+#include "protocol.hpp"
 
 namespace ngx_wa_pair {
 

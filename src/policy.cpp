@@ -259,7 +259,7 @@ Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, b
 }
 
 bool record_outcome(DeviceState& device, PhoneState* phone, std::uint64_t flight,
-                    const Outcome& outcome, std::int64_t now) noexcept
+                    const CallResult& outcome, std::int64_t now) noexcept
 {
     if (outcome.status == 429 && outcome.seconds > 0) {
         std::int64_t until = now + static_cast<std::int64_t>(outcome.seconds) * 1000;

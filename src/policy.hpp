@@ -79,7 +79,7 @@ struct CallLog {
 };
 
 // A backend call's answer, as the requests that waited for it get it too.
-struct Outcome {
+struct CallResult {
     std::int32_t status;          // 200, or the failure's code
     std::int32_t seconds;         // 200: the code's timeout; 429: Retry-After
     char code[kPairCodeSize];     // 200: "ABCD-1234"
@@ -91,7 +91,7 @@ struct DeviceState {
     std::int64_t flight_deadline;  // after it, nobody waits for that call any more
     PhoneHash flight_phone;
     std::uint64_t result_flight;   // the call `result` answered
-    Outcome result;
+    CallResult result;
     char code[kPairCodeSize];      // the live code, "" when none
     PhoneHash code_phone;
     std::int64_t code_expires;
@@ -137,7 +137,7 @@ Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, b
 // `phone` may be null (its entry is gone). Returns false when the call was no longer the
 // device's (given up at its deadline): then only the cool-down and the count apply.
 bool record_outcome(DeviceState& device, PhoneState* phone, std::uint64_t flight,
-                    const Outcome& outcome, std::int64_t now) noexcept;
+                    const CallResult& outcome, std::int64_t now) noexcept;
 
 // Call `flight` ended without an answer to share: its waiters decide again.
 void abandon(DeviceState& device, std::uint64_t flight) noexcept;

@@ -96,4 +96,4 @@ main::pair("/stalled")
 [alert]
 [crit]
 --- error_log
-wa_pair: pairing backend
+pairing backend "http://127.0.0.1:

@@ -11,7 +11,9 @@ a whatsmeow or Baileys service) that translates it.
 Protocol: POST .../pair-code, JSON {"device_id":"...","phone":"digits"}, headers X-Request-ID
 and X-Device-Id; answer 200 {"pair_code":"ABCD-1234","timeout":120} or 4xx/5xx {"error":"..."}.
 GET /_stats -> {"requests":N,"by_path":{target:N}} (pair-code requests, keyed by the request
-target as sent, query included); POST /_stats/reset zeroes it.
+target as sent, query included); GET /_connections -> {"connections":N}, the connections
+accepted since the last reset that carried a pair-code request (so that a client's keep-alive
+reuse shows); POST /_stats/reset zeroes both.
 
 Behaviour switches, as process flags (--delay 2) or per request in the query string
 (/v1/pair-code?delay=2&status=429&retry_after=7); the query wins:
@@ -24,7 +26,9 @@ Behaviour switches, as process flags (--delay 2) or per request in the query str
   pair_code=TEXT       send this pair_code instead of a fresh one
   garbage=MODE         notjson | badcode | nocode | huge (10 MB) | http (not HTTP, then close) |
                        close (close without answering) | trickle (one byte per 0.5 s) |
-                       chunked-bad (invalid chunked encoding)
+                       chunked-bad (invalid chunked encoding) | partial (the head and half the
+                       body, then close) | reset (the head and half the body, then a TCP RST) |
+                       bighead (a 200 whose head is 256 KB of headers)
 
 Run: /usr/bin/python3 tools/dev_backend.py --socket run/backend.sock [--verbose]
      /usr/bin/python3 tools/dev_backend.py --listen 127.0.0.1:8081
@@ -38,6 +42,7 @@ import signal
 import socket
 import socketserver
 import stat
+import struct
 import sys
 import threading
 import time
@@ -47,7 +52,8 @@ from urllib.parse import parse_qs, urlsplit
 
 WA_ALPHABET = b"123456789ABCDEFGHJKLMNPQRSTVWXYZ"
 TO_WA_ALPHABET = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", WA_ALPHABET)
-GARBAGE = ("notjson", "badcode", "nocode", "huge", "http", "close", "trickle", "chunked-bad")
+GARBAGE = ("notjson", "badcode", "nocode", "huge", "http", "close", "trickle", "chunked-bad",
+           "partial", "reset", "bighead")
 SWITCHES = ("delay", "status", "error", "retry_after", "timeout", "pair_code", "garbage")
 DEFAULT_ERRORS = {409: "device is already logged in", 429: "too many pairing requests"}
 MAX_BODY = 64 * 1024
@@ -127,6 +133,11 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "wa-pair-dev-backend"
     sys_version = ""
 
+    def setup(self):
+        super().setup()
+        with self.server.lock:
+            self.accepted_in = self.server.generation
+
     def log_message(self, fmt, *args):
         if self.server.verbose:
             sys.stderr.write("dev_backend: " + (fmt % args) + "\n")
@@ -153,9 +164,14 @@ class Handler(BaseHTTPRequestHandler):
             with self.server.lock:
                 by_path = dict(self.server.stats)
             self.send(200, {"requests": sum(by_path.values()), "by_path": by_path})
+        elif path == "/_connections" and self.command == "GET":
+            with self.server.lock:
+                connections = self.server.connections
+            self.send(200, {"connections": connections})
         elif path == "/_stats/reset" and self.command == "POST":
             with self.server.lock:
-                self.server.stats = {}
+                self.server.stats, self.server.connections = {}, 0
+                self.server.generation += 1
             self.send(200, {"requests": 0, "by_path": {}})
         else:
             self.send(404, {"error": "not found"})
@@ -176,6 +192,11 @@ class Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         with self.server.lock:
             self.server.stats[self.path] = self.server.stats.get(self.path, 0) + 1
+            # one handler per connection: count the connections accepted since the last reset,
+            # at their first pairing request
+            if not getattr(self, "counted", False) and self.accepted_in == self.server.generation:
+                self.counted = True
+                self.server.connections += 1
         try:
             sw = read_switches(self.server.defaults, urlsplit(self.path).query)
         except ValueError as e:
@@ -203,6 +224,17 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             if garbage == "http":
                 self.wfile.write(b"SSH-2.0-this-is-not-http\r\n\x00\x01\x02\xff\r\n\r\n")
+        elif garbage in ("partial", "reset"):
+            self.close_connection = True
+            data = json.dumps(payload).encode()
+            head = self.head(status, dict(extra, **{"Content-Length": str(len(data))}), "application/json")
+            self.wfile.write(head + data[:len(data) // 2])
+            if garbage == "reset":  # SO_LINGER 0: close() sends a RST instead of a FIN
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+        elif garbage == "bighead":
+            pad = {f"X-Pad-{i}": "p" * 100 for i in range(2500)}
+            self.send(status, payload, dict(extra, **pad))
         elif garbage == "chunked-bad":
             self.close_connection = True
             head = self.head(status, dict(extra, **{"Transfer-Encoding": "chunked"}), "application/json")
@@ -247,6 +279,7 @@ class Backend(socketserver.ThreadingMixIn):
     def setup_state(self, defaults, verbose):
         self.defaults, self.verbose = defaults, verbose
         self.stats, self.lock = {}, threading.Lock()
+        self.connections, self.generation = 0, 0
 
     def handle_error(self, request, client_address):
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):

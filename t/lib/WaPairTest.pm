@@ -45,13 +45,14 @@ our @EXPORT_OK = qw(token raw_jwt auth_header with_headers with_patterns raw_pos
                     write_jwt_keys write_test_file sha256_hex audit_secret audit_credential
                     reload_nginx
                     secret wrong_secret binary_secret
-                    backend_stats backend_reset wait_backend_requests
+                    backend_stats backend_reset wait_backend_requests backend_connections
+                    start_fakes hammer nginx_worker_pid fd_count settled_fd_count
                     background_request background_result server_port);
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 our $Dir;             # the private temp dir
 our $RepoRoot;        # the checkout this file belongs to
-our %BackendPids;     # 'unix' and 'tcp' -> pid of the dev backend
+our %BackendPids;     # 'unix', 'tcp', 'fake-<engine>' -> pid of a backend process
 our $BackendPort;     # TCP port of the second dev backend
 my $OwnerPid = $$;    # only this process stops the backend and removes the dir
 my %Secrets;          # name -> raw key bytes
@@ -274,11 +275,15 @@ sub slurp {
     return defined $data ? $data : '';
 }
 
-# One HTTP/1.1 exchange with the dev backend over its Unix socket.
+# One HTTP/1.1 exchange with the dev backend over its Unix socket (or with another local
+# backend: $socket is a socket path, or a TCP port on 127.0.0.1).
 sub backend_call {
-    my ($method, $path) = @_;
-    my $sock = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $ENV{TEST_NGINX_BACKEND_SOCK})
-        or croak "cannot connect to the dev backend: $!";
+    my ($method, $path, $socket) = @_;
+    $socket = $ENV{TEST_NGINX_BACKEND_SOCK} unless defined $socket;
+    my $sock = $socket =~ /^\d+$/
+        ? IO::Socket::INET->new(PeerAddr => "127.0.0.1:$socket")
+        : IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $socket);
+    croak "cannot connect to the backend on $socket: $!" unless $sock;
     print {$sock} "$method $path HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
                 . "Connection: close\r\n\r\n";
     local $/;
@@ -300,15 +305,21 @@ sub backend_call {
     return $body;
 }
 
-# GET /_stats: {"requests":N,...} as a hash reference.
+# GET /_stats: {"requests":N,...} as a hash reference. (Each takes an optional backend:
+# a socket path, or a TCP port for the TCP dev backend: $ENV{TEST_NGINX_BACKEND_PORT}.)
 sub backend_stats {
-    my $body = backend_call('GET', '/_stats');
+    my $body = backend_call('GET', '/_stats', @_);
     return JSON::PP->new->decode($body);
+}
+
+# GET /_connections: how many connections carried pairing requests since the last reset.
+sub backend_connections {
+    return JSON::PP->new->decode(backend_call('GET', '/_connections', @_))->{connections};
 }
 
 # POST /_stats/reset
 sub backend_reset {
-    backend_call('POST', '/_stats/reset');
+    backend_call('POST', '/_stats/reset', @_);
     return 1;
 }
 
@@ -737,6 +748,157 @@ sub background_result {
     my ($name) = @_;
     return slurp("$Dir/$name.out");
 }
+
+# ---------------------------------------------------------------- fake engines
+
+# Starts tools/fake_engines.py once per engine named, on <dir>/fake-<engine>.sock, exported as
+# TEST_NGINX_FAKE_<ENGINE>_SOCK; the value is the credential that engine requires (--key: GoWA
+# "user:pass", WAHA's X-Api-Key, wuzapi's token, Evolution's apikey; '' for none):
+#   start_fakes(gowa => 'user:secret', waha => 'waha-key', origin => '');
+# Call it before run_tests(). The fakes stop with the dev backend.
+sub start_fakes {
+    my (%keys) = @_;
+    my $script = "$RepoRoot/tools/fake_engines.py";
+    my $python = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
+    for my $engine (sort keys %keys) {
+        my $sock = "$Dir/fake-$engine.sock";
+        $ENV{ 'TEST_NGINX_FAKE_' . uc($engine) . '_SOCK' } = $sock;
+        $BackendPids{"fake-$engine"} = spawn_backend("$Dir/fake-$engine.log", $python, $script,
+            '--engine', $engine, '--socket', $sock, '--key', $keys{$engine});
+    }
+    my $deadline = Time::HiRes::time() + 15;
+    for my $engine (sort keys %keys) {
+        my $sock = "$Dir/fake-$engine.sock";
+        until (-S $sock && IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $sock)) {
+            my $pid = $BackendPids{"fake-$engine"};
+            if (waitpid($pid, POSIX::WNOHANG()) == $pid || Time::HiRes::time() > $deadline) {
+                delete $BackendPids{"fake-$engine"};
+                die "WaPairTest: the fake $engine did not come up:\n" . slurp("$Dir/fake-$engine.log");
+            }
+            Time::HiRes::sleep(0.02);
+        }
+    }
+    return 1;
+}
+
+# ---------------------------------------------------------------- load
+
+# Sends `count` login-code POSTs to each of `paths` in turn, from `concurrency` clients that
+# keep their connection alive; returns { path => { status => n } } ('no answer' when the
+# connection broke without one).
+#   hammer(paths => ['/a', '/b'], count => 1000, concurrency => 4)
+sub hammer {
+    my (%o) = @_;
+    my $clients = $o{concurrency} || 1;
+    my $authorization = 'Bearer ' . token();
+    my %result;
+    for my $path (@{ $o{paths} }) {
+        my (@pids, @files);
+        for my $i (1 .. $clients) {
+            my $n = int($o{count} / $clients) + ($i <= $o{count} % $clients ? 1 : 0);
+            my $file = "$Dir/hammer-$i.out";
+            unlink $file;
+            my $pid = fork();
+            croak "fork: $!" unless defined $pid;
+            if ($pid == 0) {
+                my $counts = eval { hammer_client($path, $n, $authorization) }
+                    || { 'client error: ' . ($@ =~ s/\s+/ /gr) => 1 };
+                write_file($file, join '', map { "$_\t$counts->{$_}\n" } sort keys %$counts);
+                POSIX::_exit(0);
+            }
+            push @pids, $pid;
+            push @files, $file;
+        }
+        waitpid($_, 0) for @pids;
+        for my $file (@files) {
+            for my $line (split /\n/, slurp($file)) {
+                my ($status, $n) = split /\t/, $line;
+                $result{$path}{$status} += $n;
+            }
+        }
+    }
+    return \%result;
+}
+
+sub hammer_client {
+    my ($path, $n, $authorization) = @_;
+    my $body = '{"phone":"6281234567890"}';
+    my $request = "POST $path HTTP/1.1\r\nHost: localhost\r\nAuthorization: $authorization\r\n"
+        . "Content-Type: application/json\r\nContent-Length: " . length($body) . "\r\n\r\n$body";
+    my (%counts, $sock);
+    local $SIG{ALRM} = sub { die "no answer within 30 s\n" };
+    for (1 .. $n) {
+        $sock ||= IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => server_port(),
+                                        Proto => 'tcp', Timeout => 10)
+            or die "connect: $!\n";
+        alarm 30;
+        my ($status, $keepalive) = (print {$sock} $request) ? read_answer($sock) : ();
+        alarm 0;
+        $counts{ defined $status ? $status : 'no answer' }++;
+        undef $sock unless $status && $keepalive;
+    }
+    return \%counts;
+}
+
+# One HTTP/1.1 answer from $sock: (status, keep-alive) or () when the connection broke.
+sub read_answer {
+    my ($sock) = @_;
+    my $buf = '';
+    while ($buf !~ /\r\n\r\n/) {
+        my $got = sysread($sock, $buf, 65536, length $buf);
+        return () unless $got;
+    }
+    my ($head, $rest) = split /\r\n\r\n/, $buf, 2;
+    my ($status) = $head =~ m{^HTTP/1\.[01] (\d{3}) } or return ();
+    my ($length) = $head =~ /^Content-Length:\s*(\d+)/mi;
+    $length = 0 unless defined $length;
+    while (length $rest < $length) {
+        my $got = sysread($sock, $rest, $length - length $rest, length $rest);
+        return () unless $got;
+    }
+    return ($status, $head !~ /^Connection:\s*close/mi);
+}
+
+# ---------------------------------------------------------------- the nginx worker
+
+# The pid of the nginx worker serving the tests: the master's only child (the pid file's
+# process itself when nginx runs without a master).
+sub nginx_worker_pid {
+    my $root = do { no warnings "once"; $Test::Nginx::Util::ServRoot } || $ENV{TEST_NGINX_SERVROOT} || "$RepoRoot/t/servroot";
+    my ($master) = slurp("$root/logs/nginx.pid") =~ /(\d+)/ or croak "no nginx.pid in $root/logs";
+    my @children = map { split ' ', slurp($_) } glob("/proc/$master/task/*/children");
+    croak "nginx has more than one worker: @children" if @children > 1;
+    return @children ? $children[0] : $master;
+}
+
+# How many file descriptors the process has open.
+sub fd_count {
+    my ($pid) = @_;
+    opendir my $dir, "/proc/$pid/fd" or croak "/proc/$pid/fd: $!";
+    my $n = grep { !/^\.\.?$/ } readdir $dir;
+    closedir $dir;
+    return $n;
+}
+
+# fd_count once it has stopped changing for 300 ms (closed client connections take an event
+# loop turn to be closed by nginx); at most 5 s.
+sub settled_fd_count {
+    my ($pid) = @_;
+    my $deadline = Time::HiRes::time() + 5;
+    my $last = fd_count($pid);
+    my $since = Time::HiRes::time();
+    while (Time::HiRes::time() < $deadline) {
+        Time::HiRes::sleep(0.05);
+        my $now = fd_count($pid);
+        if ($now != $last) {
+            ($last, $since) = ($now, Time::HiRes::time());
+        } elsif (Time::HiRes::time() - $since >= 0.3) {
+            last;
+        }
+    }
+    return $last;
+}
+
 
 END {
     if ($$ == $OwnerPid) {

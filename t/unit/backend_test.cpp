@@ -1,5 +1,6 @@
-// The pairing backend's native protocol (DESIGN.md section 6, .spec-texts.md): URL, request
-// body, pair codes, and one row per answer.
+// Where the pairing backend is: wa_pair_backend's URL (and its form with variables, checked at
+// nginx -t), wa_pair_backend_header's names and values, and the escaping of
+// $wa_pair_device_id.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -123,258 +124,138 @@ const UrlRow kUrls[] = {
 
 INSTANTIATE_TEST_SUITE_P(Table, BackendUrlParse, testing::ValuesIn(kUrls), RowName());
 
-// ---------------------------------------------------------------------------------------------
-// backend_request_body
+// The protocol's documented path applies when the URL has none; a URL's own path always wins.
+TEST(BackendUrlDefault, ProtocolPathWhenAbsent)
+{
+    EXPECT_EQ(parse_backend_url("http://unix:/run/gowa.sock", "/app/login-with-code").url,
+              "http://localhost/app/login-with-code");
+    EXPECT_EQ(parse_backend_url("http://127.0.0.1:3000", "/api/default/auth/request-code").url,
+              "http://127.0.0.1:3000/api/default/auth/request-code");
+    EXPECT_EQ(parse_backend_url("http://127.0.0.1:3000/api/s1/auth/request-code",
+                                "/api/default/auth/request-code").url,
+              "http://127.0.0.1:3000/api/s1/auth/request-code");
+    EXPECT_EQ(parse_backend_url("http://unix:/w.sock:/", "/session/pairphone").url,
+              "http://localhost/");
+}
 
-struct RequestBodyRow {
+TEST(BackendLogName, NeverTheQuery)
+{
+    EXPECT_EQ(backend_log_name(parse_backend_url("http://unix:/run/b.sock:/x?token=secret")),
+              "unix:/run/b.sock:/x");
+    EXPECT_EQ(backend_log_name(parse_backend_url("http://unix:/run/b.sock")),
+              "unix:/run/b.sock:/v1/pair-code");
+    EXPECT_EQ(backend_log_name(parse_backend_url("http://127.0.0.1:8080/a/b?apikey=k")),
+              "http://127.0.0.1:8080/a/b");
+    EXPECT_EQ(backend_log_name(parse_backend_url("http://[::1]")), "http://[::1]/v1/pair-code");
+}
+
+// ---------------------------------------------------------------------------------------------
+// check_backend_url_template: a value with variables, at nginx -t
+
+struct TemplateRow {
     const char* name;
-    std::string device_id;
-    std::string phone;
-    std::string body;
+    const char* value;
+    const char* error;  // "" when accepted
 };
 
-void PrintTo(const RequestBodyRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const TemplateRow& row, std::ostream* os) { *os << row.name; }
 
-class BackendRequestBody : public testing::TestWithParam<RequestBodyRow> {};
+class BackendUrlTemplate : public testing::TestWithParam<TemplateRow> {};
 
-TEST_P(BackendRequestBody, IsExact)
+TEST_P(BackendUrlTemplate, Checks)
 {
-    EXPECT_EQ(backend_request_body(GetParam().device_id, GetParam().phone), GetParam().body);
+    EXPECT_EQ(check_backend_url_template(GetParam().value), GetParam().error);
 }
 
-const RequestBodyRow kRequestBodies[] = {
-    {"plain", "dev-42", "6281234567890", R"({"device_id":"dev-42","phone":"6281234567890"})"},
-    {"quote_and_backslash", R"(a"b\c)", "1234567", R"({"device_id":"a\"b\\c","phone":"1234567"})"},
-    {"json_injection", R"(x","phone":"1)", "6281234567890",
-     R"({"device_id":"x\",\"phone\":\"1","phone":"6281234567890"})"},
-    {"control_chars", "a\nb\x01", "1234567", R"({"device_id":"a\nb\u0001","phone":"1234567"})"},
-    {"utf8", "d\xc3\xa9v", "1234567", "{\"device_id\":\"d\xc3\xa9v\",\"phone\":\"1234567\"}"},
-    {"invalid_utf8", "d\xff", "1234567", R"({"device_id":"d\ufffd","phone":"1234567"})"},
-    {"empty", "", "", R"({"device_id":"","phone":""})"},
+const TemplateRow kTemplates[] = {
+    {"path_variable", "http://127.0.0.1:3000/api/$wa_pair_device_id/auth/request-code", ""},
+    {"braced_variable", "http://127.0.0.1:3000/api/${wa_pair_device_id}x/auth/request-code", ""},
+    {"query_variable", "http://unix:/run/e.sock:/instance/connect/$arg_i?x=$wa_pair_device_id", ""},
+    {"socket_name_variable", "http://unix:/run/wa/$wa_pair_device_id.sock", ""},
+    {"whole_socket_path", "http://unix:$socket_path", ""},
+    {"port_variable", "http://127.0.0.1:$port/x", ""},
+    {"last_octet_variable", "http://127.0.0.$n:8080/x", ""},
+    {"host_variable", "http://$backend_host:8080/x", ""},
+    {"authority_variable", "http://$backend/x", ""},
+    {"no_variable", "http://127.0.0.1/x", ""},
+    {"https", "https://127.0.0.1/$x", "https is not supported: use http:// to a unix socket or a local address"},
+    {"scheme_variable", "$scheme://127.0.0.1/x", "the URL must start with http://"},
+    {"dns_name", "http://engine.internal:8080/api/$x", "the host must be an IP address or localhost (no DNS in a worker)"},
+    {"relative_socket", "http://unix:run/$x.sock", "the unix socket path must be absolute"},
+    {"space", "http://127.0.0.1/a $x", "the URL must not contain spaces, control characters or non-ASCII bytes"},
+    {"user_info", "http://$user@127.0.0.1/", "user information in the URL is not supported"},
 };
 
-INSTANTIATE_TEST_SUITE_P(Table, BackendRequestBody, testing::ValuesIn(kRequestBodies), RowName());
+INSTANTIATE_TEST_SUITE_P(Table, BackendUrlTemplate, testing::ValuesIn(kTemplates), RowName());
 
 // ---------------------------------------------------------------------------------------------
-// format_pair_code
+// wa_pair_backend_header: names and values
 
-struct CodeRow {
-    std::string code;
-    const char* formatted;  // "" when invalid
-};
-
-void PrintTo(const CodeRow& row, std::ostream* os) { *os << '"' << row.code << '"'; }
-
-class FormatPairCode : public testing::TestWithParam<CodeRow> {};
-
-TEST_P(FormatPairCode, Checks)
-{
-    EXPECT_EQ(format_pair_code(GetParam().code), GetParam().formatted);
-}
-
-const CodeRow kCodes[] = {
-    {"ABCD1234", "ABCD-1234"},
-    {"ABCD-1234", "ABCD-1234"},
-    // the whole alphabet, 123456789ABCDEFGHJKLMNPQRSTVWXYZ
-    {"12345678", "1234-5678"},
-    {"9ABCDEFG", "9ABC-DEFG"},
-    {"HJKLMNPQ", "HJKL-MNPQ"},
-    {"RSTVWXYZ", "RSTV-WXYZ"},
-    {"ZZZZ-ZZZZ", "ZZZZ-ZZZZ"},
-    // not in the alphabet
-    {"ABCD0123", ""},
-    {"ABCDI234", ""},
-    {"ABCDO234", ""},
-    {"ABCDU234", ""},
-    {"abcd1234", ""},
-    {"abcd-1234", ""},
-    {"ABCd1234", ""},
-    {"ABCD 1234", ""},
-    {"ABCD_1234", ""},
-    {"ABCD*234", ""},
-    // shape
-    {"", ""},
-    {"ABCD123", ""},
-    {"ABCD12345", ""},
-    {"ABC-D1234", ""},
-    {"ABCD-123", ""},
-    {"ABCD--1234", ""},
-    {"ABCD-12-34", ""},
-    {"-ABCD1234", ""},
-    {"AB-CD-1234", ""},
-    {std::string("ABCD\0" "1234", 9), ""},
-    {"ABCD\xc3\xa9" "12", ""},
-};
-
-INSTANTIATE_TEST_SUITE_P(Table, FormatPairCode, testing::ValuesIn(kCodes));
-
-// ---------------------------------------------------------------------------------------------
-// map_backend_answer: every row of DESIGN.md section 6 and .spec-texts.md
-
-constexpr const char* kInvalid = "Invalid answer from the pairing backend";
-constexpr const char* kRejected = "Pairing request was rejected by the backend";
-constexpr const char* kFailed = "Failed to generate pairing code";
-constexpr long kDefaultTimeout = 90;  // the configured wa_pair_code_timeout in these rows
-
-struct AnswerRow {
+struct HeaderNameRow {
     const char* name;
-    long status;
-    std::string body;
-    std::string retry_after;
-    int code;           // expected failure code, 0 on success
-    std::string text;   // expected pair code on success, else the failure text
-    long timeout;       // on success
-    long retry;         // expected retry_after
+    std::string header;
+    const char* error;  // "" when accepted
 };
 
-void PrintTo(const AnswerRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const HeaderNameRow& row, std::ostream* os) { *os << row.name; }
 
-class BackendAnswer : public testing::TestWithParam<AnswerRow> {};
+class HeaderName : public testing::TestWithParam<HeaderNameRow> {};
 
-TEST_P(BackendAnswer, Maps)
+TEST_P(HeaderName, Checks) { EXPECT_EQ(check_header_name(GetParam().header), GetParam().error); }
+
+constexpr const char* kNotToken = "the header name must be an HTTP token";
+
+const HeaderNameRow kHeaderNames[] = {
+    {"api_key", "X-Api-Key", ""},
+    {"lower", "apikey", ""},
+    {"wuzapi_token", "token", ""},
+    {"authorization", "Authorization", ""},
+    {"host", "Host", ""},
+    {"all_tchars", "a!#$%&'*+-.^_`|~9", ""},
+    {"empty", "", "the header name is empty"},
+    {"space", "X Api", kNotToken},
+    {"colon", "X-Api:", kNotToken},
+    {"cr", "X-Api\r", kNotToken},
+    {"lf", "X\nInjected", kNotToken},
+    {"nul", std::string("X\0Y", 3), kNotToken},
+    {"quote", "X\"Y", kNotToken},
+    {"non_ascii", "X-\xc3\xa9", kNotToken},
+    {"content_length", "content-length", "the header \"Content-Length\" is set by the module itself"},
+    {"transfer_encoding", "Transfer-Encoding", "the header \"Transfer-Encoding\" is set by the module itself"},
+    {"connection", "CONNECTION", "the header \"Connection\" is set by the module itself"},
+    {"expect", "Expect", "the header \"Expect\" is set by the module itself"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Table, HeaderName, testing::ValuesIn(kHeaderNames), RowName());
+
+TEST(HeaderValue, RefusesWhatCouldSplitTheRequest)
 {
-    const AnswerRow& row = GetParam();
-    const PairCode answer = map_backend_answer(row.status, row.body, row.retry_after, kDefaultTimeout);
-    EXPECT_EQ(answer.failure.code, row.code);
-    EXPECT_EQ(answer.retry_after, row.retry);
-    if (row.code == 0) {
-        EXPECT_EQ(answer.code, row.text);
-        EXPECT_EQ(answer.timeout, row.timeout);
-        EXPECT_EQ(answer.failure.error, "");
-    } else {
-        EXPECT_EQ(answer.failure.error, row.text);
-        EXPECT_EQ(answer.code, "");
-    }
+    EXPECT_TRUE(valid_header_value(""));
+    EXPECT_TRUE(valid_header_value("Basic dXNlcjpzZWNyZXQ="));
+    EXPECT_TRUE(valid_header_value("a\tb ~"));
+    EXPECT_TRUE(valid_header_value("caf\xc3\xa9"));  // obs-text is legal in a field value
+    EXPECT_FALSE(valid_header_value("a\r\nX-Injected: 1"));
+    EXPECT_FALSE(valid_header_value("a\nb"));
+    EXPECT_FALSE(valid_header_value("a\rb"));
+    EXPECT_FALSE(valid_header_value(std::string("a\0b", 3)));
+    EXPECT_FALSE(valid_header_value("a\x7f"));
+    EXPECT_FALSE(valid_header_value("a\x1b[31m"));
 }
 
-const std::string k200Printable(200, 'e');
+// ---------------------------------------------------------------------------------------------
+// url_escape ($wa_pair_device_id)
 
-const AnswerRow kAnswers[] = {
-    // 200 with a valid code
-    {"ok", 200, R"({"pair_code":"ABCD1234","timeout":120})", "", 0, "ABCD-1234", 120, 0},
-    {"ok_dashed", 200, R"({"pair_code":"ABCD-1234","timeout":120})", "", 0, "ABCD-1234", 120, 0},
-    {"ok_default_timeout", 200, R"({"pair_code":"WXYZ9876"})", "", 0, "WXYZ-9876", 90, 0},
-    {"ok_null_timeout", 200, R"({"pair_code":"WXYZ9876","timeout":null})", "", 0, "WXYZ-9876", 90, 0},
-    {"ok_timeout_1", 200, R"({"pair_code":"ABCD1234","timeout":1})", "", 0, "ABCD-1234", 1, 0},
-    {"ok_timeout_86400", 200, R"({"pair_code":"ABCD1234","timeout":86400})", "", 0, "ABCD-1234",
-     86400, 0},
-    {"ok_extra_fields", 200, R"({"status":"ok","pair_code":"ABCD1234","jid":"x@s.whatsapp.net"})",
-     "", 0, "ABCD-1234", 90, 0},
-    {"ok_whitespace", 200, "\n { \"pair_code\" : \"ABCD1234\" } \n", "", 0, "ABCD-1234", 90, 0},
-    {"ok_retry_after_ignored", 200, R"({"pair_code":"ABCD1234"})", "10", 0, "ABCD-1234", 90, 0},
-    // 200 that is not usable
-    {"not_json", 200, "ABCD1234", "", 502, kInvalid, 0, 0},
-    {"empty_body", 200, "", "", 502, kInvalid, 0, 0},
-    {"html", 200, "<html>ok</html>", "", 502, kInvalid, 0, 0},
-    {"array", 200, R"([{"pair_code":"ABCD1234"}])", "", 502, kInvalid, 0, 0},
-    {"trailing_garbage", 200, R"({"pair_code":"ABCD1234"}x)", "", 502, kInvalid, 0, 0},
-    {"duplicate_pair_code", 200, R"({"pair_code":"ABCD1234","pair_code":"WXYZ9876"})", "", 502,
-     kInvalid, 0, 0},
-    {"too_deep", 200, R"({"pair_code":"ABCD1234","x":[[[[[[[[1]]]]]]]]})", "", 502, kInvalid, 0, 0},
-    {"missing_pair_code", 200, R"({"timeout":120})", "", 502, kInvalid, 0, 0},
-    {"origin_project_key", 200, R"({"PairCode":"ABCD1234","Timeout":160})", "", 502, kInvalid, 0, 0},
-    {"null_pair_code", 200, R"({"pair_code":null})", "", 502, kInvalid, 0, 0},
-    {"number_pair_code", 200, R"({"pair_code":12345678})", "", 502, kInvalid, 0, 0},
-    {"lower_case_code", 200, R"({"pair_code":"abcd1234"})", "", 502, kInvalid, 0, 0},
-    {"code_outside_alphabet", 200, R"({"pair_code":"ABCD0123"})", "", 502, kInvalid, 0, 0},
-    {"reconnected_text", 200, R"({"pair_code":"WhatsApp Client is Reconnected"})", "", 502,
-     kInvalid, 0, 0},
-    {"timeout_zero", 200, R"({"pair_code":"ABCD1234","timeout":0})", "", 502, kInvalid, 0, 0},
-    {"timeout_negative", 200, R"({"pair_code":"ABCD1234","timeout":-120})", "", 502, kInvalid, 0, 0},
-    {"timeout_86401", 200, R"({"pair_code":"ABCD1234","timeout":86401})", "", 502, kInvalid, 0, 0},
-    {"timeout_float", 200, R"({"pair_code":"ABCD1234","timeout":120.0})", "", 502, kInvalid, 0, 0},
-    {"timeout_string", 200, R"({"pair_code":"ABCD1234","timeout":"120"})", "", 502, kInvalid, 0, 0},
-    {"timeout_bool", 200, R"({"pair_code":"ABCD1234","timeout":true})", "", 502, kInvalid, 0, 0},
-    {"timeout_huge", 200, R"({"pair_code":"ABCD1234","timeout":18446744073709551615})", "", 502,
-     kInvalid, 0, 0},
-    {"timeout_beyond_uint64", 200, R"({"pair_code":"ABCD1234","timeout":18446744073709551616})",
-     "", 502, kInvalid, 0, 0},
-    // 409
-    {"conflict", 409, R"({"error":"already logged in"})", "", 409, "Device is already logged in", 0, 0},
-    {"conflict_no_body", 409, "", "", 409, "Device is already logged in", 0, 0},
-    // 429
-    {"rate_limited_no_retry_after", 429, "", "", 429, "Too many pairing requests", 0, 30},
-    {"rate_limited_retry_after", 429, R"({"error":"slow down"})", "10", 429,
-     "Too many pairing requests", 0, 10},
-    {"rate_limited_retry_after_spaces", 429, "", " 10 ", 429, "Too many pairing requests", 0, 10},
-    {"rate_limited_retry_after_zero", 429, "", "0", 429, "Too many pairing requests", 0, 0},
-    {"rate_limited_retry_after_max", 429, "", "86400", 429, "Too many pairing requests", 0, 86400},
-    {"rate_limited_retry_after_leading_zeros", 429, "", "0030", 429, "Too many pairing requests",
-     0, 30},
-    {"rate_limited_retry_after_too_big", 429, "", "86401", 429, "Too many pairing requests", 0, 30},
-    {"rate_limited_retry_after_overflow", 429, "", "99999999999999999999999", 429,
-     "Too many pairing requests", 0, 30},
-    {"rate_limited_retry_after_negative", 429, "", "-1", 429, "Too many pairing requests", 0, 30},
-    {"rate_limited_retry_after_fraction", 429, "", "1.5", 429, "Too many pairing requests", 0, 30},
-    {"rate_limited_retry_after_date", 429, "", "Wed, 21 Oct 2015 07:28:00 GMT", 429,
-     "Too many pairing requests", 0, 30},
-    // other 4xx
-    {"bad_request_with_error", 400, R"({"error":"phone number is not on WhatsApp"})", "", 400,
-     "phone number is not on WhatsApp", 0, 0},
-    {"not_found_with_error", 404, R"({"error":"device not found"})", "", 400, "device not found",
-     0, 0},
-    {"unauthorized_from_backend", 401, R"({"error":"bad key"})", "", 400, "bad key", 0, 0},
-    {"error_200_bytes", 422, R"({"error":")" + k200Printable + "\"}", "", 400, k200Printable, 0, 0},
-    {"error_201_bytes", 422, R"({"error":")" + k200Printable + "e\"}", "", 400, kRejected, 0, 0},
-    {"error_printable_edges", 400, R"({"error":" ~"})", "", 400, " ~", 0, 0},
-    {"error_empty", 400, R"({"error":""})", "", 400, kRejected, 0, 0},
-    {"error_newline", 400, R"({"error":"line one\nline two"})", "", 400, kRejected, 0, 0},
-    {"error_tab", 400, R"({"error":"a\tb"})", "", 400, kRejected, 0, 0},
-    {"error_del", 400, R"({"error":"a\u007f"})", "", 400, kRejected, 0, 0},
-    {"error_non_ascii", 400, R"({"error":"n\u00famero"})", "", 400, kRejected, 0, 0},
-    {"error_not_string", 400, R"({"error":42})", "", 400, kRejected, 0, 0},
-    {"error_object", 400, R"({"error":{"message":"x"}})", "", 400, kRejected, 0, 0},
-    {"message_not_error", 400, R"({"message":"bad phone"})", "", 400, kRejected, 0, 0},
-    {"rejection_not_json", 400, "Bad Request", "", 400, kRejected, 0, 0},
-    {"rejection_empty", 403, "", "", 400, kRejected, 0, 0},
-    {"rejection_duplicate_error", 400, R"({"error":"a","error":"b"})", "", 400, kRejected, 0, 0},
-    {"status_499", 499, R"({"error":"client closed"})", "", 400, "client closed", 0, 0},
-    // 5xx
-    {"server_error", 500, R"({"error":"panic: runtime error"})", "", 500, kFailed, 0, 0},
-    {"bad_gateway", 502, "", "", 500, kFailed, 0, 0},
-    {"unavailable_with_retry_after", 503, "", "5", 500, kFailed, 0, 0},
-    {"status_599", 599, "", "", 500, kFailed, 0, 0},
-    // anything else
-    {"continue", 100, "", "", 502, kInvalid, 0, 0},
-    {"created", 201, R"({"pair_code":"ABCD1234"})", "", 502, kInvalid, 0, 0},
-    {"no_content", 204, "", "", 502, kInvalid, 0, 0},
-    {"redirect", 302, "", "", 502, kInvalid, 0, 0},
-    {"not_modified", 304, "", "", 502, kInvalid, 0, 0},
-    {"status_zero", 0, "", "", 502, kInvalid, 0, 0},
-    {"status_negative", -1, "", "", 502, kInvalid, 0, 0},
-    {"status_600", 600, "", "", 502, kInvalid, 0, 0},
-};
-
-INSTANTIATE_TEST_SUITE_P(Table, BackendAnswer, testing::ValuesIn(kAnswers), RowName());
-
-struct TransportRow {
-    TransportFailure failure;
-    int code;
-    const char* text;
-};
-
-void PrintTo(const TransportRow& row, std::ostream* os) { *os << row.code; }
-
-class Transport : public testing::TestWithParam<TransportRow> {};
-
-TEST_P(Transport, Maps)
+TEST(UrlEscape, KeepsOnlyTheSafeSet)
 {
-    const PairCode answer = map_transport_failure(GetParam().failure);
-    EXPECT_EQ(answer.failure.code, GetParam().code);
-    EXPECT_EQ(answer.failure.error, GetParam().text);
-    EXPECT_EQ(answer.code, "");
-    EXPECT_EQ(answer.retry_after, 0);
+    EXPECT_EQ(url_escape("dev-42_A"), "dev-42_A");
+    EXPECT_EQ(url_escape("a/../b"), "a%2F%2E%2E%2Fb");
+    EXPECT_EQ(url_escape(".."), "%2E%2E");
+    EXPECT_EQ(url_escape("a b?c#d&e=f%"), "a%20b%3Fc%23d%26e%3Df%25");
+    EXPECT_EQ(url_escape("62812@s.whatsapp.net"), "62812%40s%2Ewhatsapp%2Enet");
+    EXPECT_EQ(url_escape("\xc3\xa9\x01"), "%C3%A9%01");
+    EXPECT_EQ(url_escape(""), "");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, Transport,
-    testing::Values(TransportRow{TransportFailure::unreachable, 503, "Pairing backend is unavailable"},
-                    TransportRow{TransportFailure::timeout, 504,
-                                 "Pairing backend did not answer in time"},
-                    TransportRow{TransportFailure::bad_answer, 502,
-                                 "Invalid answer from the pairing backend"},
-                    TransportRow{TransportFailure::too_large, 502,
-                                 "Invalid answer from the pairing backend"}));
 
 }  // namespace
 }  // namespace wa_pair

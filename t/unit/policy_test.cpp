@@ -34,9 +34,9 @@ PhoneHash hashed(const ZoneKey& key, std::string_view digits)
 const PhoneHash kPhoneA = hashed(test_key(), "6281234567890");
 const PhoneHash kPhoneB = hashed(test_key(), "6281234567891");
 
-Outcome success(const char* code, int timeout)
+CallResult success(const char* code, int timeout)
 {
-    Outcome o{};
+    CallResult o{};
     o.status = 200;
     o.seconds = timeout;
     std::string_view text(code);
@@ -44,9 +44,9 @@ Outcome success(const char* code, int timeout)
     return o;
 }
 
-Outcome failure(int status, int seconds = 0)
+CallResult failure(int status, int seconds = 0)
 {
-    Outcome o{};
+    CallResult o{};
     o.status = status;
     o.seconds = seconds;
     return o;
@@ -71,7 +71,7 @@ struct World {
     }
 
     // A request that proceeds and whose call answers at once.
-    Decision pair(const PhoneHash& h, const Outcome& o, bool refresh = false)
+    Decision pair(const PhoneHash& h, const CallResult& o, bool refresh = false)
     {
         Decision d = ask(h, refresh);
         if (d.verdict == Verdict::proceed) {

@@ -1,0 +1,47 @@
+// Fuzz target: the answers of the engine adapters (origin, GoWA, WAHA, wuzapi, Evolution) ->
+// the client's envelope (map_answer). The native protocol has its own target, whose table of
+// statuses is exact; here the invariants are the ones every adapter owes the client.
+// Input: byte 0 picks the engine, bytes 1-2 the HTTP status (0..699), then the Retry-After
+// value up to the first '\n', then the body.
+#include <cstdint>
+#include <string>
+
+#include "check.hpp"
+#include "protocol.hpp"
+
+using namespace wa_pair;
+using namespace wa_pair_fuzz;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    if (size < 3) return 0;
+    static constexpr Protocol kEngines[] = {Protocol::origin, Protocol::gowa, Protocol::waha,
+                                            Protocol::wuzapi, Protocol::evolution};
+    const Protocol protocol = kEngines[data[0] % 5];
+    const long status = ((data[1] << 8) | data[2]) % 700;
+    std::string_view in(reinterpret_cast<const char*>(data) + 3, size - 3);
+    const std::size_t nl = in.find('\n');
+    const std::string_view retry_after = in.substr(0, nl);
+    const std::string_view body = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
+
+    const PairCode pc = map_answer(protocol, status, body, retry_after, 120);
+
+    if (pc.failure) {
+        const int code = pc.failure.code;
+        FUZZ_CHECK(code == 400 || code == 401 || code == 409 || code == 429 || code == 500 ||
+                       code == 502 || code == 503 || code == 504,
+                   pc.failure.error);
+        // An engine's text reaches the client only as short printable ASCII, never raw.
+        FUZZ_CHECK(printable(pc.failure.error, 200), pc.failure.error);
+        FUZZ_CHECK(pc.code.empty(), pc.code);
+        if (pc.has_retry_after) FUZZ_CHECK(pc.retry_after >= 0 && pc.retry_after <= 86400, retry_after);
+        check_error_envelope(code, pc.failure.error);
+        return 0;
+    }
+    // Success only from a 2xx, with a code in WhatsApp's alphabet.
+    FUZZ_CHECK(status >= 200 && status <= 299, body);
+    FUZZ_CHECK(is_pair_code(pc.code), pc.code);
+    FUZZ_CHECK(pc.timeout >= 1 && pc.timeout <= 86400, body);
+    check_success_envelope(pc.code, pc.timeout);
+    return 0;
+}

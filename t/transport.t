@@ -1,0 +1,375 @@
+use strict; use warnings;
+BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when installed
+use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
+use Test::Nginx::Socket 'no_plan';
+use IO::Socket::UNIX ();
+
+# The transport to the pairing backend: connections kept alive and reused, the cap on the
+# answer (wa_pair_backend_buffer_size), every way a backend can fail on the wire turned into
+# the envelope of DESIGN.md section 6, and what an operator sees: the error log line of each
+# failure and $wa_pair_outcome / $wa_pair_backend_time in the access log.
+#
+# The dev backend (tools/dev_backend.py) answers what the query string of its URI asks for;
+# GET /_connections counts the connections that carried pairing requests since the last
+# reset. A request carries a valid device token and Content-Type: application/json.
+
+# A socket file nobody listens on any more (connect() is refused, not "no such file").
+my $stale = "$WaPairTest::Dir/stale.sock";
+IO::Socket::UNIX->new(Local => $stale, Listen => 1) or die "$stale: $!";
+chmod 0666, $stale;
+$ENV{TEST_NGINX_STALE_SOCK} = $stale;
+
+# A backend whose listen queue is full (it stopped accepting): backlog 0, one connection
+# waiting in it.
+my $full = "$WaPairTest::Dir/full.sock";
+our $FullListener = IO::Socket::UNIX->new(Local => $full) or die "$full: $!";
+listen($FullListener, 0) or die "listen $full: $!";   # IO::Socket would make a 0 a 5
+chmod 0666, $full;
+our $FullQueue = IO::Socket::UNIX->new(Peer => $full) or die "$full: $!";
+$ENV{TEST_NGINX_FULL_SOCK} = $full;
+
+start_fakes(wuzapi => 'wuz-token-1');
+
+our $Helpers = <<'_EOC_';
+    wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    location = /healthy {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=HEA1THY2;
+    }
+    location = /result {
+        alias $TEST_NGINX_WA_DIR/result.txt;
+    }
+_EOC_
+
+our $Healthy = '{"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"HEA1-THY2","timeout":120}}';
+our $BadAnswer = '{"status":false,"code":502,"message":"Bad gateway","error":"Invalid answer from the pairing backend"}';
+our $Unavailable = '{"status":false,"code":503,"message":"Service unavailable","error":"Pairing backend is unavailable"}';
+sub main::pair { "POST $_[0]\n{\"phone\":\"6281234567890\"}" }
+
+# Keep-alive: after a warm-up, `count` pairings from 4 keep-alive clients, and how many new
+# connections the backend accepted for them. Written to result.txt for /result.
+sub main::keepalive_run {
+    my ($path, $count, @backend) = @_;
+    WaPairTest::hammer(paths => [$path], count => 100, concurrency => 4);   # warm-up
+    WaPairTest::backend_reset(@backend);
+    my $answers = WaPairTest::hammer(paths => [$path], count => $count, concurrency => 4)->{$path};
+    my $stats = WaPairTest::backend_stats(@backend);
+    my $text = join('', map { "answers $_ x$answers->{$_}\n" } sort keys %$answers)
+        . "backend requests $stats->{requests}\n"
+        . "new backend connections " . WaPairTest::backend_connections(@backend) . "\n";
+    WaPairTest::write_file("$WaPairTest::Dir/result.txt", $text);
+    diag("keep-alive $path: $count pairings after warm-up:\n$text") if $ENV{TEST_VERBOSE};
+}
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => $block->config . $Helpers);
+    $block->set_value(init => 'WaPairTest::backend_reset();') unless defined $block->init;
+    $block->set_value(more_headers => with_headers($block->more_headers,
+                          auth_header(), 'Content-Type: application/json'))
+        unless defined $block->raw_request;
+    # nothing alarming may reach the error log, whatever the block proves
+    $block->set_value(no_error_log => with_patterns($block->no_error_log, '[alert]', '[crit]'));
+});
+
+workers(1);
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: connections to a unix: backend are kept alive: 1,000 pairings after a warm-up open at most one per client (4)
+--- config
+    location = /ka {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=KEEP1234;
+    }
+--- init
+WaPairTest::backend_reset();
+main::keepalive_run('/ka', 1000);
+--- request
+GET /result
+--- response_body_like eval
+qr/^answers 200 x1000\nbackend requests 1000\nnew backend connections [0-4]\n\z/
+--- timeout: 60
+
+
+
+=== TEST 2: connections to a TCP backend are kept alive too
+--- config
+    location = /ka-tcp {
+        wa_pair;
+        wa_pair_backend http://127.0.0.1:$TEST_NGINX_BACKEND_PORT/v1/pair-code?pair_code=KEEP1234;
+    }
+--- init
+main::keepalive_run('/ka-tcp', 1000, $ENV{TEST_NGINX_BACKEND_PORT});
+--- request
+GET /result
+--- response_body_like eval
+qr/^answers 200 x1000\nbackend requests 1000\nnew backend connections [0-4]\n\z/
+--- timeout: 60
+
+
+
+=== TEST 3: a socket file nobody listens on (refused) is a 503, and the next pairing works
+--- config
+    location = /refused {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_STALE_SOCK;
+    }
+--- request eval
+[main::pair("/refused"), main::pair("/healthy")]
+--- error_code eval
+[503, 200]
+--- response_body eval
+[$main::Unavailable, $main::Healthy]
+
+
+
+=== TEST 4: refused is logged with the errno, the backend and the masked phone
+--- config
+    location = /refused {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_STALE_SOCK;
+    }
+--- request eval
+main::pair("/refused")
+--- error_code: 503
+--- error_log eval
+qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+stale\.sock:\/v1\/pair-code" failed \(111: Connection refused\) \(phone 62812\*\*\*\*890\)/
+
+
+
+=== TEST 5: a missing socket is logged with the errno
+--- config
+    location = /missing {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_NO_BACKEND_SOCK;
+    }
+--- request eval
+main::pair("/missing")
+--- error_code: 503
+--- error_log eval
+qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+nobody-listens\.sock:\/v1\/pair-code" failed \(2: No such file or directory\) \(phone 62812\*\*\*\*890\)/
+
+
+
+=== TEST 6: a unix: backend whose listen queue is full is a 503 (libcurl does not wait on it), logged
+--- config
+    location = /full {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_FULL_SOCK;
+    }
+--- request eval
+main::pair("/full")
+--- error_code: 503
+--- response_body eval
+$main::Unavailable
+--- error_log eval
+qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+full\.sock:\/v1\/pair-code" failed \(Couldn't connect to server\) \(phone 62812\*\*\*\*890\)/
+
+
+
+=== TEST 7: a backend that closes mid-answer is a 502, and the next pairing works
+--- config
+    location = /partial {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?garbage=partial;
+    }
+--- request eval
+[main::pair("/partial"), main::pair("/healthy")]
+--- error_code eval
+[502, 200]
+--- response_body eval
+[$main::BadAnswer, $main::Healthy]
+
+
+
+=== TEST 8: a backend that resets the connection mid-answer is a 502, and the next pairing works
+--- config
+    location = /reset {
+        wa_pair;
+        wa_pair_backend http://127.0.0.1:$TEST_NGINX_BACKEND_PORT/v1/pair-code?garbage=reset;
+    }
+--- request eval
+[main::pair("/reset"), main::pair("/healthy")]
+--- error_code eval
+[502, 200]
+--- response_body eval
+[$main::BadAnswer, $main::Healthy]
+
+
+
+=== TEST 9: a head larger than wa_pair_backend_buffer_size (256 KB of headers) is a 502
+--- config
+    location = /bighead {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?garbage=bighead;
+    }
+--- request eval
+[main::pair("/bighead"), main::pair("/healthy")]
+--- error_code eval
+[502, 200]
+--- response_body eval
+[$main::BadAnswer, $main::Healthy]
+
+
+
+=== TEST 10: wa_pair_backend_buffer_size caps the answer: 1k refuses a 1.5 KB answer that 16k (the default) takes
+--- config eval
+"    location = /small { wa_pair; wa_pair_backend_buffer_size 1k; wa_pair_backend http://unix:\$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=500&error=" . ("e" x 1500) . "; }\n"
+. "    location = /default { wa_pair; wa_pair_backend http://unix:\$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=500&error=" . ("e" x 1500) . "; }\n"
+. "    location = /small-ok { wa_pair; wa_pair_backend_buffer_size 1k; wa_pair_backend http://unix:\$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=SMA11234; }\n"
+--- request eval
+[main::pair("/small"), main::pair("/default"), main::pair("/small-ok")]
+--- error_code eval
+[502, 500, 200]
+--- response_body eval
+[$main::BadAnswer,
+ '{"status":false,"code":500,"message":"Internal server error","error":"Failed to generate pairing code"}',
+ '{"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"SMA1-1234","timeout":120}}']
+
+
+
+=== TEST 11: an answer over the cap is logged naming the cap
+--- config
+    location = /huge {
+        wa_pair;
+        wa_pair_backend_buffer_size 4k;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?garbage=huge;
+    }
+--- request eval
+main::pair("/huge")
+--- error_code: 502
+--- error_log eval
+qr/\[error\].*wa_pair: native pairing backend "unix:[^"]+:\/v1\/pair-code" failed: its answer is larger than wa_pair_backend_buffer_size \(4096 bytes\) \(phone 62812\*\*\*\*890\)/
+
+
+
+=== TEST 12: a URL with variables is evaluated per request
+--- config
+    location = /by-arg {
+        wa_pair;
+        wa_pair_backend http://unix:$arg_sock:/v1/pair-code?pair_code=ARG12345;
+    }
+--- request eval
+main::pair("/by-arg?sock=$ENV{TEST_NGINX_BACKEND_SOCK}")
+--- response_body chomp
+{"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"ARG1-2345","timeout":120}}
+
+
+
+=== TEST 13: a URL with variables that gives an invalid URL for a request is a 500, logged with the directive, not the value
+--- config
+    location = /by-arg {
+        wa_pair;
+        wa_pair_backend http://unix:$arg_sock:/v1/pair-code?pair_code=ARG12345;
+    }
+--- request eval
+main::pair("/by-arg?sock=relative/path.sock")
+--- error_code: 500
+--- response_body chomp
+{"status":false,"code":500,"message":"Internal server error","error":"Failed to generate pairing code"}
+--- error_log eval
+qr/\[error\].*wa_pair: "wa_pair_backend http:\/\/unix:\$arg_sock:\/v1\/pair-code\?pair_code=ARG12345" gave an invalid URL for this request: the unix socket path must be absolute/
+
+
+
+=== TEST 14: a header value with variables that carries a line break is not sent: a 500, logged without the value
+--- config
+    location ~ (?s)^/by-header/(.*)$ {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK;
+        wa_pair_backend_header X-Api-Key $1;
+    }
+--- request eval
+main::pair("/by-header/secret%0D%0AX-Injected:%201")
+--- error_code: 500
+--- error_log eval
+qr/\[error\].*wa_pair: the value of "wa_pair_backend_header X-Api-Key" has control characters in this request: not sent/
+--- no_error_log eval
+[qr/\[error\].*wa_pair:[^,]*(secret|X-Injected)/]
+
+
+
+=== TEST 15: $wa_pair_outcome and $wa_pair_backend_time tell how each request ended, decided at the edge or by the backend
+--- http_config
+    log_format outcome '$uri $status $wa_pair_outcome $wa_pair_backend_time';
+--- config
+    access_log logs/outcome.log outcome;
+    location = /ok        { wa_pair; client_max_body_size 1k; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=ABCD1234; }
+    location = /s409      { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=409; }
+    location = /s429      { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=429; }
+    location = /s403      { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=403; }
+    location = /s500      { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=500; }
+    location = /garbage   { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?garbage=notjson; }
+    location = /nobody    { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_NO_BACKEND_SOCK; }
+    location = /slow      { wa_pair; wa_pair_backend_timeout 300ms; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?delay=2; }
+    location = /no-session { wa_pair; wa_pair_backend_protocol wuzapi; wa_pair_backend http://unix:$TEST_NGINX_FAKE_WUZAPI_SOCK; wa_pair_backend_header token wuz-token-1; wa_pair_backend_header X-Fake-Answer no_session; }
+    location = /bad-token { wa_pair; wa_pair_backend_protocol wuzapi; wa_pair_backend http://unix:$TEST_NGINX_FAKE_WUZAPI_SOCK; wa_pair_backend_header token nope; }
+    location = /bad-url   { wa_pair; wa_pair_backend http://unix:$arg_sock; }
+    location = /outcome-log { alias logs/outcome.log; }
+--- more_headers eval
+["", "!Authorization", "Content-Type: text/plain", "", "", (("") x 11), ""]
+--- request eval
+["GET /ok", main::pair("/ok"), main::pair("/ok"), "POST /ok\n{\"phone\":\"0812\"}",
+ "POST /ok\n" . ('{"phone":"6281234567890","pad":"' . ("x" x 2000) . '"}'),
+ map({ main::pair("/$_") } qw(ok s409 s429 s403 s500 garbage nobody slow no-session bad-token)),
+ main::pair("/bad-url?sock=relative"), "GET /outcome-log"]
+--- error_code eval
+[405, 401, 415, 400, 413, 200, 409, 429, 400, 500, 502, 503, 504, 503, 502, 500, 200]
+--- response_body_like eval
+[("") x 16,
+ '^/ok 405 method_not_allowed -
+/ok 401 unauthorized -
+/ok 415 unsupported_media_type -
+/ok 400 bad_request -
+/ok 413 payload_too_large -
+/ok 200 ok \d+\.\d{3}
+/s409 409 already_logged_in \d+\.\d{3}
+/s429 429 rate_limited \d+\.\d{3}
+/s403 400 backend_rejected \d+\.\d{3}
+/s500 500 backend_failed \d+\.\d{3}
+/garbage 502 bad_backend_answer \d+\.\d{3}
+/nobody 503 backend_unavailable \d+\.\d{3}
+/slow 504 backend_timeout \d+\.\d{3}
+/no-session 503 backend_not_ready \d+\.\d{3}
+/bad-token 502 backend_auth_failed \d+\.\d{3}
+/bad-url 500 internal_error -
+$']
+--- timeout: 5
+
+
+
+=== TEST 16: a client that goes away during the backend call is client_closed, the call's time counted until then
+--- http_config
+    log_format outcome '$uri $status $wa_pair_outcome $wa_pair_backend_time';
+--- config
+    access_log logs/outcome.log outcome;
+    location = /slow { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?delay=2; }
+    location = /outcome-log { alias logs/outcome.log; }
+--- request eval
+[main::pair("/slow"), "GET /outcome-log"]
+--- abort
+--- timeout: 0.5
+--- wait: 0.3
+--- error_code eval
+["", 200]
+--- response_body_like eval
+["", '^/slow 499 client_closed \d+\.\d{3}\n$']
+
+
+
+=== TEST 17: outside a wa_pair location the variables are empty ("-" in a log)
+--- http_config
+    log_format outcome '$uri $status $wa_pair_outcome $wa_pair_backend_time $wa_pair_device_id';
+--- config
+    access_log logs/outcome.log outcome;
+    location = /plain { return 204; }
+    location = /outcome-log { alias logs/outcome.log; }
+--- request eval
+["GET /plain", "GET /outcome-log"]
+--- error_code eval
+[204, 200]
+--- response_body eval
+["", "/plain 204 - - -\n"]

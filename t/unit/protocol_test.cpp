@@ -1,0 +1,101 @@
+// What every protocol shares: names, default paths, the operator's headers, the query, and
+// the outcome names of $wa_pair_outcome.
+#include "engine_rows.hpp"
+
+namespace wa_pair {
+namespace {
+
+using Lines = std::vector<std::string>;
+
+TEST(ProtocolNames, RoundTrip)
+{
+    const std::vector<std::pair<const char*, const char*>> names = {
+        {"native", "/v1/pair-code"},
+        {"origin", "/devices/me/login-code"},
+        {"gowa", "/app/login-with-code"},
+        {"waha", "/api/default/auth/request-code"},
+        {"wuzapi", "/session/pairphone"},
+        {"evolution", "/instance/connect/default"},
+    };
+    for (const auto& [name, path] : names) {
+        Protocol p = Protocol::native;
+        ASSERT_TRUE(parse_protocol(name, p)) << name;
+        EXPECT_EQ(protocol_name(p), name);
+        EXPECT_EQ(default_path(p), path);
+    }
+    Protocol p = Protocol::gowa;
+    for (const char* bad : {"", "GOWA", "Native", "go-wa", "evolution ", "waha2"}) {
+        EXPECT_FALSE(parse_protocol(bad, p)) << bad;
+    }
+    EXPECT_EQ(p, Protocol::gowa);  // untouched on failure
+}
+
+TEST(OperatorHeaders, ReplaceTheAdaptersOfTheSameName)
+{
+    BackendRequest request = build_request(Protocol::gowa, {"dev-42", "1234567", "", "t-1"});
+    apply_operator_headers(request, {{"x-device-id", "gowa-device-7"},
+                                     {"Authorization", "Basic dXNlcjpzZWNyZXQ="},
+                                     {"X-Request-ID", ""}});
+    EXPECT_EQ(header_lines(request),
+              (Lines{"Accept: application/json", "x-device-id: gowa-device-7",
+                     "Authorization: Basic dXNlcjpzZWNyZXQ="}));
+}
+
+TEST(OperatorHeaders, TheOperatorMayOverrideTheOriginsAuthorization)
+{
+    BackendRequest request = build_request(Protocol::origin, {"d", "1234567", "Bearer a.b.c", ""});
+    apply_operator_headers(request, {{"AUTHORIZATION", "Bearer other"}});
+    EXPECT_EQ(header_lines(request), (Lines{"Content-Type: application/json",
+                                            "Accept: application/json",
+                                            "AUTHORIZATION: Bearer other"}));
+}
+
+TEST(OperatorHeaders, RepeatedNamesAreAllSent)
+{
+    BackendRequest request = build_request(Protocol::waha, {"d", "1234567", "", ""});
+    apply_operator_headers(request, {{"X-Api-Key", "k1"}, {"X-Api-Key", "k2"}});
+    EXPECT_EQ(header_lines(request),
+              (Lines{"Content-Type: application/json", "Accept: application/json",
+                     "X-Api-Key: k1", "X-Api-Key: k2"}));
+}
+
+TEST(AppendQuery, KeepsTheUrlsOwnQuery)
+{
+    EXPECT_EQ(append_query("http://localhost/app/login-with-code", "phone=1"),
+              "http://localhost/app/login-with-code?phone=1");
+    EXPECT_EQ(append_query("http://localhost/x?a=b", "phone=1"), "http://localhost/x?a=b&phone=1");
+    EXPECT_EQ(append_query("http://localhost/x?", "phone=1"), "http://localhost/x?phone=1");
+    EXPECT_EQ(append_query("http://localhost/x?a=b&", "phone=1"), "http://localhost/x?a=b&phone=1");
+    EXPECT_EQ(append_query("http://localhost/x", ""), "http://localhost/x");
+}
+
+TEST(Outcomes, NamesAndStatuses)
+{
+    EXPECT_EQ(outcome_name(Outcome::none), "");
+    EXPECT_EQ(outcome_name(Outcome::ok), "ok");
+    EXPECT_EQ(outcome_name(Outcome::bad_backend_answer), "bad_backend_answer");
+    EXPECT_EQ(outcome_name(Outcome::client_closed), "client_closed");
+    const std::vector<std::pair<int, Outcome>> statuses = {
+        {200, Outcome::ok},
+        {400, Outcome::bad_request},
+        {401, Outcome::unauthorized},
+        {405, Outcome::method_not_allowed},
+        {408, Outcome::request_timeout},
+        {409, Outcome::already_logged_in},
+        {413, Outcome::payload_too_large},
+        {414, Outcome::bad_request},
+        {415, Outcome::unsupported_media_type},
+        {429, Outcome::rate_limited},
+        {499, Outcome::client_closed},
+        {500, Outcome::internal_error},
+        {502, Outcome::bad_backend_answer},
+        {503, Outcome::backend_unavailable},
+        {504, Outcome::backend_timeout},
+    };
+    for (const auto& [status, outcome] : statuses) {
+        EXPECT_EQ(outcome_for_status(status), outcome) << status;
+    }
+}
+
+}  // namespace
+}  // namespace wa_pair

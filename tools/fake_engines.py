@@ -1,0 +1,389 @@
+#!/usr/bin/python3
+"""Fake WhatsApp engines for ngx_wa_pair's tests: GoWA, WAHA, wuzapi, Evolution API and
+go-whatsapp-multi-session-rest-api ("origin"), each answering its pairing endpoint exactly as
+the engine's code does, error shapes included (docs/engines.md lists the sources).
+
+A test tool, not a product: no WhatsApp session exists behind these codes.
+
+Each process fakes one engine (--engine) on a Unix socket (--socket) or TCP (--listen). It
+checks a request the way the engine does (method, path, credentials, body) and answers the
+engine's own error when it is wrong; otherwise it answers the shape the test asks for in the
+X-Fake-Answer header (set with wa_pair_backend_header), "success" by default:
+
+  origin     success reconnected phone_required too_many raw_500 panic
+             (and, from its DeviceAuth: no or malformed Authorization -> 401)
+  gowa       success already_logged_in validation_error gateway_timeout not_connected
+             internal_error   (and: unknown X-Device-Id -> 404, wrong Basic auth -> 401)
+  waha       success success_200 starting working not_implemented exception
+             (and: unknown session -> 404, wrong X-Api-Key -> 401)
+  wuzapi     success already_paired no_session pair_error   (and: unknown token -> 401)
+  evolution  success null_code open error   (and: unknown instance -> 404, wrong apikey -> 401)
+
+GET /_last answers the last pairing request as received: {"body":..,"headers":{lower-case
+name: value},"method":..,"target":..} (canonical JSON). GET /_stats: {"requests":N}.
+POST /_reset zeroes both.
+
+Run: /usr/bin/python3 tools/fake_engines.py --engine waha --socket run/waha.sock --key k1
+"""
+import argparse
+import base64
+import json
+import os
+import re
+import signal
+import socket
+import socketserver
+import stat
+import sys
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, unquote, urlsplit
+
+ENGINES = ("origin", "gowa", "waha", "wuzapi", "evolution")
+MAX_BODY = 64 * 1024
+
+# One code per engine, in WhatsApp's alphabet, so a test sees which adapter mapped it.
+CODES = {"origin": "RGN1-2345", "gowa": "GWA2-CDE3", "waha": "WAHA-2345",
+         "wuzapi": "WZP1-2345", "evolution": "EV1234XY"}
+
+
+def go_json(value):
+    """Go's encoding/json: compact, struct fields in declaration order, map keys sorted."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+class Answer:
+    def __init__(self, status, body, content_type="application/json", headers=None):
+        self.status, self.content_type, self.headers = status, content_type, headers or {}
+        self.body = body if isinstance(body, bytes) else body.encode()
+
+
+# --------------------------------------------------------------- go-whatsapp-multi-session-rest-api
+# internal/device/device.go LoginWithCode, pkg/router/response.go Response{status, code,
+# message, data|error}, pkg/auth/basic.go DeviceAuth, pkg/whatsapp/whatsapp.go WhatsAppLoginPair.
+
+def origin_response(code, message, data=None, error=None):
+    body = {"status": 200 <= code < 300, "code": code, "message": message}
+    if data is not None:
+        body["data"] = data
+    if error is not None:
+        body["error"] = error
+    return Answer(code, go_json(body))
+
+
+def origin(req, want, server):
+    if req.method != "POST" or req.path != "/devices/me/login-code":
+        return origin_response(404, f"Cannot {req.method} {req.path}", error=f"Cannot {req.method} {req.path}")
+    auth = req.headers.get("Authorization", "")
+    if not auth:
+        return origin_response(401, "Missing Authorization header", error="Missing Authorization header")
+    parts = auth.split(" ", 1)
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        text = "Invalid Authorization header format. Use: Bearer <token>"
+        return origin_response(401, text, error=text)
+    if parts[1].count(".") != 2 or want == "revoked":
+        text = "Token has been revoked. Please regenerate a new token." if want == "revoked" \
+            else "Invalid or expired token"
+        return origin_response(401, text, error=text)
+    try:
+        phone = json.loads(req.body)["phone"].strip()
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return origin_response(400, "Failed parse body request", error="Failed parse body request")
+    if want == "phone_required" or not phone:
+        return origin_response(400, "Phone is required", error="Phone is required")
+    if want == "too_many":
+        return origin_response(429, "Too many requests", error="Too many requests")
+    if want == "raw_500":
+        return origin_response(500, "WhatsApp Client is not Valid", error="WhatsApp Client is not Valid")
+    if want == "panic":
+        text = "runtime error: invalid memory address or nil pointer dereference"
+        return origin_response(500, text, error=text)
+    if want == "reconnected":
+        data = {"PairCode": "WhatsApp Client is Reconnected", "Timeout": 0}
+    else:
+        data = {"PairCode": CODES["origin"], "Timeout": 160}
+    return origin_response(200, "Success Generate Pairing Code", data=data)
+
+
+# --------------------------------------------------------------- GoWA
+# src/ui/rest/app.go LoginWithCode, src/pkg/utils/response.go ResponseData{code, message,
+# results}, src/pkg/error/*.go, src/ui/rest/middleware/{device,recovery}.go, fiber basicauth.
+
+def gowa_response(status, code, message, results=None):
+    body = {"code": code, "message": message}
+    if results is not None:
+        body["results"] = results
+    return Answer(status, go_json(body))
+
+
+def gowa(req, want, server):
+    if server.key:
+        expected = "Basic " + base64.b64encode(server.key.encode()).decode()
+        if req.headers.get("Authorization") != expected:
+            return Answer(401, "Unauthorized", "text/plain; charset=utf-8",
+                          {"WWW-Authenticate": 'Basic realm="Restricted"'})
+    if req.method != "GET" or req.path != "/app/login-with-code":
+        return Answer(404, f"Cannot {req.method} {req.path}", "text/plain; charset=utf-8")
+    device = unquote(req.headers.get("X-Device-Id", "").strip())
+    if not device:
+        return gowa_response(400, "DEVICE_ID_REQUIRED",
+                             "device_id is required via X-Device-Id header or device_id query")
+    if device not in server.names:
+        return gowa_response(404, "DEVICE_NOT_FOUND", "device not found; create a device first "
+                             "from /api/devices or provide a valid X-Device-Id", {"device_id": device})
+    phone = parse_qs(req.query).get("phone", [""])[-1]
+    if want == "validation_error" or not re.fullmatch(r"\+?[0-9]{1,15}", phone):
+        return gowa_response(400, "VALIDATION_ERROR",
+                             f"phone_number({phone}): must be in a valid format.")
+    if want == "already_logged_in":
+        return gowa_response(400, "ALREADY_LOGGED_IN", "you are already logged in.")
+    if want == "gateway_timeout":
+        return gowa_response(504, "GATEWAY_TIMEOUT",
+                             "Request timed out waiting for WhatsApp server response")
+    if want == "not_connected":
+        return gowa_response(401, "AUTHENTICATION_ERROR",
+                             "you are not connect to services server, please reconnect")
+    if want == "internal_error":
+        return gowa_response(500, "INTERNAL_SERVER_ERROR", "websocket not connected")
+    return gowa_response(200, "SUCCESS", "Login with code success",
+                         {"device_id": device, "pair_code": CODES["gowa"]})
+
+
+# --------------------------------------------------------------- WAHA
+# src/api/auth.controller.ts requestCode (a NestJS @Post: 201), src/structures/auth.dto.ts,
+# src/core/engines/noweb/session.noweb.core.ts requestCode, src/core/manager.core.ts
+# getSession, src/nestjs/AllExceptionsFilter.ts, NestJS HttpException bodies.
+
+def nest_error(status, message):
+    return Answer(status, json.dumps({"message": message, "error": HTTPStatus(status).phrase,
+                                      "statusCode": status}, separators=(",", ":")))
+
+
+def waha(req, want, server):
+    if server.key and req.headers.get("X-Api-Key") != server.key:
+        return Answer(401, json.dumps({"message": "Unauthorized", "statusCode": 401},
+                                      separators=(",", ":")))
+    m = re.fullmatch(r"/api/([^/]+)/auth/request-code", req.path)
+    if req.method != "POST" or not m:
+        return nest_error(404, f"Cannot {req.method} {req.path}")
+    session = unquote(m.group(1))
+    if session not in server.names:
+        return nest_error(404, f"We didn't find a session with name '{session}'.\n"
+                               f"Please start it first by using POST /api/sessions/{session}/start request")
+    try:
+        body = json.loads(req.body)
+        phone = body["phoneNumber"]
+    except (ValueError, KeyError, TypeError):
+        body, phone = {}, None
+    if want in ("starting", "working"):
+        status = want.upper()
+        return nest_error(422, "Can request code only in SCAN_QR_CODE status. "
+                               f"The current status is {status}")
+    if want == "not_implemented":
+        return nest_error(422, "The method is not implemented by the engine.")
+    if want == "exception" or not isinstance(phone, str):
+        return Answer(500, json.dumps({
+            "statusCode": 500, "timestamp": "2025-01-01T00:00:00.000Z",
+            "exception": {"message": "Evaluation failed: t: Invalid phone number", "name": "Error"},
+            "request": {"path": req.target, "method": req.method, "body": body, "query": {}},
+            "version": {"version": "2025.1.1", "engine": "NOWEB", "tier": "CORE"}},
+            separators=(",", ":")))
+    return Answer(200 if want == "success_200" else 201,
+                  json.dumps({"code": CODES["waha"]}, separators=(",", ":")))
+
+
+# --------------------------------------------------------------- wuzapi
+# handlers.go PairPhone, Respond (envelope {"code","data"|"error","success"}, a trailing
+# newline from json.Encoder), authalice (the `token` header), routes.go.
+
+def wuzapi_response(status, data=None, error=None):
+    body = {"code": status}
+    if error is not None:
+        body.update(error=error, success=False)
+    else:
+        body.update(data=data, success=True)
+    return Answer(status, json.dumps(body, separators=(",", ":"), sort_keys=True) + "\n")
+
+
+def wuzapi(req, want, server):
+    token = req.headers.get("token", "")
+    if not token or (server.key and token != server.key):
+        return wuzapi_response(401, error="Unauthorized")
+    if req.method != "POST" or req.path != "/session/pairphone":
+        return Answer(404, "404 page not found\n", "text/plain; charset=utf-8")
+    if want == "no_session":
+        return wuzapi_response(500, error="No session")
+    try:
+        phone = json.loads(req.body).get("Phone", "")
+    except (ValueError, AttributeError):
+        return wuzapi_response(400, error="Could not decode Payload")
+    if not phone:
+        return wuzapi_response(400, error="Missing Phone in Payload")
+    if want == "already_paired":
+        return wuzapi_response(400, error="Already paired")
+    if want == "pair_error":
+        return wuzapi_response(400, error="failed to request pair code: websocket not connected")
+    return wuzapi_response(200, data={"LinkingCode": CODES["wuzapi"]})
+
+
+# --------------------------------------------------------------- Evolution API
+# src/api/routes/instance.router.ts (GET /instance/connect/:instanceName), src/api/controllers/
+# instance.controller.ts connectToWhatsapp, whatsapp.baileys.service.ts qrCode, src/api/guards/
+# {auth,instance}.guard.ts, src/exceptions/*.ts, src/main.ts error middleware.
+
+def evolution_error(status, message):
+    return Answer(status, json.dumps({"status": status, "error": HTTPStatus(status).phrase,
+                                      "response": {"message": message}}, separators=(",", ":")))
+
+
+def evolution(req, want, server):
+    m = re.fullmatch(r"/instance/connect/([^/]+)", req.path)
+    if not m:
+        return evolution_error(404, [f"Cannot {req.method} {req.path}"])
+    if not req.headers.get("apikey") or (server.key and req.headers.get("apikey") != server.key):
+        return evolution_error(401, "Unauthorized")
+    instance = unquote(m.group(1))
+    if instance not in server.names:
+        return evolution_error(404, [f'The "{instance}" instance does not exist'])
+    if req.method != "GET":
+        return evolution_error(404, [f"Cannot {req.method} {req.path}"])
+    number = parse_qs(req.query).get("number", [None])[-1]
+    qr = {"code": "2@y8eK+bjtEjUWy9/FOM", "base64": "data:image/png;base64,iVBORw0KGgo=", "count": 1}
+    if want == "open":
+        return Answer(200, json.dumps({"instance": {"instanceName": instance, "state": "open"}},
+                                      separators=(",", ":")))
+    if want == "error":
+        return Answer(200, json.dumps({"error": True, "message": "Error: Connection Closed"},
+                                      separators=(",", ":")))
+    if want == "null_code" or not number:
+        return Answer(200, json.dumps(dict({"pairingCode": None}, **qr), separators=(",", ":")))
+    return Answer(200, json.dumps(dict({"pairingCode": CODES["evolution"]}, **qr), separators=(",", ":")))
+
+
+ENGINE_FUNCTIONS = {"origin": origin, "gowa": gowa, "waha": waha, "wuzapi": wuzapi,
+                    "evolution": evolution}
+
+
+# --------------------------------------------------------------- server
+
+class Request:
+    def __init__(self, handler, body):
+        self.method, self.target, self.body = handler.command, handler.path, body
+        split = urlsplit(handler.path)
+        self.path, self.query, self.headers = split.path, split.query, handler.headers
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    sys_version = ""
+
+    @property
+    def server_version(self):
+        return "fake-" + self.server.engine
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write(f"fake_engines[{self.server.engine}]: " + (fmt % args) + "\n")
+
+    def do_GET(self):
+        self.route()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def route(self):
+        length = self.headers.get("Content-Length", "0")
+        if "Transfer-Encoding" in self.headers or not length.isdigit() or int(length) > MAX_BODY:
+            self.close_connection = True
+            return self.reply(Answer(400, b"bad request framing", "text/plain"))
+        body = self.rfile.read(int(length))
+        path = urlsplit(self.path).path
+        server = self.server
+        if path == "/_last" and self.command == "GET":
+            with server.lock:
+                last = server.last
+            return self.reply(Answer(200, json.dumps(last, sort_keys=True, separators=(",", ":"))))
+        if path == "/_stats" and self.command == "GET":
+            with server.lock:
+                count = server.requests
+            return self.reply(Answer(200, json.dumps({"requests": count})))
+        if path == "/_reset" and self.command == "POST":
+            with server.lock:
+                server.requests, server.last = 0, None
+            return self.reply(Answer(200, b"{}"))
+        req = Request(self, body)
+        with server.lock:
+            server.requests += 1
+            server.last = {"method": self.command, "target": self.path,
+                           "headers": {k.lower(): v for k, v in self.headers.items()},
+                           "body": body.decode("utf-8", "replace")}
+        want = self.headers.get("X-Fake-Answer", "success")
+        self.reply(ENGINE_FUNCTIONS[server.engine](req, want, server))
+
+    def reply(self, answer):
+        lines = [f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}",
+                 f"Content-Type: {answer.content_type}", f"Content-Length: {len(answer.body)}"]
+        lines += [f"{k}: {v}" for k, v in answer.headers.items()]
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + answer.body)
+
+
+class Fake(socketserver.ThreadingMixIn):
+    daemon_threads = True
+    request_queue_size = 128
+    allow_reuse_address = True
+
+    def setup_state(self, engine, key, names, verbose):
+        self.engine, self.key, self.names, self.verbose = engine, key, names, verbose
+        self.requests, self.last, self.lock = 0, None, threading.Lock()
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+class UnixFake(Fake, socketserver.UnixStreamServer):
+    pass
+
+
+class TCPFake(Fake, socketserver.TCPServer):
+    pass
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--engine", required=True, choices=ENGINES)
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--socket", metavar="PATH")
+    where.add_argument("--listen", metavar="HOST:PORT")
+    ap.add_argument("--key", default="", help="the credential the engine requires: gowa user:pass "
+                    "(Basic auth), waha X-Api-Key, wuzapi token, evolution apikey")
+    ap.add_argument("--names", default="default,dev-42", help="gowa devices, waha sessions, "
+                    "evolution instances that exist (comma-separated)")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+
+    if args.socket:
+        if os.path.lexists(args.socket) and stat.S_ISSOCK(os.lstat(args.socket).st_mode):
+            os.unlink(args.socket)
+        server = UnixFake(args.socket, Handler)
+        os.chmod(args.socket, 0o666)  # nginx workers run as another user
+    else:
+        host, _, port = args.listen.rpartition(":")
+        server = TCPFake((host, int(port)), Handler)
+    server.setup_state(args.engine, args.key, set(args.names.split(",")), args.verbose)
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        if args.socket and os.path.exists(args.socket):
+            os.unlink(args.socket)
+
+
+if __name__ == "__main__":
+    main()
