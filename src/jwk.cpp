@@ -8,6 +8,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -331,6 +332,7 @@ bool jwk_key(const json& jwk, std::size_t index, Key& key, std::vector<std::stri
         key.type = KeyType::oct;
         key.secret = SecretBytes(k);
         OPENSSL_cleanse(k.data(), k.size());
+        prepare_hmac(key);
     } else {
         warnings.push_back(where + " skipped: \"kty\" is not RSA, EC, OKP or oct");
         return false;
@@ -437,11 +439,38 @@ KeyFile parse_key_file(std::string_view text) noexcept
     return result;
 }
 
+void prepare_hmac(Key& key) noexcept
+{
+    static const char* const kDigests[3] = {"SHA256", "SHA384", "SHA512"};
+    const std::string_view secret = key.secret.view();
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    for (int i = 0; i < 3 && mac != nullptr && !secret.empty(); ++i) {
+        EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string("digest", const_cast<char*>(kDigests[i]), 0),
+            OSSL_PARAM_construct_end()};
+        if (ctx == nullptr ||
+            EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+                         params) != 1) {
+            EVP_MAC_CTX_free(ctx);
+            continue;
+        }
+        try {
+            key.hmac[i] = std::shared_ptr<EVP_MAC_CTX>(ctx, EVP_MAC_CTX_free);
+        } catch (...) {
+            EVP_MAC_CTX_free(ctx);
+        }
+    }
+    EVP_MAC_free(mac);
+    ERR_clear_error();
+}
+
 Key hmac_key(std::string_view secret)
 {
     Key key;
     key.type = KeyType::oct;
     key.secret = SecretBytes(secret);
+    prepare_hmac(key);
     return key;
 }
 

@@ -42,6 +42,9 @@ struct Key {
     std::optional<Alg> alg;          // a JWK's "alg": the one algorithm this key verifies
     std::shared_ptr<EVP_PKEY> pkey;  // RSA, EC and Ed25519 keys (public only)
     SecretBytes secret;              // oct keys
+    // oct keys: HMAC-SHA-256/384/512 states already keyed at configuration time; a check dups
+    // one (no algorithm fetch, no key schedule per request). Null: use `secret` directly.
+    std::shared_ptr<EVP_MAC_CTX> hmac[3];
 };
 
 using KeySet = std::vector<Key>;
@@ -61,6 +64,9 @@ struct KeyFile {
 // "verify"), are skipped with a warning. Messages name keys by position and kid, never by
 // their secret parts.
 KeyFile parse_key_file(std::string_view text) noexcept;
+
+// Prepares key.hmac from key.secret (best effort: a failure leaves the slots empty).
+void prepare_hmac(Key& key) noexcept;
 
 // A kid-less HMAC key (wa_pair_jwt_secret_file).
 Key hmac_key(std::string_view secret);

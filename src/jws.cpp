@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>
 
@@ -31,14 +32,31 @@ const unsigned char* bytes(std::string_view s) noexcept
     return reinterpret_cast<const unsigned char*>(s.data());
 }
 
+// The keyed state prepared with the key (prepare_hmac), duplicated: the per-request cost is
+// the hash of the input only.
+bool keyed_hmac(const EVP_MAC_CTX* keyed, std::string_view input, unsigned char* mac,
+                unsigned int* mac_len)
+{
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed);
+    std::size_t len = 0;
+    const bool ok = ctx != nullptr && EVP_MAC_update(ctx, bytes(input), input.size()) == 1 &&
+                    EVP_MAC_final(ctx, mac, &len, EVP_MAX_MD_SIZE) == 1;
+    EVP_MAC_CTX_free(ctx);
+    *mac_len = static_cast<unsigned int>(len);
+    return ok;
+}
+
 bool verify_hmac(const EVP_MD* md, const Key& key, std::string_view input, std::string_view sig)
 {
     const std::string_view secret = key.secret.view();
     if (secret.empty() || secret.size() > static_cast<std::size_t>(INT_MAX)) return false;
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    if (HMAC(md, secret.data(), static_cast<int>(secret.size()), bytes(input), input.size(), mac,
-             &mac_len) == nullptr) {
+    const int slot = md == EVP_sha256() ? 0 : md == EVP_sha384() ? 1 : md == EVP_sha512() ? 2 : -1;
+    if (slot >= 0 && key.hmac[slot]) {
+        if (!keyed_hmac(key.hmac[slot].get(), input, mac, &mac_len)) return false;
+    } else if (HMAC(md, secret.data(), static_cast<int>(secret.size()), bytes(input), input.size(),
+                    mac, &mac_len) == nullptr) {
         return false;
     }
     const bool ok = sig.size() == mac_len && CRYPTO_memcmp(sig.data(), mac, mac_len) == 0;
