@@ -12,6 +12,7 @@ MODULE_SRCS := ngx_wa_pair_module.cpp $(wildcard src/*.cpp) $(wildcard src/*.hpp
 UNIT_SRCS   := $(wildcard t/unit/*.cpp)
 UNIT_BIN    := $(BUILD)/unit/wa_pair_unit
 CXXFLAGS    := -std=c++17 -O2 -g -Wall -Wextra -Werror -Isrc
+JOBS        := $(shell nproc)
 # Debian's own hardening flags, C-neutral, so the module matches the packaged nginx.
 NGX_CC_OPT  := -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2
 NGX_LD_OPT  := -Wl,-z,relro -Wl,-z,now -fPIC
@@ -37,16 +38,22 @@ $(NGX_TREE)/objs/Makefile: config config.make | $(BUILD)
 	    || { tail -20 ../configure.log; exit 1; }
 
 $(MODULE): $(NGX_TREE)/objs/Makefile $(MODULE_SRCS)
-	$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile modules
+	$(MAKE) -s -j$(JOBS) -C $(NGX_TREE) -f objs/Makefile modules
 	install -m 0755 $(NGX_TREE)/objs/ngx_http_wa_pair_module.so $@.tmp && mv -f $@.tmp $@  # a loaded .so is never overwritten in place
 
 $(BUILD):
 	mkdir -p $(BUILD)
 
-# GoogleTest for the core (no nginx types).
-$(UNIT_BIN): $(CORE_SRCS) $(UNIT_SRCS) $(wildcard src/*.hpp) | $(BUILD)
+# GoogleTest for the core (no nginx types); one object per source so that make -j works.
+UNIT_OBJS   := $(patsubst %.cpp,$(BUILD)/unit/obj/%.o,$(CORE_SRCS) $(UNIT_SRCS))
+
+$(BUILD)/unit/obj/%.o: %.cpp $(wildcard src/*.hpp) $(wildcard t/unit/*.hpp)
+	@mkdir -p $(dir $@)
+	g++ $(CXXFLAGS) -c $< -o $@
+
+$(UNIT_BIN): $(UNIT_OBJS) | $(BUILD)
 	mkdir -p $(dir $@)
-	g++ $(CXXFLAGS) $(CORE_SRCS) $(UNIT_SRCS) -o $@ -lgtest -lgtest_main -pthread -lssl -lcrypto
+	g++ $(CXXFLAGS) $(UNIT_OBJS) -o $@ -lgtest -lgtest_main -pthread -lssl -lcrypto
 
 unit: deps $(UNIT_BIN)
 	$(PYTHON) t/unit/pyjwt_tokens.py > $(BUILD)/unit/pyjwt_tokens.txt

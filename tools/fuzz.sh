@@ -24,7 +24,7 @@ for t in "${all[@]}"; do
 done
 
 echo "== fuzz: building ${#targets[@]} targets (clang++, -fsanitize=fuzzer,address,undefined)"
-if ! make -s "${targets[@]/#/$dir/bin/}" > $dir.build.log 2>&1; then
+if ! make -s -j"$(nproc)" "${targets[@]/#/$dir/bin/}" > $dir.build.log 2>&1; then
     tail -30 $dir.build.log
     echo "0 passed, ${#targets[@]} failed"
     exit 1

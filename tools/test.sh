@@ -40,7 +40,7 @@ make -s module || { echo "0 passed, 1 failed"; exit 1; }
 
 echo "== unit (GoogleTest)"
 mkdir -p $build/unit
-if make -s $build/unit/wa_pair_unit; then
+if make -s -j"$(nproc)" $build/unit/wa_pair_unit; then
     /usr/bin/python3 t/unit/pyjwt_tokens.py > $build/unit/pyjwt_tokens.txt
     WA_PAIR_PYJWT_TOKENS=$build/unit/pyjwt_tokens.txt $build/unit/wa_pair_unit > $build/unit/out.txt 2>&1
     rc=$?
