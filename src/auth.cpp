@@ -1,6 +1,7 @@
 // Authorization header -> device id, method and forwarded claims. Fails closed: the failure
 // is set first and cleared only on success.
 #include "auth.hpp"
+#include "ascii.hpp"
 
 #include <algorithm>
 
@@ -8,16 +9,8 @@ namespace wa_pair {
 
 namespace {
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
+using ascii::iequals;
+using ascii::lower;
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 

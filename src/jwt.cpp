@@ -1,6 +1,7 @@
 // A compact JWS -> device id and forwarded claims (DESIGN.md section 5). Fails closed: every
 // path that is not a verified, valid token with a usable device id is a 401.
 #include "jwt.hpp"
+#include "ascii.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -21,16 +22,8 @@ constexpr std::size_t kMaxIdentifierBytes = 128;
 constexpr std::size_t kMaxClaimNameBytes = 64;
 constexpr std::size_t kMaxClaimValueBytes = 1024;
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
+using ascii::iequals;
+using ascii::lower;
 
 // A base64url segment that must decode to a JSON object (parse_json's limits apply: no
 // repeated member names, nesting up to kMaxJsonDepth).

@@ -1,5 +1,6 @@
 // The login-code request body: Content-Type -> body type, body -> normalised phone.
 #include "login_body.hpp"
+#include "ascii.hpp"
 
 #include <set>
 
@@ -28,16 +29,8 @@ std::string_view trim(std::string_view s) noexcept
     return s;
 }
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
+using ascii::iequals;
+using ascii::lower;
 
 LoginRequest fail(int code, std::string_view text)
 {

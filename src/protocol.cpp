@@ -1,6 +1,7 @@
 // What every protocol shares: names, default paths, the operator's headers, pair codes, and
 // the answers that look the same whatever the engine (docs/engines.md).
 #include "protocol_common.hpp"
+#include "ascii.hpp"
 
 #include <cstdint>
 
@@ -162,16 +163,8 @@ using namespace detail;
 
 namespace {
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
+using ascii::iequals;
+using ascii::lower;
 
 struct ProtocolInfo {
     Protocol protocol;

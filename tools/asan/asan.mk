@@ -20,7 +20,7 @@ $(ASAN_TREE)/objs/Makefile: config config.make
 	    || { tail -20 ../configure.log; exit 1; }
 
 $(ASAN_MODULE): $(ASAN_TREE)/objs/Makefile $(MODULE_SRCS)
-	$(MAKE) -s -C $(ASAN_TREE) -f objs/Makefile modules
+	$(MAKE) -s -j$(JOBS) -C $(ASAN_TREE) -f objs/Makefile modules
 	install -m 0755 $(ASAN_TREE)/objs/ngx_http_wa_pair_module.so $@.tmp && mv -f $@.tmp $@
 
 asan-module: deps $(ASAN_MODULE)
