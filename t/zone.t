@@ -364,6 +364,8 @@ A double-click: the browser drops the first request and sends the second.
 
 
 === TEST 17: a reload keeps the zone: a new worker answers the code an old one got
+--- skip_eval
+4: $ENV{TEST_NGINX_USE_VALGRIND}
 --- init
 WaPairTest::backend_reset();
 my $first = WaPairZoneTest::request_sync(WaPairZoneTest::pair_raw('/slow'));
@@ -381,6 +383,8 @@ WaPairZoneTest::reload_nginx();
 === TEST 18: across a reload, a new worker waits for the call an old worker is making
 The old worker finishes the call it serves; the request that the new worker takes waits for
 it in the shared zone: the cross-process case, made certain by the reload.
+--- skip_eval
+4: $ENV{TEST_NGINX_USE_VALGRIND}
 --- init
 main::start_slow(1, '/slower');
 WaPairZoneTest::reload_nginx();

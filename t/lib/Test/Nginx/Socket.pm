@@ -77,7 +77,7 @@ $CheckErrorLog = \&check_error_log;
 my @Unsupported = qw(
     tcp_listen tcp_reply udp_listen udp_reply http2 http3 stap stap_out
     stap_out_like curl access_log no_access_log shutdown_error_log
-    no_shutdown_error_log skip_nginx skip_nginx2 skip_eval skip_openssl
+    no_shutdown_error_log skip_nginx skip_nginx2 skip_openssl
     skip_slave todo todo_nginx request_eval response_body_eval charset
     response_body_json_sort reload_fails response_body_filters grep_error_log
     grep_error_log_out

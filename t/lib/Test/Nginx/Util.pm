@@ -527,6 +527,16 @@ sub run_test {
     my ($block) = @_;
     return if defined $block->SKIP;
     my $name = $block->name;
+    if (defined(my $se = $block->skip_eval)) {    # "N: perl code": skip N tests when true
+        $se =~ /^\s*(\d+)\s*:\s*(.*?)\s*$/s or bail_out("$name - skip_eval wants \"N: code\"");
+        my ($n, $code) = ($1, $2);
+        my $skip = eval $code;
+        bail_out("$name - skip_eval failed: $@") if $@;
+        if ($skip) {
+            SKIP: { Test::More::skip("$name - skip_eval", $n) }
+            return;
+        }
+    }
     my $rand_ports = $RandPorts = {};
     my $config = $block->config;
     local $LogLevel = $block->log_level || $LogLevel;
