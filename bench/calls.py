@@ -1,17 +1,21 @@
-"""make bench: N full-path calls over one keep-alive connection, sequentially (for callgrind).
+"""make bench: N calls of one path over one keep-alive connection, sequentially (for callgrind).
 
-Usage: calls.py PORT TOKEN N. Exits non-zero on any answer other than 200.
+Usage: calls.py PORT PATH TOKEN BODY STATUS N (TOKEN may be empty). Exits non-zero on any
+answer other than STATUS.
 """
 import http.client
 import sys
 
-port, token, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+port, path, token, body = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+status, n = int(sys.argv[5]), int(sys.argv[6])
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+headers = {"Content-Type": "application/json"}
+if token:
+    headers["Authorization"] = "Bearer " + token
 for i in range(n):
-    conn.request("POST", "/devices/me/login-code", body='{"phone":"6281234567890"}', headers=headers)
+    conn.request("POST", path, body=body, headers=headers)
     resp = conn.getresponse()
     resp.read()
-    if resp.status != 200:
-        sys.exit("call %d answered %d" % (i, resp.status))
-print("%d calls answered 200" % n)
+    if resp.status != status:
+        sys.exit("call %d to %s answered %d, expected %d" % (i, path, resp.status, status))
+print("%d calls to %s answered %d" % (n, path, status))
