@@ -208,6 +208,7 @@ ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept {
 }
 
 ngx_int_t init_process(ngx_cycle_t *cycle) noexcept {
+    request_id_worker_init();
     return wa_pair::curl_worker_init(cycle);
 }
 

@@ -95,6 +95,7 @@ RequestCtx *get_ctx(ngx_http_request_t *r);
 RequestCtx *create_ctx(ngx_http_request_t *r);
 bool add_header(ngx_http_request_t *r, std::string_view name, std::string_view value);
 std::string_view request_id(ngx_http_request_t *r);
+void request_id_worker_init();  // init_process: this worker's own random batch
 bool set_envelope_headers(ngx_http_request_t *r, ngx_uint_t status, size_t length);
 ngx_buf_t *make_buf(ngx_http_request_t *r, const std::string &body);
 ngx_int_t send_envelope(ngx_http_request_t *r, int code, const std::string &body);

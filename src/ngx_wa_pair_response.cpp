@@ -1,6 +1,5 @@
 // Request context, response headers and the envelope on the wire.
 
-#include <cctype>
 #include <new>
 
 #include "ngx_wa_pair_conf.hpp"
@@ -62,33 +61,6 @@ bool add_header(ngx_http_request_t *r, std::string_view name, std::string_view v
     h->value.len = value.size();
     h->value.data = v;
     return true;
-}
-
-// The incoming X-Request-ID when it is sane (1..128 of [A-Za-z0-9._:-]), else $request_id.
-std::string_view request_id(ngx_http_request_t *r) {
-    for (ngx_list_part_t *part = &r->headers_in.headers.part; part != nullptr; part = part->next) {
-        auto *h = static_cast<ngx_table_elt_t *>(part->elts);
-        for (ngx_uint_t i = 0; i < part->nelts; i++) {
-            if (h[i].key.len != 12 || ngx_strncasecmp(h[i].key.data, (u_char *) "X-Request-ID", 12) != 0) {
-                continue;
-            }
-            std::string_view v = view(h[i].value);
-            bool sane = !v.empty() && v.size() <= 128;
-            for (char ch : v) {
-                sane = sane && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' ||
-                                ch == '_' || ch == ':' || ch == '-');
-            }
-            if (sane) {
-                return v;
-            }
-        }
-    }
-    auto *mcf = static_cast<wa_pair_main_conf_t *>(ngx_http_get_module_main_conf(r, ngx_http_wa_pair_module));
-    ngx_http_variable_value_t *vv = ngx_http_get_indexed_variable(r, static_cast<ngx_uint_t>(mcf->request_id_index));
-    if (vv == nullptr || vv->not_found) {
-        return {};
-    }
-    return {reinterpret_cast<const char *>(vv->data), vv->len};
 }
 
 // Headers common to every envelope, ours or the one made from an nginx error page.
