@@ -441,28 +441,7 @@ KeyFile parse_key_file(std::string_view text) noexcept
 
 void prepare_hmac(Key& key) noexcept
 {
-    static const char* const kDigests[3] = {"SHA256", "SHA384", "SHA512"};
-    const std::string_view secret = key.secret.view();
-    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    for (int i = 0; i < 3 && mac != nullptr && !secret.empty(); ++i) {
-        EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string("digest", const_cast<char*>(kDigests[i]), 0),
-            OSSL_PARAM_construct_end()};
-        if (ctx == nullptr ||
-            EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-                         params) != 1) {
-            EVP_MAC_CTX_free(ctx);
-            continue;
-        }
-        try {
-            key.hmac[i] = std::shared_ptr<EVP_MAC_CTX>(ctx, EVP_MAC_CTX_free);
-        } catch (...) {
-            EVP_MAC_CTX_free(ctx);
-        }
-    }
-    EVP_MAC_free(mac);
-    ERR_clear_error();
+    key.hmac = HmacKey::prepare(key.secret.view());
 }
 
 Key hmac_key(std::string_view secret)

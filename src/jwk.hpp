@@ -10,6 +10,7 @@
 
 #include <openssl/types.h>
 
+#include "hmac.hpp"
 #include "jwa.hpp"
 
 namespace wa_pair {
@@ -42,9 +43,9 @@ struct Key {
     std::optional<Alg> alg;          // a JWK's "alg": the one algorithm this key verifies
     std::shared_ptr<EVP_PKEY> pkey;  // RSA, EC and Ed25519 keys (public only)
     SecretBytes secret;              // oct keys
-    // oct keys: HMAC-SHA-256/384/512 states already keyed at configuration time; a check dups
-    // one (no algorithm fetch, no key schedule per request). Null: use `secret` directly.
-    std::shared_ptr<EVP_MAC_CTX> hmac[3];
+    // oct keys: the HMAC-SHA-256/384/512 states keyed at configuration time (hmac.hpp).
+    // Null: a check keys `secret` itself.
+    std::shared_ptr<const HmacKey> hmac;
 };
 
 using KeySet = std::vector<Key>;
@@ -65,7 +66,7 @@ struct KeyFile {
 // their secret parts.
 KeyFile parse_key_file(std::string_view text) noexcept;
 
-// Prepares key.hmac from key.secret (best effort: a failure leaves the slots empty).
+// Prepares key.hmac from key.secret (best effort: a failure leaves it null).
 void prepare_hmac(Key& key) noexcept;
 
 // A kid-less HMAC key (wa_pair_jwt_secret_file).
