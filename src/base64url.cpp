@@ -7,15 +7,16 @@ namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-int base64url_value(char c) noexcept
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
+// Each byte's 6-bit value, 0xff for bytes outside the alphabet: one load per input byte.
+struct DecodeTable {
+    unsigned char value[256];
+    constexpr DecodeTable() : value()
+    {
+        for (unsigned char& v : value) v = 0xff;
+        for (int i = 0; i < 64; ++i) value[static_cast<unsigned char>(kAlphabet[i])] = static_cast<unsigned char>(i);
+    }
+};
+constexpr DecodeTable kDecode;
 
 }  // namespace
 
@@ -24,20 +25,21 @@ bool base64url_decode(std::string_view in, std::string& out) noexcept
     try {
         out.clear();
         if (in.size() % 4 == 1) return false;
-        out.reserve(in.size() / 4 * 3 + 2);
+        out.resize(in.size() / 4 * 3 + (in.size() % 4 == 0 ? 0 : in.size() % 4 - 1));
+        char* to = out.data();
         unsigned buffer = 0;
         int bits = 0;
         for (char c : in) {
-            const int v = base64url_value(c);
-            if (v < 0) {
+            const unsigned v = kDecode.value[static_cast<unsigned char>(c)];
+            if (v == 0xff) {
                 out.clear();
                 return false;
             }
-            buffer = (buffer << 6) | static_cast<unsigned>(v);
+            buffer = (buffer << 6) | v;
             bits += 6;
             if (bits >= 8) {
                 bits -= 8;
-                out += static_cast<char>((buffer >> bits) & 0xff);
+                *to++ = static_cast<char>((buffer >> bits) & 0xff);
             }
         }
         // The leftover bits (2 or 4) are padding and must be zero.

@@ -74,6 +74,18 @@ void append_json_string(std::string& out, std::string_view text)
     out += '"';
     std::size_t i = 0;
     while (i < text.size()) {
+        // A run of printable ASCII other than the two escaped characters goes in one append.
+        std::size_t run = i;
+        while (run < text.size()) {
+            const unsigned char p = static_cast<unsigned char>(text[run]);
+            if (p < 0x20 || p >= 0x7f || p == '"' || p == '\\') break;
+            ++run;
+        }
+        if (run > i) {
+            out.append(text.data() + i, run - i);
+            i = run;
+            continue;
+        }
         const unsigned char c = static_cast<unsigned char>(text[i]);
         if (c < 0x80) {
             switch (c) {
