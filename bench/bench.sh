@@ -7,7 +7,7 @@
 # against that same backend (HS256 JWT, JSON body, backend call, envelope), and the
 # module's 401 and 400 paths. wrk drives each from loopback, interleaved A B A B within
 # one run, several rounds; medians and ratios at the end. Then instructions per request of
-# the full path under callgrind (repeatable where wall-clock figures are not), the request
+# every path under callgrind (repeatable where wall-clock figures are not), the request
 # pool's size per call, and the worker's RSS before and after.
 #
 # Knobs: BENCH_ROUNDS (5), BENCH_DURATION (5s), BENCH_CONNECTIONS (32), BENCH_CALLS (2000).
@@ -106,6 +106,7 @@ for round in $(seq "$rounds"); do
         out=$(BENCH_TOKEN=$tok BENCH_BODY=$body wrk -t1 -c"$conns" -d"$duration" --latency \
             -s "$root/bench/request.lua" "http://127.0.0.1:$port$path")
         rps=$(awk '/^Requests\/sec:/ {print $2}' <<< "$out")
+        served=$(awk '/ requests in / {print $1}' <<< "$out")
         p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<< "$out")")
         p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<< "$out")")
         bad=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<< "$out")
@@ -113,7 +114,7 @@ for round in $(seq "$rounds"); do
         if [ "$want" = 200 ] && [ -n "$bad" ]; then
             echo "bench: $name had $bad non-2xx answers" >&2; exit 1
         fi
-        echo "$round $name $rps $p50 $p99" >> "$results"
+        echo "$round $name $rps $p50 $p99 $served" >> "$results"
         printf 'round %d  %-10s %10s req/s  p50 %7s ms  p99 %7s ms%s\n' "$round" "$name" "$rps" "$p50" "$p99" \
             "$([ "$errors" = 0 ] || echo '  (socket errors)')"
     done
@@ -144,7 +145,7 @@ printf '  module/proxy_pass p99     %.2f  [<= 1.20]\n' "$(round_ratio module pro
 printf '  401/return req/s          %.2f  [>= 0.85]\n' "$(round_ratio reject401 return 3)"
 printf '  400/return req/s          %.2f  [>= 0.85]\n' "$(round_ratio reject400 return 3)"
 echo
-echo "worker RSS: ${rss_before} kB before, ${rss_after} kB after $(awk '{n++} END {print n}' "$results") wrk runs"
+echo "worker RSS: ${rss_before} kB before, ${rss_after} kB after $(awk '{n++; r += $6} END {printf "%d wrk runs, %d requests", n, r}' "$results")"
 stop_nginx
 
 # The request pool per call: nginx's debug log names every block a pool takes from the OS.
@@ -158,19 +159,30 @@ awk '/\*[0-9]+ (posix_memalign|malloc): / {split($NF, a, ":"); sub(/ .*/, "", a[
      END {printf "request + connection pools of one full-path call: %d bytes in %d blocks (nginx debug log)\n", bytes, n}' \
     "$dir/error.log"
 
-# Instructions per request of the full path: callgrind counts instructions, not seconds.
+# Instructions per request of every path: callgrind counts instructions, not seconds. One
+# nginx under callgrind per path, a warm-up, then BENCH_CALLS sequential keep-alive calls.
+instructions() {  # instructions NAME PATH TOKEN BODY STATUS: prints per request; keeps the profile
+    local name=$1 path=$2 tok=$3 body=$4 want=$5 total
+    start_nginx valgrind -q --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/callgrind.$name"
+    "$python" "$root/bench/calls.py" "$port" "$path" "$tok" "${body:-{\}}" "$want" 200 > /dev/null   # warm-up
+    callgrind_control -i on "$nginx_pid" > /dev/null 2>&1
+    "$python" "$root/bench/calls.py" "$port" "$path" "$tok" "${body:-{\}}" "$want" "$calls" > /dev/null
+    callgrind_control -i off "$nginx_pid" > /dev/null 2>&1
+    callgrind_control -d "$nginx_pid" > /dev/null 2>&1
+    stop_nginx
+    # the dump of the measured calls
+    callgrind_annotate "$dir/callgrind.$name.1" > "$dir/annotate.$name.txt" 2>/dev/null
+    total=$(awk '/PROGRAM TOTALS/ && !t {gsub(",", "", $1); t = $1} END {print t}' "$dir/annotate.$name.txt")
+    printf '  %-10s %8s\n' "$name" "$((total / calls))"
+}
+
 render warn
-start_nginx valgrind -q --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/callgrind.out"
-"$python" "$root/bench/calls.py" "$port" "$token" 200 > /dev/null        # warm-up
-callgrind_control -i on "$nginx_pid" > /dev/null 2>&1
-"$python" "$root/bench/calls.py" "$port" "$token" "$calls"
-callgrind_control -i off "$nginx_pid" > /dev/null 2>&1
-callgrind_control -d "$nginx_pid" > /dev/null 2>&1
-stop_nginx
-out="$dir/callgrind.out.1"   # the dump of the measured calls
-callgrind_annotate "$out" > "$dir/annotate.txt" 2>/dev/null
-total=$(awk '/PROGRAM TOTALS/ && !t {gsub(",", "", $1); t = $1} END {print t}' "$dir/annotate.txt")
-echo "full path under callgrind: $((total / calls)) instructions per request ($calls requests, the worker and the backend server in it)"
-echo "top functions by own instructions:"
-awk '/^-+$/ {s++} s >= 3 && NF > 1 && $1 ~ /[0-9]/ && n++ < 15 {sub(/ \[.*/, ""); print "  " substr($0, 1, 150)}' \
-    "$dir/annotate.txt"
+echo
+echo "instructions per request under callgrind ($calls sequential calls per path; the worker and the backend server in it):"
+for p in "${paths[@]}"; do
+    IFS='|' read -r name path tok body want <<< "$p"
+    instructions "$name" "$path" "$tok" "$body" "$want"
+done
+echo "top functions of the full path by own instructions:"
+awk '/^-+$/ {s++} s >= 3 && NF > 1 && $1 ~ /[0-9]/ && !/PROGRAM TOTALS/ && n++ < 15 {sub(/ \[.*/, ""); print "  " substr($0, 1, 150)}' \
+    "$dir/annotate.module.txt"
