@@ -277,12 +277,12 @@ wa_pair::TransportFailure transport_failure(CURLcode result, const wa_pair::Tran
 wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLcode result) {
     wa_pair::Transfer &t = ctx->transfer;
     ngx_log_t *log = ctx->r->connection->log;
-    const std::string masked = wa_pair::mask_phone(ctx->phone);
     const char *protocol = wa_pair::protocol_name(protocol_of(lcf)).data();
 
     if (result != CURLE_OK) {
         const wa_pair::TransportFailure kind = transport_failure(result, t);
         wa_pair::PairCode pc = wa_pair::map_transport_failure(kind);
+        const std::string masked = wa_pair::mask_phone(ctx->phone);
         long os_errno = 0;
         curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
         if (kind == wa_pair::TransportFailure::unreachable && os_errno != 0) {
@@ -327,6 +327,7 @@ wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLc
         // A failure of the backend is an error; an answer about the request (already paired,
         // refused, rate limited, the origin refusing the client's token) is information.
         const ngx_uint_t level = pc.failure.code >= 500 ? NGX_LOG_ERR : NGX_LOG_INFO;
+        const std::string masked = wa_pair::mask_phone(ctx->phone);
         ngx_log_error(level, log, 0,
                       "wa_pair: %s pairing backend \"%s\" answered %l: %*s (phone %s)", protocol,
                       ctx->backend_name.c_str(), status, pc.reason.size(), pc.reason.data(),
