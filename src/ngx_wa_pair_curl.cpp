@@ -318,10 +318,6 @@ void transfer_stop(Transfer *t) noexcept {
         }
         t->easy = nullptr;
     }
-    if (t->headers != nullptr) {
-        curl_slist_free_all(t->headers);
-        t->headers = nullptr;
-    }
 }
 
 }  // namespace wa_pair

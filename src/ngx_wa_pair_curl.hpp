@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 
 #include <string>
+#include <vector>
 
 #include "ngx_wa_pair_nginx.hpp"
 
@@ -17,7 +18,10 @@ using TransferDone = void (*)(Transfer *t, CURLcode result);
 
 struct Transfer {
     CURL *easy = nullptr;
-    curl_slist *headers = nullptr;
+    // CURLOPT_HTTPHEADER, read in place by libcurl: "Name: value" lines, NUL-terminated, in
+    // one buffer, and the list's nodes pointing into it.
+    std::string header_lines;
+    std::vector<curl_slist> header_list;
     std::string url;          // what this transfer calls (libcurl copies these two)
     std::string unix_socket;
     std::string request_body; // CURLOPT_POSTFIELDS: libcurl reads it in place

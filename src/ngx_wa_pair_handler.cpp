@@ -120,16 +120,34 @@ bool collect_body(ngx_http_request_t *r, std::string &out) {
     return true;
 }
 
-bool append_header(wa_pair::Transfer &t, std::string_view name, std::string_view value) {
-    std::string line;
-    line.reserve(name.size() + 2 + value.size());
-    line.append(name).append(": ").append(value);
-    curl_slist *l = curl_slist_append(t.headers, line.c_str());
-    if (l == nullptr) {
-        return false;
+// CURLOPT_HTTPHEADER in two allocations, the lines in one buffer and the list's nodes in one
+// array, rather than two per header with curl_slist_append(): libcurl only reads the list
+// (curl.h's struct curl_slist), and the transfer keeps both until its end.
+void set_headers(wa_pair::Transfer &t, const std::vector<wa_pair::Header> &headers) {
+    // An empty value: libcurl sends no "Expect: 100-continue" (no round trip before the body).
+    static const wa_pair::Header no_expect{"Expect", ""};
+    size_t size = 0;
+    for (const wa_pair::Header &h : headers) {
+        size += h.name.size() + 2 + h.value.size() + 1;
     }
-    t.headers = l;
-    return true;
+    size += no_expect.name.size() + 2 + 1;
+    t.header_lines.clear();
+    t.header_lines.reserve(size);  // never reallocated below: the nodes point into it
+    t.header_list.clear();
+    t.header_list.reserve(headers.size() + 1);
+    auto add = [&t](const wa_pair::Header &h) {
+        const size_t at = t.header_lines.size();
+        t.header_lines.append(h.name).append(": ").append(h.value).push_back('\0');
+        t.header_list.push_back(curl_slist{&t.header_lines[at], nullptr});
+    };
+    for (const wa_pair::Header &h : headers) {
+        add(h);
+    }
+    add(no_expect);
+    for (size_t i = 0; i + 1 < t.header_list.size(); i++) {
+        t.header_list[i].next = &t.header_list[i + 1];
+    }
+    curl_easy_setopt(t.easy, CURLOPT_HTTPHEADER, t.header_list.data());
 }
 
 wa_pair::Protocol protocol_of(wa_pair_loc_conf_t *lcf) {
@@ -171,14 +189,7 @@ bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestC
     t.url = wa_pair::append_query(target.url, request.query);
     t.unix_socket = std::move(target.unix_socket);
 
-    for (const wa_pair::Header &h : request.headers) {
-        if (!append_header(t, h.name, h.value)) {
-            return false;
-        }
-    }
-    if (!append_header(t, "Expect", "")) {  // no "100-continue" round trip
-        return false;
-    }
+    set_headers(t, request.headers);
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "wa_pair: calling the %s backend \"%s\" with %uz headers",
                    wa_pair::protocol_name(protocol_of(lcf)).data(), ctx->backend_name.c_str(),
@@ -189,7 +200,6 @@ bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestC
     if (!t.unix_socket.empty()) {
         curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, t.unix_socket.c_str());
     }
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
     if (request.post) {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request_body.c_str());
