@@ -161,7 +161,12 @@ bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestC
     if (!evaluate_backend(r, lcf, target)) {
         return false;
     }
-    ctx->backend_name = std::move(target.log_name);
+    if (target.parsed != nullptr) {
+        ctx->backend_name = reinterpret_cast<const char *>(lcf->backend_log_name.data);
+    } else {
+        ctx->backend_name_buf = std::move(target.log_name);
+        ctx->backend_name = ctx->backend_name_buf.c_str();
+    }
 
     std::string_view authorization;
     if (r->headers_in.authorization != nullptr) {
@@ -186,20 +191,21 @@ bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestC
     t.done = backend_done;
     t.data = ctx;
     t.request_body = std::move(request.body);
-    t.url = wa_pair::append_query(target.url, request.query);
-    t.unix_socket = std::move(target.unix_socket);
 
+    if (request.query.empty()) {
+        wa_pair::transfer_set_target(&t, target.parsed, target.url, target.unix_socket);
+    } else {
+        // The protocol's query is per call: the URL as text (libcurl copies it).
+        const std::string url = wa_pair::append_query(target.url, request.query);
+        wa_pair::transfer_set_target(&t, nullptr, url.c_str(), target.unix_socket);
+    }
     set_headers(t, request.headers);
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "wa_pair: calling the %s backend \"%s\" with %uz headers",
-                   wa_pair::protocol_name(protocol_of(lcf)).data(), ctx->backend_name.c_str(),
+                   wa_pair::protocol_name(protocol_of(lcf)).data(), ctx->backend_name,
                    request.headers.size());
 
     CURL *e = t.easy;
-    curl_easy_setopt(e, CURLOPT_URL, t.url.c_str());
-    if (!t.unix_socket.empty()) {
-        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, t.unix_socket.c_str());
-    }
     if (request.post) {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request_body.c_str());
@@ -301,25 +307,25 @@ wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLc
             u_char *end = ngx_strerror(static_cast<ngx_err_t>(os_errno), text, sizeof(text));
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: connect() to %s pairing backend \"%s\" failed (%l: %*s) (phone %s)",
-                          protocol, ctx->backend_name.c_str(), os_errno,
+                          protocol, ctx->backend_name, os_errno,
                           static_cast<size_t>(end - text), text, masked.c_str());
         } else if (kind == wa_pair::TransportFailure::unreachable) {
             // no errno (a unix: socket whose listen queue is full): libcurl's text without
             // its "localhost port 80", which would mislead for a unix: backend
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: connect() to %s pairing backend \"%s\" failed (%s) (phone %s)",
-                          protocol, ctx->backend_name.c_str(), curl_easy_strerror(result),
+                          protocol, ctx->backend_name, curl_easy_strerror(result),
                           masked.c_str());
         } else if (kind == wa_pair::TransportFailure::too_large) {
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: %s pairing backend \"%s\" failed: its answer is larger than "
                           "wa_pair_backend_buffer_size (%uz bytes) (phone %s)",
-                          protocol, ctx->backend_name.c_str(), lcf->backend_buffer_size, masked.c_str());
+                          protocol, ctx->backend_name, lcf->backend_buffer_size, masked.c_str());
         } else {
             const char *why = t.error[0] != '\0' ? t.error : curl_easy_strerror(result);
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: %s pairing backend \"%s\" failed: %s (phone %s)", protocol,
-                          ctx->backend_name.c_str(), why, masked.c_str());
+                          ctx->backend_name, why, masked.c_str());
         }
         return pc;
     }
@@ -340,7 +346,7 @@ wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLc
         const std::string masked = wa_pair::mask_phone(ctx->phone);
         ngx_log_error(level, log, 0,
                       "wa_pair: %s pairing backend \"%s\" answered %l: %*s (phone %s)", protocol,
-                      ctx->backend_name.c_str(), status, pc.reason.size(), pc.reason.data(),
+                      ctx->backend_name, status, pc.reason.size(), pc.reason.data(),
                       masked.c_str());
     }
     return pc;
