@@ -168,7 +168,15 @@ char *merge_backend_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_c
             return WA_PAIR_CONF_ERROR;
         }
         if (!copy_cstr(cf, url.url, conf->backend_url) ||
-            !copy_cstr(cf, url.unix_socket, conf->backend_unix)) {
+            !copy_cstr(cf, url.unix_socket, conf->backend_unix) ||
+            !copy_cstr(cf, wa_pair::backend_log_name(url), conf->backend_log_name)) {
+            return WA_PAIR_CONF_ERROR;
+        }
+        // Parsed by libcurl here, once, rather than on every call (DESIGN.md section 6).
+        if (!wa_pair::parsed_url_create(cf->pool, reinterpret_cast<const char *>(conf->backend_url.data),
+                                        conf->backend_parsed)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "libcurl cannot parse \"wa_pair_backend\" \"%V\"",
+                               &conf->backend_raw);
             return WA_PAIR_CONF_ERROR;
         }
     } catch (...) {
@@ -178,15 +186,17 @@ char *merge_backend_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_c
 }
 
 bool evaluate_backend(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, BackendTarget &target) {
-    wa_pair::BackendUrl url;
     if (lcf->backend_cv == nullptr) {
-        url.url.assign(view(lcf->backend_url));
-        url.unix_socket.assign(view(lcf->backend_unix));
+        target.url = reinterpret_cast<const char *>(lcf->backend_url.data);
+        target.unix_socket = lcf->backend_unix.len > 0 ? reinterpret_cast<const char *>(lcf->backend_unix.data)
+                                                       : nullptr;
+        target.parsed = &lcf->backend_parsed;
     } else {
         ngx_str_t value;
         if (ngx_http_complex_value(r, lcf->backend_cv, &value) != NGX_OK) {
             return false;
         }
+        wa_pair::BackendUrl &url = target.evaluated;
         url = wa_pair::parse_backend_url(view(value), wa_pair::default_path(protocol_of(lcf)));
         if (!url.error.empty()) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -194,10 +204,10 @@ bool evaluate_backend(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, BackendTar
                           &lcf->backend_raw, url.error.c_str());
             return false;
         }
+        target.log_name = wa_pair::backend_log_name(url);
+        target.url = url.url.c_str();
+        target.unix_socket = url.unix_socket.empty() ? nullptr : url.unix_socket.c_str();
     }
-    target.log_name = wa_pair::backend_log_name(url);
-    target.url = std::move(url.url);
-    target.unix_socket = std::move(url.unix_socket);
 
     if (lcf->backend_headers == nullptr) {
         return true;

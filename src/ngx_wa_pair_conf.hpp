@@ -9,6 +9,7 @@
 #include "ngx_wa_pair_nginx.hpp"
 #include "ngx_wa_pair_curl.hpp"
 #include "ngx_wa_pair_zone.hpp"
+#include "backend.hpp"
 #include "envelope.hpp"
 #include "outcome.hpp"
 #include "protocol.hpp"
@@ -33,6 +34,8 @@ struct wa_pair_loc_conf_t {
     ngx_http_complex_value_t *backend_cv;  // when that value has variables, else NULL
     ngx_str_t backend_url;        // static value, parsed at merge: NUL-terminated, for libcurl
     ngx_str_t backend_unix;       // static value: NUL-terminated socket path, empty for TCP
+    wa_pair::ParsedUrl backend_parsed;  // static value: backend_url parsed by libcurl
+    ngx_str_t backend_log_name;   // static value: NUL-terminated, for the error log
     ngx_uint_t backend_protocol;  // wa_pair::Protocol
     ngx_array_t *backend_headers; // of backend_header_t, or NULL
     size_t backend_buffer_size;   // the cap on the answer's head and on its body
@@ -76,14 +79,22 @@ struct RequestCtx {
     bool backend_done = false;
     ngx_msec_t backend_start = 0;
     ngx_msec_t backend_end = 0;
-    std::string backend_name;     // for the error log: no query string, no header values
+    // for the error log: no query string, no header values; the location's own text for a
+    // static wa_pair_backend, else backend_name_buf's
+    const char *backend_name = "";
+    std::string backend_name_buf;
 };
 
-// The backend of one request, with its variables evaluated.
+// The backend of one request, with its variables evaluated. A static wa_pair_backend's values
+// point into the location's conf (prepared at nginx -t); a value with variables is evaluated
+// into `evaluated`. All NUL-terminated.
 struct BackendTarget {
-    std::string url;              // without the protocol's query
-    std::string unix_socket;
-    std::string log_name;         // "unix:/run/x.sock:/path" or "http://127.0.0.1:8080/path"
+    const char *url = nullptr;    // without the protocol's query
+    const char *unix_socket = nullptr;  // NULL for TCP
+    const wa_pair::ParsedUrl *parsed = nullptr;  // `url` parsed by libcurl (static values)
+    wa_pair::BackendUrl evaluated;
+    std::string log_name;         // "unix:/run/x.sock:/path" or "http://127.0.0.1:8080/path",
+                                  // for a value with variables
     std::vector<wa_pair::Header> headers;  // the operator's
 };
 

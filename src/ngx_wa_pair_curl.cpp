@@ -13,9 +13,14 @@ struct Worker {
     ngx_log_t *log = nullptr;
     Transfer *transfers = nullptr;  // attached to the multi handle
     ngx_uint_t running = 0;
-    // Easy handles of finished transfers, reset and kept: curl_easy_init() per call costs
-    // more than the rest of the transfer's setup (issue 6's profile).
-    CURL *spare[64] = {};
+    // Easy handles of finished transfers, kept with their options: curl_easy_init() per call
+    // costs more than the rest of the transfer's setup (issue 6's profile), and so do
+    // curl_easy_reset() and setting every option again.
+    struct Spare {
+        CURL *easy;
+        uint64_t target;  // Transfer::easy_target
+    };
+    Spare spare[64] = {};
     ngx_uint_t nspare = 0;
 };
 
@@ -211,6 +216,11 @@ size_t on_curl_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
     return n;
 }
 
+void free_parsed_url(void *data) {
+    curl_url_cleanup(static_cast<CURLU *>(data));
+    curl_global_cleanup();
+}
+
 }  // namespace
 
 Transfer::~Transfer() {
@@ -257,7 +267,7 @@ void curl_worker_exit() noexcept {
         transfer_stop(w->transfers);
     }
     while (w->nspare > 0) {
-        curl_easy_cleanup(w->spare[--w->nspare]);
+        curl_easy_cleanup(w->spare[--w->nspare].easy);
     }
     // curl_multi_cleanup() calls the socket and timer callbacks: they need `worker`.
     curl_multi_cleanup(w->multi);
@@ -269,25 +279,84 @@ void curl_worker_exit() noexcept {
     curl_global_cleanup();
 }
 
-bool transfer_prepare(Transfer *t, ngx_log_t *log) noexcept {
-    t->easy = (worker != nullptr && worker->nspare > 0) ? worker->spare[--worker->nspare] : curl_easy_init();
-    if (t->easy == nullptr) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0, "wa_pair: curl_easy_init() failed");
+bool parsed_url_create(ngx_pool_t *pool, const char *url, ParsedUrl &out) noexcept {
+    // Never reused in this process, unlike the CURLU's address (configurations are parsed
+    // in one thread).
+    static uint64_t last_id = 0;
+    ngx_pool_cleanup_t *cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == nullptr) {
         return false;
+    }
+    // libcurl is initialised before any other call to it, in the master too (it parses the
+    // configuration); reference counted, and released with the CURLU (free_parsed_url).
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        return false;
+    }
+    CURLU *u = curl_url();
+    // The flags libcurl itself parses a CURLOPT_URL with (url.c, parseurlandfillconn).
+    if (u == nullptr ||
+        curl_url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+        curl_url_cleanup(u);
+        curl_global_cleanup();
+        return false;
+    }
+    cln->handler = free_parsed_url;
+    cln->data = u;
+    out.url = u;
+    out.id = ++last_id;
+    return true;
+}
+
+bool transfer_prepare(Transfer *t, ngx_log_t *log) noexcept {
+    if (worker != nullptr && worker->nspare > 0) {
+        const Worker::Spare &s = worker->spare[--worker->nspare];
+        t->easy = s.easy;
+        t->easy_target = s.target;
+    } else {
+        t->easy = curl_easy_init();
+        t->easy_target = 0;
+        if (t->easy == nullptr) {
+            ngx_log_error(NGX_LOG_ALERT, log, 0, "wa_pair: curl_easy_init() failed");
+            return false;
+        }
+        // The same for every call: set once per handle.
+        CURL *e = t->easy;
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_PROXY, "");  // never an http_proxy from the environment
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_curl_write);
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_curl_header);
     }
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROXY, "");  // never an http_proxy from the environment
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_curl_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_curl_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t->max_response));
     return true;
+}
+
+void transfer_set_target(Transfer *t, const ParsedUrl *parsed, const char *url,
+                         const char *unix_socket) noexcept {
+    CURL *e = t->easy;
+    if (parsed != nullptr && parsed->id == t->easy_target) {
+        // The handle's last call went to the same place: libcurl still has the URL text it
+        // built from this CURLU (data->set.str[STRING_SET_URL]) and the same socket path.
+        return;
+    }
+    if (parsed != nullptr) {
+        // A NULL CURLOPT_URL drops the text built from the previous CURLU, so that libcurl
+        // builds it again from this one (once: it keeps it for the calls after).
+        curl_easy_setopt(e, CURLOPT_URL, static_cast<char *>(nullptr));
+        curl_easy_setopt(e, CURLOPT_CURLU, parsed->url);
+        t->easy_target = parsed->id;
+    } else {
+        curl_easy_setopt(e, CURLOPT_CURLU, static_cast<CURLU *>(nullptr));
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        t->easy_target = 0;
+    }
+    curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, unix_socket);
 }
 
 bool transfer_start(Transfer *t, ngx_log_t *log) noexcept {
@@ -311,16 +380,22 @@ void transfer_stop(Transfer *t) noexcept {
             curl_multi_remove_handle(worker->multi, t->easy);
         }
         if (worker != nullptr && worker->nspare < sizeof(worker->spare) / sizeof(worker->spare[0])) {
-            curl_easy_reset(t->easy);  // options gone; the multi handle keeps the connections
-            worker->spare[worker->nspare++] = t->easy;
+            // Kept with its options (the multi handle keeps the connections); only the ones
+            // that point into this transfer are cleared, as it is about to be freed. The
+            // next transfer sets them, and every option that differs from call to call.
+            CURL *e = t->easy;
+            curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<void *>(nullptr));
+            curl_easy_setopt(e, CURLOPT_ERRORBUFFER, static_cast<char *>(nullptr));
+            curl_easy_setopt(e, CURLOPT_WRITEDATA, static_cast<void *>(nullptr));
+            curl_easy_setopt(e, CURLOPT_HEADERDATA, static_cast<void *>(nullptr));
+            curl_easy_setopt(e, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, static_cast<char *>(nullptr));
+            worker->spare[worker->nspare++] = {e, t->easy_target};
         } else {
             curl_easy_cleanup(t->easy);
         }
         t->easy = nullptr;
-    }
-    if (t->headers != nullptr) {
-        curl_slist_free_all(t->headers);
-        t->headers = nullptr;
+        t->easy_target = 0;
     }
 }
 

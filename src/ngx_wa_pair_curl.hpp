@@ -6,7 +6,9 @@
 
 #include <curl/curl.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ngx_wa_pair_nginx.hpp"
 
@@ -17,9 +19,13 @@ using TransferDone = void (*)(Transfer *t, CURLcode result);
 
 struct Transfer {
     CURL *easy = nullptr;
-    curl_slist *headers = nullptr;
-    std::string url;          // what this transfer calls (libcurl copies these two)
-    std::string unix_socket;
+    // The easy handle keeps its options from call to call (see transfer_set_target): this is
+    // the parsed URL it was last given, 0 when it was given a string.
+    uint64_t easy_target = 0;
+    // CURLOPT_HTTPHEADER, read in place by libcurl: "Name: value" lines, NUL-terminated, in
+    // one buffer, and the list's nodes pointing into it.
+    std::string header_lines;
+    std::vector<curl_slist> header_list;
     std::string request_body; // CURLOPT_POSTFIELDS: libcurl reads it in place
     std::string response_body;
     size_t max_response = 16384;  // the cap on the answer's body, and on its head
@@ -41,10 +47,29 @@ struct Transfer {
 ngx_int_t curl_worker_init(ngx_cycle_t *cycle) noexcept;
 void curl_worker_exit() noexcept;
 
-// Creates the easy handle with the options common to every backend call; set max_response
-// first.
+// A backend URL parsed by libcurl once, at nginx -t, for every call to it: libcurl then
+// neither parses the URL nor rebuilds it from its parts per call. `id` is never reused in a
+// process (a CURLU's address may be, after a reload), so that a reused handle can tell whether
+// it already holds this URL. Plain: it lives in a location's conf, zeroed by ngx_pcalloc.
+struct ParsedUrl {
+    CURLU *url;
+    uint64_t id;  // 0: none
+};
+
+// Parses `url` (NUL-terminated) as libcurl does for CURLOPT_URL; false when libcurl refuses it.
+// The CURLU is freed with the pool.
+bool parsed_url_create(ngx_pool_t *pool, const char *url, ParsedUrl &out) noexcept;
+
+// Gives the transfer an easy handle (a finished transfer's, with its options, or a new one)
+// and the options that point at this transfer; set max_response first.
 // Returns false (and logs) when libcurl cannot give one.
 bool transfer_prepare(Transfer *t, ngx_log_t *log) noexcept;
+
+// Where the call goes: `parsed` when the URL is a location's fixed one, else `url`;
+// `unix_socket` NULL for TCP. All NUL-terminated; libcurl copies `url` and `unix_socket`,
+// and reads `parsed` only during the transfer (a location's conf outlives it).
+void transfer_set_target(Transfer *t, const ParsedUrl *parsed, const char *url,
+                         const char *unix_socket) noexcept;
 
 // Hands a prepared transfer to the worker's multi handle.
 bool transfer_start(Transfer *t, ngx_log_t *log) noexcept;

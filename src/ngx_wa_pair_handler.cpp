@@ -120,16 +120,34 @@ bool collect_body(ngx_http_request_t *r, std::string &out) {
     return true;
 }
 
-bool append_header(wa_pair::Transfer &t, std::string_view name, std::string_view value) {
-    std::string line;
-    line.reserve(name.size() + 2 + value.size());
-    line.append(name).append(": ").append(value);
-    curl_slist *l = curl_slist_append(t.headers, line.c_str());
-    if (l == nullptr) {
-        return false;
+// CURLOPT_HTTPHEADER in two allocations, the lines in one buffer and the list's nodes in one
+// array, rather than two per header with curl_slist_append(): libcurl only reads the list
+// (curl.h's struct curl_slist), and the transfer keeps both until its end.
+void set_headers(wa_pair::Transfer &t, const std::vector<wa_pair::Header> &headers) {
+    // An empty value: libcurl sends no "Expect: 100-continue" (no round trip before the body).
+    static const wa_pair::Header no_expect{"Expect", ""};
+    size_t size = 0;
+    for (const wa_pair::Header &h : headers) {
+        size += h.name.size() + 2 + h.value.size() + 1;
     }
-    t.headers = l;
-    return true;
+    size += no_expect.name.size() + 2 + 1;
+    t.header_lines.clear();
+    t.header_lines.reserve(size);  // never reallocated below: the nodes point into it
+    t.header_list.clear();
+    t.header_list.reserve(headers.size() + 1);
+    auto add = [&t](const wa_pair::Header &h) {
+        const size_t at = t.header_lines.size();
+        t.header_lines.append(h.name).append(": ").append(h.value).push_back('\0');
+        t.header_list.push_back(curl_slist{&t.header_lines[at], nullptr});
+    };
+    for (const wa_pair::Header &h : headers) {
+        add(h);
+    }
+    add(no_expect);
+    for (size_t i = 0; i + 1 < t.header_list.size(); i++) {
+        t.header_list[i].next = &t.header_list[i + 1];
+    }
+    curl_easy_setopt(t.easy, CURLOPT_HTTPHEADER, t.header_list.data());
 }
 
 wa_pair::Protocol protocol_of(wa_pair_loc_conf_t *lcf) {
@@ -143,7 +161,12 @@ bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestC
     if (!evaluate_backend(r, lcf, target)) {
         return false;
     }
-    ctx->backend_name = std::move(target.log_name);
+    if (target.parsed != nullptr) {
+        ctx->backend_name = reinterpret_cast<const char *>(lcf->backend_log_name.data);
+    } else {
+        ctx->backend_name_buf = std::move(target.log_name);
+        ctx->backend_name = ctx->backend_name_buf.c_str();
+    }
 
     std::string_view authorization;
     if (r->headers_in.authorization != nullptr) {
@@ -168,28 +191,21 @@ bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestC
     t.done = backend_done;
     t.data = ctx;
     t.request_body = std::move(request.body);
-    t.url = wa_pair::append_query(target.url, request.query);
-    t.unix_socket = std::move(target.unix_socket);
 
-    for (const wa_pair::Header &h : request.headers) {
-        if (!append_header(t, h.name, h.value)) {
-            return false;
-        }
+    if (request.query.empty()) {
+        wa_pair::transfer_set_target(&t, target.parsed, target.url, target.unix_socket);
+    } else {
+        // The protocol's query is per call: the URL as text (libcurl copies it).
+        const std::string url = wa_pair::append_query(target.url, request.query);
+        wa_pair::transfer_set_target(&t, nullptr, url.c_str(), target.unix_socket);
     }
-    if (!append_header(t, "Expect", "")) {  // no "100-continue" round trip
-        return false;
-    }
+    set_headers(t, request.headers);
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "wa_pair: calling the %s backend \"%s\" with %uz headers",
-                   wa_pair::protocol_name(protocol_of(lcf)).data(), ctx->backend_name.c_str(),
+                   wa_pair::protocol_name(protocol_of(lcf)).data(), ctx->backend_name,
                    request.headers.size());
 
     CURL *e = t.easy;
-    curl_easy_setopt(e, CURLOPT_URL, t.url.c_str());
-    if (!t.unix_socket.empty()) {
-        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, t.unix_socket.c_str());
-    }
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
     if (request.post) {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request_body.c_str());
@@ -277,12 +293,12 @@ wa_pair::TransportFailure transport_failure(CURLcode result, const wa_pair::Tran
 wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLcode result) {
     wa_pair::Transfer &t = ctx->transfer;
     ngx_log_t *log = ctx->r->connection->log;
-    const std::string masked = wa_pair::mask_phone(ctx->phone);
     const char *protocol = wa_pair::protocol_name(protocol_of(lcf)).data();
 
     if (result != CURLE_OK) {
         const wa_pair::TransportFailure kind = transport_failure(result, t);
         wa_pair::PairCode pc = wa_pair::map_transport_failure(kind);
+        const std::string masked = wa_pair::mask_phone(ctx->phone);
         long os_errno = 0;
         curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
         if (kind == wa_pair::TransportFailure::unreachable && os_errno != 0) {
@@ -291,25 +307,25 @@ wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLc
             u_char *end = ngx_strerror(static_cast<ngx_err_t>(os_errno), text, sizeof(text));
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: connect() to %s pairing backend \"%s\" failed (%l: %*s) (phone %s)",
-                          protocol, ctx->backend_name.c_str(), os_errno,
+                          protocol, ctx->backend_name, os_errno,
                           static_cast<size_t>(end - text), text, masked.c_str());
         } else if (kind == wa_pair::TransportFailure::unreachable) {
             // no errno (a unix: socket whose listen queue is full): libcurl's text without
             // its "localhost port 80", which would mislead for a unix: backend
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: connect() to %s pairing backend \"%s\" failed (%s) (phone %s)",
-                          protocol, ctx->backend_name.c_str(), curl_easy_strerror(result),
+                          protocol, ctx->backend_name, curl_easy_strerror(result),
                           masked.c_str());
         } else if (kind == wa_pair::TransportFailure::too_large) {
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: %s pairing backend \"%s\" failed: its answer is larger than "
                           "wa_pair_backend_buffer_size (%uz bytes) (phone %s)",
-                          protocol, ctx->backend_name.c_str(), lcf->backend_buffer_size, masked.c_str());
+                          protocol, ctx->backend_name, lcf->backend_buffer_size, masked.c_str());
         } else {
             const char *why = t.error[0] != '\0' ? t.error : curl_easy_strerror(result);
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: %s pairing backend \"%s\" failed: %s (phone %s)", protocol,
-                          ctx->backend_name.c_str(), why, masked.c_str());
+                          ctx->backend_name, why, masked.c_str());
         }
         return pc;
     }
@@ -327,9 +343,10 @@ wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLc
         // A failure of the backend is an error; an answer about the request (already paired,
         // refused, rate limited, the origin refusing the client's token) is information.
         const ngx_uint_t level = pc.failure.code >= 500 ? NGX_LOG_ERR : NGX_LOG_INFO;
+        const std::string masked = wa_pair::mask_phone(ctx->phone);
         ngx_log_error(level, log, 0,
                       "wa_pair: %s pairing backend \"%s\" answered %l: %*s (phone %s)", protocol,
-                      ctx->backend_name.c_str(), status, pc.reason.size(), pc.reason.data(),
+                      ctx->backend_name, status, pc.reason.size(), pc.reason.data(),
                       masked.c_str());
     }
     return pc;
