@@ -466,6 +466,13 @@ std::string JsonValue::string() const
     return out;
 }
 
+std::string_view JsonValue::decoded(std::string& scratch) const
+{
+    if (!escaped) return raw;
+    decode_json_string(raw, scratch);
+    return scratch;
+}
+
 bool JsonValue::string_equals(std::string_view s) const
 {
     if (kind != JsonKind::string) return false;

@@ -48,6 +48,9 @@ struct JsonValue {
 
     // The decoded string (kind == string). Throws only std::bad_alloc.
     std::string string() const;
+    // The decoded string as a view: `raw` itself when nothing is escaped (no copy), else the
+    // string decoded into `scratch`, which must outlive the view. Throws only std::bad_alloc.
+    std::string_view decoded(std::string& scratch) const;
     // The decoded string equals `s` (kind == string); allocates only for an escaped string.
     bool string_equals(std::string_view s) const;
     // The number as nlohmann's get<double>() gives it (kind == number).

@@ -339,6 +339,11 @@ TEST_P(Strings, Decode)
     std::string out = "stale";
     decode_json_string(s->raw, out);
     EXPECT_EQ(out, row.decoded);
+    std::string scratch;
+    EXPECT_EQ(s->decoded(scratch), row.decoded);
+    if (!row.escaped) {
+        EXPECT_EQ(s->decoded(scratch).data(), s->raw.data());  // no copy
+    }
 }
 
 const StringRow kStrings[] = {
