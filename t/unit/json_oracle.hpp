@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstring>
+#include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "json_parse.hpp"
 #include "json_scan.hpp"
@@ -105,6 +107,41 @@ inline std::string compare(std::string_view text, int max_depth = kMaxJsonDepth)
         }
     }
     return "";
+}
+
+// 1 to 4 random edits of `text`: byte flips, grammar fragments inserted, bytes deleted, pieces
+// repeated (repeated members, deeper nesting), bytes of JSON's alphabet swapped in.
+inline void mutate(std::string& text, std::mt19937& rng)
+{
+    using namespace std::string_literals;
+    static const std::vector<std::string> fragments = {
+        "{", "}", "[", "]", "\"", ",", ":", "\\", "\\u", "\\ud83d", "\\ude00", "\\u0000", "-",
+        "0", "1", "e", "E", ".", "+", "1e999", "18446744073709551616", "-9223372036854775809",
+        "true", "null", "\0"s, " ", "\n", "\x7f", "\xC3", "\xA9", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+        "\xEF\xBB\xBF", "\"a\":1,", "\"phone\":", "\"pair_code\":", "[[[[", "]]]]", "{\"a\":{\"b\":",
+    };
+    const auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % (n == 0 ? 1 : n)); };
+    const int edits = 1 + static_cast<int>(pick(4));
+    for (int e = 0; e < edits; ++e) {
+        const std::size_t at = pick(text.size() + 1);
+        switch (pick(5)) {
+        case 0:
+            if (!text.empty()) text[pick(text.size())] = static_cast<char>(rng());
+            break;
+        case 1:
+            text.insert(at, fragments[pick(fragments.size())]);
+            break;
+        case 2:
+            text.erase(at, 1 + pick(4));
+            break;
+        case 3:
+            if (at < text.size()) text.insert(at, text.substr(at, 1 + pick(12)));
+            break;
+        default:
+            if (!text.empty()) text[pick(text.size())] = "{}[]\":,\\-.0e "[pick(14)];
+            break;
+        }
+    }
 }
 
 }  // namespace wa_pair::oracle
