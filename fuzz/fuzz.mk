@@ -16,7 +16,7 @@ $(FUZZ_DIR)/obj/%.o: src/%.cpp $(wildcard src/*.hpp)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_DIR)/bin/%: fuzz/%.cpp fuzz/check.hpp $(FUZZ_CORE_OBJS)
+$(FUZZ_DIR)/bin/%: fuzz/%.cpp fuzz/check.hpp t/unit/json_oracle.hpp $(FUZZ_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_CORE_OBJS) -o $@ -lssl -lcrypto
 

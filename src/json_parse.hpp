@@ -1,5 +1,6 @@
 // Untrusted JSON text -> nlohmann::json, without exceptions. Internal to the core's .cpp files
-// (request bodies, JWT segments, backend answers); the rest of the code sees typed values.
+// (the engines' backend answers, JWK Sets); the rest of the code sees typed values. The hot
+// paths read with json_scan.hpp instead, which accepts and refuses exactly what this does.
 #pragma once
 
 #include <set>
@@ -8,10 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace wa_pair {
+#include "json_limits.hpp"
 
-// Nesting deeper than this is refused: no legitimate body, JWT or backend answer needs it.
-inline constexpr int kMaxJsonDepth = 8;
+namespace wa_pair {
 
 // Returns a discarded value (is_discarded()) when `text` is not exactly one JSON value
 // (invalid UTF-8, trailing bytes, comments), nests deeper than `max_depth`, or repeats a

@@ -4,17 +4,16 @@
 #include "ascii.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "base64url.hpp"
-#include "json_parse.hpp"
+#include "json_scan.hpp"
 #include "jws.hpp"
 
 namespace wa_pair {
 
 namespace {
-
-using json = nlohmann::json;
 
 constexpr std::size_t kMaxTokenBytes = 8192;
 constexpr std::size_t kMaxHeaderBytes = 2048;
@@ -25,71 +24,80 @@ constexpr std::size_t kMaxClaimValueBytes = 1024;
 using ascii::iequals;
 using ascii::lower;
 
-// A base64url segment that must decode to a JSON object (parse_json's limits apply: no
-// repeated member names, nesting up to kMaxJsonDepth).
-bool decode_object(std::string_view segment, json& out)
+// A base64url segment that must decode to a JSON object (the scanner's limits apply: no
+// repeated member names, nesting up to kMaxJsonDepth). `text` holds the decoded bytes the
+// object's views point into.
+bool decode_object(std::string_view segment, std::string& text, JsonObject& out)
 {
-    std::string text;
     if (!base64url_decode(segment, text)) return false;
-    out = parse_json(text);
-    return out.is_object();
+    return scan_json_object(text, out) == JsonScan::object;
+}
+
+// The member `name` when present and not null: null is read as absent.
+const JsonValue* find_set(const JsonObject& object, std::string_view name) noexcept
+{
+    const JsonValue* value = object.find(name);
+    return value != nullptr && !value->is_null() ? value : nullptr;
 }
 
 // exp, nbf and iat: NumericDate, a JSON number (RFC 7519 section 2). Absent -> true, no value.
-bool read_time(const json& payload, const char* name, bool& present, double& value)
+bool read_time(const JsonObject& payload, std::string_view name, bool& present, double& value)
 {
     present = false;
-    const auto it = payload.find(name);
-    if (it == payload.end()) return true;
-    if (!it->is_number()) return false;
-    value = it->get<double>();
+    const JsonValue* claim = payload.find(name);
+    if (claim == nullptr) return true;
+    if (!claim->is_number()) return false;
+    value = claim->as_double();
     present = true;
     return std::isfinite(value);
 }
 
 // null, "" and [] address no one (PyJWT reads them the same way); any other value,
 // malformed ones included, does.
-bool names_an_audience(const json& aud)
+bool names_an_audience(const JsonValue& aud) noexcept
 {
     if (aud.is_null()) return false;
-    if (aud.is_string()) return !aud.get_ref<const std::string&>().empty();
-    if (aud.is_array()) return !aud.empty();
+    if (aud.is_string()) return !aud.raw.empty();  // an escape never decodes to nothing
+    if (aud.kind == JsonKind::array) return !aud.empty_container();
     return true;
 }
 
-bool equals_one_of(const json& value, const std::vector<std::string>& accepted)
+bool equals_one_of(const JsonValue& value, const std::vector<std::string>& accepted)
 {
     if (!value.is_string()) return false;
-    const std::string& s = value.get_ref<const std::string&>();
+    std::string scratch;
+    const std::string_view s = value.decoded(scratch);
     return std::find(accepted.begin(), accepted.end(), s) != accepted.end();
 }
 
 // aud: a string, or an array of strings one of which is accepted (RFC 7519 section 4.1.3).
-bool audience_accepted(const json& aud, const std::vector<std::string>& accepted)
+bool audience_accepted(const JsonValue& aud, const std::vector<std::string>& accepted)
 {
     if (aud.is_string()) return equals_one_of(aud, accepted);
-    if (!aud.is_array()) return false;
+    if (aud.kind != JsonKind::array) return false;
     bool found = false;
-    for (const json& item : aud) {
+    JsonArrayItems items(aud);
+    JsonValue item;
+    while (items.next(item)) {
         if (!item.is_string()) return false;  // a malformed audience is no audience
         found = found || equals_one_of(item, accepted);
     }
     return found;
 }
 
-bool present(const json& payload, const std::string& claim)
-{
-    const auto it = payload.find(claim);
-    return it != payload.end() && !it->is_null();
-}
-
-// A string claim, or an integer claim printed in decimal, that is an identifier.
-bool read_identifier(const json& claim, std::string& out)
+// A string claim, or an integer claim printed in decimal (as nlohmann's dump() prints it:
+// "-0" is 0), that is an identifier.
+bool read_identifier(const JsonValue& claim, std::string& out)
 {
     if (claim.is_string()) {
-        out = claim.get<std::string>();
-    } else if (claim.is_number_integer()) {
-        out = claim.dump();
+        out = claim.string();
+    } else if (claim.is_integer()) {
+        char digits[24];
+        const std::to_chars_result printed =
+            claim.number == JsonNumber::unsigned_integer
+                ? std::to_chars(digits, digits + sizeof digits, claim.unsigned_value)
+                : std::to_chars(digits, digits + sizeof digits, claim.integer_value);
+        out.assign(digits, printed.ptr);
     } else {
         return false;
     }
@@ -122,28 +130,31 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
     const std::string_view signature_b64 = token.substr(dot2 + 1);
     if (header_b64.empty() || payload_b64.empty()) return reject("empty header or payload");
 
-    json header;
-    if (!decode_object(header_b64, header)) return reject("header is not a valid JSON object");
-    const auto alg_it = header.find("alg");
-    if (alg_it == header.end() || !alg_it->is_string()) return reject("alg missing or not a string");
-    const std::string& alg_name = alg_it->get_ref<const std::string&>();
+    std::string header_text;
+    JsonObject header;
+    if (!decode_object(header_b64, header_text, header)) return reject("header is not a valid JSON object");
+    const JsonValue* alg_value = header.find("alg");
+    if (alg_value == nullptr || !alg_value->is_string()) return reject("alg missing or not a string");
+    std::string alg_scratch;
+    const std::string_view alg_name = alg_value->decoded(alg_scratch);
     if (iequals(alg_name, "none")) return reject("alg none");
     const std::optional<Alg> alg = alg_from_name(alg_name);
     if (!alg) return reject("alg unknown");
     const AlgSet allowed = config.algorithms.empty() ? algorithms_for(config.keys) : config.algorithms;
     if (!allowed.contains(*alg)) return reject("alg not allowed");
-    if (const auto typ = header.find("typ"); typ != header.end()) {
-        if (!typ->is_string() || !(iequals(typ->get_ref<const std::string&>(), "JWT") ||
-                                   iequals(typ->get_ref<const std::string&>(), "application/jwt"))) {
-            return reject("typ is not JWT");
-        }
+    if (const JsonValue* typ_value = header.find("typ"); typ_value != nullptr) {
+        if (!typ_value->is_string()) return reject("typ is not JWT");
+        std::string scratch;
+        const std::string_view typ = typ_value->decoded(scratch);
+        if (!(iequals(typ, "JWT") || iequals(typ, "application/jwt"))) return reject("typ is not JWT");
     }
     // crit names extensions the recipient must understand; we understand none.
-    if (header.contains("crit")) return reject("crit header not supported");
-    const std::string* kid = nullptr;
-    if (const auto it = header.find("kid"); it != header.end()) {
-        if (!it->is_string()) return reject("kid is not a string");
-        kid = &it->get_ref<const std::string&>();
+    if (header.find("crit") != nullptr) return reject("crit header not supported");
+    std::string kid_scratch;
+    std::optional<std::string_view> kid;
+    if (const JsonValue* kid_value = header.find("kid"); kid_value != nullptr) {
+        if (!kid_value->is_string()) return reject("kid is not a string");
+        kid = kid_value->decoded(kid_scratch);
     }
 
     // The keys this token may be verified with. A kid is never a path, a URL or a query: it is
@@ -152,11 +163,11 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
     for (const Key& key : config.keys) {
         if (key.type != key_type_for(*alg)) continue;
         if (key.alg && *key.alg != *alg) continue;
-        if (kid != nullptr && (!key.kid || *key.kid != *kid)) continue;
+        if (kid && (!key.kid || *key.kid != *kid)) continue;
         candidates.push_back(&key);
     }
     if (candidates.empty()) {
-        return reject(kid != nullptr ? "no key of the token's kid for its alg" : "no key for the token's alg");
+        return reject(kid ? "no key of the token's kid for its alg" : "no key for the token's alg");
     }
 
     // Checked after alg, so that an unsigned "alg":"none" token is logged as what it is.
@@ -174,8 +185,9 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
     if (!verified) return reject("signature mismatch");
 
     // Only a signed payload is parsed.
-    json payload;
-    if (!decode_object(payload_b64, payload)) return reject("payload is not a valid JSON object");
+    std::string payload_text;
+    JsonObject payload;
+    if (!decode_object(payload_b64, payload_text, payload)) return reject("payload is not a valid JSON object");
 
     const long leeway_seconds = config.leeway_seconds > 0 ? config.leeway_seconds : 0;
     const double leeway = static_cast<double>(leeway_seconds);
@@ -191,9 +203,10 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
 
     bool audience_required = false;
     for (const ClaimRequirement& req : config.required) {
-        if (!present(payload, req.claim)) return reject("a required claim is missing");
+        const JsonValue* required = find_set(payload, req.claim);
+        if (required == nullptr) return reject("a required claim is missing");
         if (req.values.empty()) continue;
-        const json& claim = *payload.find(req.claim);
+        const JsonValue& claim = *required;
         if (req.claim == "aud") {
             audience_required = true;
             if (!audience_accepted(claim, req.values)) return reject("aud names no accepted audience");
@@ -202,17 +215,13 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
         }
     }
     if (!audience_required) {
-        if (const auto aud = payload.find("aud"); aud != payload.end() && names_an_audience(*aud)) {
+        if (const JsonValue* aud = payload.find("aud"); aud != nullptr && names_an_audience(*aud)) {
             return reject("aud present but no audience is configured");
         }
     }
 
-    const json* claim = nullptr;
-    if (const auto it = payload.find(config.device_claim); it != payload.end() && !it->is_null()) {
-        claim = &*it;
-    } else if (const auto sub = payload.find("sub"); sub != payload.end() && !sub->is_null()) {
-        claim = &*sub;
-    }
+    const JsonValue* claim = find_set(payload, config.device_claim);
+    if (claim == nullptr) claim = find_set(payload, "sub");
     if (claim == nullptr) return reject("no device id claim and no sub");
     std::string device_id;
     if (!read_identifier(*claim, device_id)) {
@@ -220,15 +229,15 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
     }
 
     std::string api_key_id;
-    if (const auto it = payload.find("api_key_id"); it != payload.end() && !it->is_null()) {
+    if (const JsonValue* it = find_set(payload, "api_key_id"); it != nullptr) {
         if (!read_identifier(*it, api_key_id)) return reject("api_key_id is malformed");
     }
     std::optional<std::uint64_t> version;
-    if (const auto it = payload.find("version"); it != payload.end() && !it->is_null()) {
-        if (it->is_number_unsigned()) {
-            version = it->get<std::uint64_t>();
-        } else if (it->is_number_integer() && it->get<std::int64_t>() >= 0) {
-            version = static_cast<std::uint64_t>(it->get<std::int64_t>());
+    if (const JsonValue* it = find_set(payload, "version"); it != nullptr) {
+        if (it->is_number() && it->number == JsonNumber::unsigned_integer) {
+            version = it->unsigned_value;
+        } else if (it->is_number() && it->number == JsonNumber::integer && it->integer_value >= 0) {
+            version = static_cast<std::uint64_t>(it->integer_value);
         } else {
             return reject("version is not a non-negative integer");
         }

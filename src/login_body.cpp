@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "json_parse.hpp"
+#include "json_scan.hpp"
 #include "phone.hpp"
 
 namespace wa_pair {
@@ -69,21 +69,24 @@ LoginRequest finish(const Fields& fields)
 
 LoginRequest parse_json_body(std::string_view body)
 {
-    const nlohmann::json value = parse_json(body);
-    if (value.is_discarded()) return fail(400, kNotJson);
-    if (!value.is_object()) return fail(400, kNotObject);
+    JsonObject object;
+    switch (scan_json_object(body, object)) {
+    case JsonScan::invalid: return fail(400, kNotJson);
+    case JsonScan::not_object: return fail(400, kNotObject);
+    case JsonScan::object: break;
+    }
 
     Fields fields;
-    if (auto it = value.find("phone"); it != value.end() && !it->is_null()) {
+    if (const JsonValue* phone = object.find("phone"); phone != nullptr && !phone->is_null()) {
         // null is the phone left empty by a client, the same as leaving it out
         fields.has_phone = true;
-        fields.phone_is_string = it->is_string();
-        if (fields.phone_is_string) fields.phone = it->get<std::string>();
+        fields.phone_is_string = phone->is_string();
+        if (fields.phone_is_string) fields.phone = phone->string();
     }
-    if (auto it = value.find("refresh"); it != value.end()) {
+    if (const JsonValue* refresh = object.find("refresh"); refresh != nullptr) {
         fields.has_refresh = true;
-        fields.refresh_is_bool = it->is_boolean();
-        if (fields.refresh_is_bool) fields.refresh = it->get<bool>();
+        fields.refresh_is_bool = refresh->kind == JsonKind::boolean;
+        if (fields.refresh_is_bool) fields.refresh = refresh->boolean;
     }
     return finish(fields);
 }

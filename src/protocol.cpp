@@ -139,6 +139,15 @@ PairCode success_from(const json* code, long timeout, std::string_view reason_if
     return success(std::move(formatted), timeout);
 }
 
+PairCode success_from(const JsonValue* code, long timeout, std::string_view reason_if_invalid)
+{
+    if (code == nullptr || !code->is_string()) return invalid_answer(reason_if_invalid);
+    std::string scratch;
+    std::string formatted = format_pair_code(code->decoded(scratch));
+    if (formatted.empty()) return invalid_answer(reason_if_invalid);
+    return success(std::move(formatted), timeout);
+}
+
 std::string phone_query(std::string_view name, std::string_view phone)
 {
     std::string query(name);

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "json_parse.hpp"
+#include "json_scan.hpp"
 #include "protocol.hpp"
 
 namespace wa_pair::detail {
@@ -52,6 +53,7 @@ const std::string* string_member(const json& object, const char* key);
 
 // A 2xx whose JSON carries the code at `code`: the code formatted, or 502.
 PairCode success_from(const json* code, long timeout, std::string_view reason_if_invalid);
+PairCode success_from(const JsonValue* code, long timeout, std::string_view reason_if_invalid);
 
 BackendRequest build_native_request(const RequestInput& in);
 BackendRequest build_origin_request(const RequestInput& in);

@@ -11,19 +11,24 @@ namespace detail {
 
 namespace {
 
+// The answers are read with the scanner (json_scan.hpp), not a DOM: this is every call's path.
 PairCode map_success(std::string_view body, long default_timeout)
 {
-    const json answer = parse_json(body);
-    if (!answer.is_object()) return invalid_answer("answered 200 without a JSON object");
+    JsonObject answer;
+    if (scan_json_object(body, answer) != JsonScan::object) {
+        return invalid_answer("answered 200 without a JSON object");
+    }
 
-    PairCode result = success_from(member(answer, "pair_code"), default_timeout,
+    PairCode result = success_from(answer.find("pair_code"), default_timeout,
                                    "answered 200 without a valid pair_code");
     if (result.failure) return result;
 
-    if (const json* t = member(answer, "timeout"); t != nullptr && !t->is_null()) {
+    if (const JsonValue* t = answer.find("timeout"); t != nullptr && !t->is_null()) {
         // An integer 1..86400; 120.0, "120", -1 and 2^64 are not.
-        if (!t->is_number_unsigned()) return invalid_answer("answered 200 with a bad timeout");
-        const std::uint64_t seconds = t->get<std::uint64_t>();
+        if (!t->is_number() || t->number != JsonNumber::unsigned_integer) {
+            return invalid_answer("answered 200 with a bad timeout");
+        }
+        const std::uint64_t seconds = t->unsigned_value;
         if (seconds < 1 || seconds > static_cast<std::uint64_t>(kMaxSeconds)) {
             return invalid_answer("answered 200 with a bad timeout");
         }
@@ -35,10 +40,15 @@ PairCode map_success(std::string_view body, long default_timeout)
 // Another 4xx: the engine's {"error":"..."} when it is short printable ASCII, never raw.
 PairCode map_rejection(std::string_view body)
 {
-    const json answer = parse_json(body);
-    if (const std::string* error = string_member(answer, "error");
-        error != nullptr && is_short_printable(*error)) {
-        return fail(400, *error, Outcome::backend_rejected, "refused the request");
+    JsonObject answer;
+    if (scan_json_object(body, answer) == JsonScan::object) {
+        if (const JsonValue* error = answer.find("error"); error != nullptr && error->is_string()) {
+            std::string scratch;
+            const std::string_view text = error->decoded(scratch);
+            if (is_short_printable(text)) {
+                return fail(400, text, Outcome::backend_rejected, "refused the request");
+            }
+        }
     }
     return rejected("refused the request");
 }
