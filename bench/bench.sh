@@ -56,8 +56,13 @@ start_nginx() {  # start_nginx [wrapper...]: nginx in the foreground of a backgr
     exit 1
 }
 
-stop_nginx() {
+stop_nginx() {  # TERM, and KILL after 10 s: under callgrind a TERM is sometimes never acted on
     kill "$nginx_pid" 2>/dev/null || true
+    for _ in $(seq 100); do
+        kill -0 "$nginx_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -9 "$nginx_pid" 2>/dev/null || true
     wait "$nginx_pid" 2>/dev/null || true
     nginx_pid=''
 }
