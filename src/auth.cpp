@@ -94,7 +94,17 @@ AuthResult authenticate(std::string_view authorization, const AuthConfig& config
         if (config.api_keys) return api_key(token, *config.api_keys);
         return failure(kMissingAuth, "not a JWT (needs exactly two dots) and no API keys", true);
     }
-    AuthResult result = verify_jwt(token, config.jwt, now);
+    AuthResult result;
+    if (const AuthResult* kept = config.jwt_cache ? config.jwt_cache->find(token, now) : nullptr) {
+        try {
+            result = *kept;
+        } catch (...) {
+            return failure(kBadJwt, "internal error", true);
+        }
+    } else {
+        result = verify_jwt(token, config.jwt, now);
+        if (config.jwt_cache) config.jwt_cache->store(token, result);
+    }
     if (result.failure || !config.revocations) return result;
     bool allowed = false;
     try {

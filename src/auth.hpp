@@ -8,6 +8,7 @@
 
 #include "api_keys.hpp"
 #include "jwt.hpp"
+#include "jwt_cache.hpp"
 #include "revocation.hpp"
 
 namespace wa_pair {
@@ -17,6 +18,9 @@ struct AuthConfig {
     JwtConfig jwt;
     std::shared_ptr<const ApiKeys> api_keys;         // null: no wa_pair_api_keys_file
     std::shared_ptr<const Revocations> revocations;  // null: no wa_pair_jwt_revocation_file
+    // Verified tokens of this configuration, reused (null: every token is verified). Never
+    // shared by two configurations: a result holds only for the config that produced it.
+    std::shared_ptr<JwtCache> jwt_cache;
 };
 
 // "Bearer <token>" (scheme case-insensitive, one or more blanks) or a bare "<token>".

@@ -189,17 +189,15 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
     JsonObject payload;
     if (!decode_object(payload_b64, payload_text, payload)) return reject("payload is not a valid JSON object");
 
-    const long leeway_seconds = config.leeway_seconds > 0 ? config.leeway_seconds : 0;
-    const double leeway = static_cast<double>(leeway_seconds);
-    const double at = static_cast<double>(now);
-    bool has = false;
-    double value = 0;
-    if (!read_time(payload, "exp", has, value)) return reject("exp is not a number");
-    if (has && at >= value + leeway) return reject("token expired");
-    if (!read_time(payload, "nbf", has, value)) return reject("nbf is not a number");
-    if (has && at + leeway < value) return reject("token not yet valid");
-    if (!read_time(payload, "iat", has, value)) return reject("iat is not a number");
-    if (has && at + leeway < value) return reject("token issued in the future");
+    // Each time claim is judged as soon as it is read (the reasons keep this order).
+    TokenTimes times;
+    times.leeway_seconds = config.leeway_seconds > 0 ? config.leeway_seconds : 0;
+    if (!read_time(payload, "exp", times.has_exp, times.exp)) return reject("exp is not a number");
+    if (const char* why = time_failure(times, now)) return reject(why);
+    if (!read_time(payload, "nbf", times.has_nbf, times.nbf)) return reject("nbf is not a number");
+    if (const char* why = time_failure(times, now)) return reject(why);
+    if (!read_time(payload, "iat", times.has_iat, times.iat)) return reject("iat is not a number");
+    if (const char* why = time_failure(times, now)) return reject(why);
 
     bool audience_required = false;
     for (const ClaimRequirement& req : config.required) {
@@ -249,9 +247,20 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
     result.method = AuthMethod::jwt;
     result.api_key_id = std::move(api_key_id);
     result.version = version;
+    result.times = times;
 }
 
 }  // namespace
+
+const char* time_failure(const TokenTimes& times, std::time_t now) noexcept
+{
+    const double leeway = static_cast<double>(times.leeway_seconds);
+    const double at = static_cast<double>(now);
+    if (times.has_exp && at >= times.exp + leeway) return "token expired";
+    if (times.has_nbf && at + leeway < times.nbf) return "token not yet valid";
+    if (times.has_iat && at + leeway < times.iat) return "token issued in the future";
+    return nullptr;
+}
 
 bool is_identifier(std::string_view s) noexcept
 {

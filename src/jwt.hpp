@@ -35,6 +35,18 @@ struct JwtConfig {
 
 enum class AuthMethod : std::uint8_t { none, jwt, api_key };
 
+// A verified token's exp, nbf and iat (NumericDates) and the leeway they were judged with:
+// what must be judged again when a verification is reused at another time (jwt_cache.hpp).
+struct TokenTimes {
+    bool has_exp = false, has_nbf = false, has_iat = false;
+    double exp = 0, nbf = 0, iat = 0;
+    long leeway_seconds = 0;
+};
+
+// Why the token is refused at `now` (exp reached, nbf or iat later, each beyond the leeway),
+// or nullptr.
+const char* time_failure(const TokenTimes& times, std::time_t now) noexcept;
+
 struct AuthResult {
     std::string device_id;  // set on success
     AuthMethod method = AuthMethod::none;
@@ -44,6 +56,7 @@ struct AuthResult {
     std::string reason;     // why, for the debug log; a fixed text: never the token, a secret
                             // or a claim value
     bool token_presented = false;  // a credential was present (WWW-Authenticate error=)
+    TokenTimes times;              // a verified JWT's time claims
 };
 
 // Verifies a compact JWS, failing closed:

@@ -327,6 +327,7 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
         }
         jwt.device_claim.assign(view(conf->jwt_device_claim));
         jwt.leeway_seconds = static_cast<long>(conf->jwt_leeway);
+        config->jwt_cache = std::make_shared<wa_pair::JwtCache>();  // this location's own
         conf->auth_config = config;
         return NGX_CONF_OK;
     } catch (...) {
