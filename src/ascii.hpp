@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <string_view>
 
 namespace wa_pair::ascii {
@@ -16,6 +17,32 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept
         if (lower(a[i]) != lower(b[i])) return false;
     }
     return true;
+}
+
+// Where the first space or tab is (npos when none): memchr's word-at-a-time scan, since
+// tokens are a few hundred bytes and this runs on every request.
+inline std::size_t find_blank(std::string_view s) noexcept
+{
+    const void* space = s.empty() ? nullptr : std::memchr(s.data(), ' ', s.size());
+    const std::size_t end = space ? static_cast<std::size_t>(static_cast<const char*>(space) - s.data()) : s.size();
+    const void* tab = end == 0 ? nullptr : std::memchr(s.data(), '\t', end);
+    if (tab) return static_cast<std::size_t>(static_cast<const char*>(tab) - s.data());
+    return space ? end : std::string_view::npos;
+}
+
+// How many times `c` occurs in `s`, counting no further than `limit`.
+inline std::size_t count_upto(std::string_view s, char c, std::size_t limit) noexcept
+{
+    std::size_t n = 0;
+    const char* p = s.data();
+    const char* end = s.data() + s.size();
+    while (n < limit && p < end) {
+        const void* hit = std::memchr(p, c, static_cast<std::size_t>(end - p));
+        if (hit == nullptr) break;
+        ++n;
+        p = static_cast<const char*>(hit) + 1;
+    }
+    return n;
 }
 
 }  // namespace wa_pair::ascii

@@ -57,8 +57,7 @@ std::string_view extract_credential(std::string_view authorization) noexcept
     const std::string_view value = trim(authorization);
     if (value.empty()) return {};
 
-    std::size_t space = 0;
-    while (space < value.size() && !is_blank(value[space])) ++space;
+    const std::size_t space = std::min(ascii::find_blank(value), value.size());
     const std::string_view first = value.substr(0, space);
     if (space == value.size()) {
         // One word: the doc's bare "Authorization: <token>", unless it is a lone scheme.
@@ -66,9 +65,7 @@ std::string_view extract_credential(std::string_view authorization) noexcept
     }
     if (!iequals(first, "Bearer")) return {};  // "Basic abc", "Digest ..."
     const std::string_view token = trim(value.substr(space));
-    for (char c : token) {
-        if (is_blank(c)) return {};  // "Bearer a b"
-    }
+    if (ascii::find_blank(token) != std::string_view::npos) return {};  // "Bearer a b"
     return token;
 }
 
@@ -89,7 +86,7 @@ AuthResult authenticate(std::string_view authorization, const AuthConfig& config
     const std::string_view token = extract_credential(authorization);
     if (token.empty()) return failure(kMissingAuth, "malformed Authorization header", true);
 
-    const bool jwt_shaped = std::count(token.begin(), token.end(), '.') == 2;
+    const bool jwt_shaped = ascii::count_upto(token, '.', 3) == 2;
     if (!jwt_shaped) {
         if (config.api_keys) return api_key(token, *config.api_keys);
         return failure(kMissingAuth, "not a JWT (needs exactly two dots) and no API keys", true);

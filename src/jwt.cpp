@@ -277,8 +277,7 @@ AuthResult verify_jwt(std::string_view token, const JwtConfig& config, std::time
     result.token_presented = !token.empty();
     // The failure is set first and cleared only on success, so that every early return and
     // an exception alike fail closed. Only a JWT-shaped token gets the JWT text.
-    const std::size_t dots = static_cast<std::size_t>(std::count(token.begin(), token.end(), '.'));
-    const bool jwt_shaped = dots == 2;
+    const bool jwt_shaped = ascii::count_upto(token, '.', 3) == 2;
     try {
         result.failure.code = 401;
         result.failure.error.assign(jwt_shaped ? kBadJwt : kMissingAuth);

@@ -63,6 +63,19 @@ TEST(JwtCache, FindsOnlyTheSameBytes)
     EXPECT_EQ(cache.find("", kNow), nullptr);
 }
 
+TEST(JwtCache, AByteOffAnywhereIsAnotherToken)
+{
+    JwtCache cache;
+    const std::string token = mint(R"({"device_id":"dev-1","sub":"a longer payload for words"})");
+    cache.store(token, verified(token));
+    for (std::size_t i = 0; i < token.size(); ++i) {
+        std::string other = token;
+        other[i] = static_cast<char>(other[i] ^ 0x01);
+        ASSERT_EQ(cache.find(other, kNow), nullptr) << "byte " << i;
+    }
+    EXPECT_NE(cache.find(token, kNow), nullptr);
+}
+
 TEST(JwtCache, KeepsNoFailure)
 {
     JwtCache cache;
