@@ -35,6 +35,16 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept
     return len;
 }
 
+// Bytes that go into a JSON string as they are: printable ASCII except '"' and '\\'.
+struct PlainTable {
+    bool plain[256];
+    constexpr PlainTable() : plain()
+    {
+        for (int c = 0x20; c < 0x7f; ++c) plain[c] = c != '"' && c != '\\';
+    }
+};
+constexpr PlainTable kPlain;
+
 void append_u_escape(std::string& out, unsigned code)
 {
     static constexpr char hex[] = "0123456789abcdef";
@@ -76,11 +86,7 @@ void append_json_string(std::string& out, std::string_view text)
     while (i < text.size()) {
         // A run of printable ASCII other than the two escaped characters goes in one append.
         std::size_t run = i;
-        while (run < text.size()) {
-            const unsigned char p = static_cast<unsigned char>(text[run]);
-            if (p < 0x20 || p >= 0x7f || p == '"' || p == '\\') break;
-            ++run;
-        }
+        while (run < text.size() && kPlain.plain[static_cast<unsigned char>(text[run])]) ++run;
         if (run > i) {
             out.append(text.data() + i, run - i);
             i = run;
@@ -152,8 +158,9 @@ std::string error_envelope(int code, std::string_view error) noexcept
         out.reserve(96 + error.size());
         out += "{\"status\":false,\"code\":";
         out += std::to_string(code);
-        out += ",\"message\":";
-        append_json_string(out, status_message(code));
+        out += ",\"message\":\"";
+        out += status_message(code);  // constants: plain ASCII (envelope_test checks each)
+        out += '"';
         out += ",\"error\":";
         append_json_string(out, error);
         out += '}';

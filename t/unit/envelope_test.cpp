@@ -169,3 +169,20 @@ INSTANTIATE_TEST_SUITE_P(Table, StatusMessage, testing::ValuesIn(kMessages));
 
 }  // namespace
 }  // namespace wa_pair
+
+namespace wa_pair {
+namespace {
+
+// error_envelope() writes the status messages unescaped: each must need no escaping.
+TEST(StatusMessage, NeedsNoEscaping)
+{
+    for (int code = 100; code < 600; ++code) {
+        const std::string_view message = status_message(code);
+        std::string escaped;
+        append_json_string(escaped, message);
+        EXPECT_EQ(escaped, "\"" + std::string(message) + "\"") << code;
+    }
+}
+
+}  // namespace
+}  // namespace wa_pair
