@@ -159,6 +159,7 @@ LoginRequest parse_form_body(std::string_view body)
 
 BodyType classify_content_type(std::string_view content_type) noexcept
 {
+    if (content_type == "application/json") return BodyType::json;  // what clients send
     content_type = trim(content_type);
     if (content_type.empty()) return BodyType::json;
 

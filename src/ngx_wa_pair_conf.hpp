@@ -57,7 +57,7 @@ struct backend_header_t {
     ngx_http_complex_value_t value;
 };
 
-// Per request. C++ members: created with new, deleted by a request pool cleanup.
+// Per request. C++ members: constructed in the request pool, destroyed by a pool cleanup.
 struct RequestCtx {
     ngx_http_request_t *r = nullptr;
     bool responded = false;       // our envelope was sent (the error filter leaves it alone)

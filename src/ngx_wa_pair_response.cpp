@@ -10,8 +10,10 @@ namespace {
 
 constexpr std::string_view kJson = "application/json";
 
-void delete_ctx(void *data) noexcept {
-    delete static_cast<RequestCtx *>(data);
+static_assert(alignof(RequestCtx) <= NGX_ALIGNMENT, "ngx_palloc aligns to NGX_ALIGNMENT");
+
+void destroy_ctx(void *data) noexcept {
+    static_cast<RequestCtx *>(data)->~RequestCtx();  // its memory goes with the pool
 }
 
 }  // namespace
@@ -33,12 +35,13 @@ RequestCtx *create_ctx(ngx_http_request_t *r) {
     if (cln == nullptr) {
         return nullptr;
     }
-    auto *ctx = new (std::nothrow) RequestCtx();
-    if (ctx == nullptr) {
+    void *memory = ngx_palloc(r->pool, sizeof(RequestCtx));  // no malloc/free per request
+    if (memory == nullptr) {
         return nullptr;
     }
+    auto *ctx = new (memory) RequestCtx();
     ctx->r = r;
-    cln->handler = delete_ctx;
+    cln->handler = destroy_ctx;
     cln->data = ctx;
     ngx_http_set_ctx(r, ctx, ngx_http_wa_pair_module);
     return ctx;
