@@ -2,7 +2,6 @@ use strict; use warnings;
 BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when installed
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
-use IO::Socket::INET ();
 
 # A location reuses the verification of a token it has already verified (src/jwt_cache.hpp),
 # in the same worker: the second request below always comes after a first one with the same
@@ -29,14 +28,7 @@ _EOC_
 # The status of one login-code POST to $path with $token, on its own connection.
 sub main::status_of {
     my ($path, $token) = @_;
-    my $body = '{"phone":"6281234567890"}';
-    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => WaPairTest::server_port(),
-                                     Proto => 'tcp', Timeout => 10) or die "connect: $!\n";
-    print {$sock} "POST $path HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer $token\r\n"
-        . "Content-Type: application/json\r\nContent-Length: " . length($body)
-        . "\r\nConnection: close\r\n\r\n$body";
-    local $/;
-    my $answer = <$sock> // '';
+    my $answer = WaPairTest::post_once($path, "Authorization: Bearer $token");
     return $answer =~ m{^HTTP/1\.1 (\d+)} ? $1 : 'no answer';
 }
 

@@ -2,7 +2,6 @@ use strict; use warnings;
 BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when installed
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
-use IO::Socket::INET ();
 
 # X-Request-ID without a sane incoming one is nginx's $request_id (DESIGN.md section 3). The
 # module draws it from OpenSSL's generator in batches (one RAND_bytes per 64 ids, per worker)
@@ -27,17 +26,10 @@ _EOC_
 sub main::ids_run {
     my ($count) = @_;
     my $token = WaPairTest::token();
-    my $body = '{"phone":"6281234567890"}';
     my (%seen, @problems);
     for my $i (1 .. $count) {
-        my $auth = $i % 2 ? "Authorization: Bearer $token\r\n" : '';
-        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => WaPairTest::server_port(),
-                                         Proto => 'tcp', Timeout => 10) or die "connect: $!\n";
-        print {$sock} "POST /devices/me/login-code HTTP/1.1\r\nHost: localhost\r\n$auth"
-            . "Content-Type: application/json\r\nContent-Length: " . length($body)
-            . "\r\nConnection: close\r\n\r\n$body";
-        local $/;
-        my $answer = <$sock> // '';
+        my $answer = WaPairTest::post_once('/devices/me/login-code',
+                                           $i % 2 ? ("Authorization: Bearer $token") : ());
         my ($id) = $answer =~ /\r\nX-Request-ID: ([^\r]*)\r\n/;
         my ($nginx) = $answer =~ /\r\nX-Nginx-Request-Id: ([^\r]*)\r\n/;
         $id //= '(none)';

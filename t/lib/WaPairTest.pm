@@ -47,7 +47,7 @@ our @EXPORT_OK = qw(token raw_jwt auth_header with_headers with_patterns raw_pos
                     secret wrong_secret binary_secret
                     backend_stats backend_reset wait_backend_requests backend_connections
                     start_fakes hammer nginx_worker_pid fd_count settled_fd_count
-                    background_request background_result server_port);
+                    background_request background_result server_port post_once);
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 our $Dir;             # the private temp dir
@@ -696,6 +696,19 @@ sub raw_post {
 }
 
 # ---------------------------------------------------------------- a second client
+
+# Sends one login-code POST to $path on its own connection (Connection: close) and returns
+# the whole answer; @headers are extra header lines ("Authorization: Bearer ...").
+sub post_once {
+    my ($path, @headers) = @_;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => server_port(),
+                                     Proto => 'tcp', Timeout => 10) or croak "connect: $!";
+    print {$sock} raw_post($path, headers => [@headers, 'Content-Type: application/json'],
+                           body => '{"phone":"6281234567890"}');
+    local $/;
+    my $answer = <$sock>;
+    return defined $answer ? $answer : '';
+}
 
 sub server_port {
     my $port = eval { Test::Nginx::Util::server_port() };
