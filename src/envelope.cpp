@@ -151,19 +151,24 @@ std::string success_envelope(std::string_view pair_code, long timeout_seconds) n
     }
 }
 
+void append_error_envelope(std::string& out, int code, std::string_view error)
+{
+    out.reserve(out.size() + 96 + error.size());
+    out += "{\"status\":false,\"code\":";
+    out += std::to_string(code);
+    out += ",\"message\":\"";
+    out += status_message(code);  // constants: plain ASCII (envelope_test checks each)
+    out += '"';
+    out += ",\"error\":";
+    append_json_string(out, error);
+    out += '}';
+}
+
 std::string error_envelope(int code, std::string_view error) noexcept
 {
     try {
         std::string out;
-        out.reserve(96 + error.size());
-        out += "{\"status\":false,\"code\":";
-        out += std::to_string(code);
-        out += ",\"message\":\"";
-        out += status_message(code);  // constants: plain ASCII (envelope_test checks each)
-        out += '"';
-        out += ",\"error\":";
-        append_json_string(out, error);
-        out += '}';
+        append_error_envelope(out, code, error);
         return out;
     } catch (...) {
         return {};

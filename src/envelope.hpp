@@ -19,6 +19,10 @@ std::string success_envelope(std::string_view pair_code, long timeout_seconds) n
 // Both builders return "" only when memory is exhausted: the caller then answers without a body.
 std::string error_envelope(int code, std::string_view error) noexcept;
 
+// The same bytes appended to `out` (which may keep its capacity from call to call). Throws
+// only std::bad_alloc.
+void append_error_envelope(std::string& out, int code, std::string_view error);
+
 // Appends `text` as a quoted JSON string: '"', '\\' and control characters escaped, valid
 // UTF-8 kept, every byte that does not start a valid UTF-8 sequence written as \ufffd,
 // U+2028/U+2029 escaped (safe to embed in a script).

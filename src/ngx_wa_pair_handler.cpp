@@ -103,20 +103,29 @@ ngx_int_t content_handler(ngx_http_request_t *r) noexcept {
 
 // ---------------------------------------------------------------- body and backend call
 
-bool collect_body(ngx_http_request_t *r, std::string &out) {
+// The body as one view: of its only buffer (the usual case: the body came with the head),
+// else of `storage`, where the buffers are joined.
+bool collect_body(ngx_http_request_t *r, std::string &storage, std::string_view &body) {
+    body = {};
     if (r->request_body == nullptr) {
         return true;
     }
     if (r->request_body->temp_file != nullptr) {
         return false;
     }
-    for (ngx_chain_t *cl = r->request_body->bufs; cl != nullptr; cl = cl->next) {
+    ngx_chain_t *bufs = r->request_body->bufs;
+    if (bufs != nullptr && bufs->next == nullptr && !bufs->buf->in_file) {
+        body = {reinterpret_cast<const char *>(bufs->buf->pos), static_cast<size_t>(bufs->buf->last - bufs->buf->pos)};
+        return true;
+    }
+    for (ngx_chain_t *cl = bufs; cl != nullptr; cl = cl->next) {
         if (cl->buf->in_file) {
             return false;
         }
-        out.append(reinterpret_cast<const char *>(cl->buf->pos),
-                   static_cast<size_t>(cl->buf->last - cl->buf->pos));
+        storage.append(reinterpret_cast<const char *>(cl->buf->pos),
+                       static_cast<size_t>(cl->buf->last - cl->buf->pos));
     }
+    body = storage;
     return true;
 }
 
@@ -229,8 +238,9 @@ void body_handler(ngx_http_request_t *r) noexcept {
         wa_pair_loc_conf_t *lcf = loc_conf(r);
         ctx->reading_body = false;
 
-        std::string body;
-        if (!collect_body(r, body)) {
+        std::string storage;
+        std::string_view body;
+        if (!collect_body(r, storage, body)) {
             ngx_http_finalize_request(r, send_failure(r, {NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                                           "Request body is too large"}));
             return;

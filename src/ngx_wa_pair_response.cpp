@@ -109,6 +109,12 @@ ngx_int_t send_envelope(ngx_http_request_t *r, int code, const std::string &body
             ctx->outcome = wa_pair::outcome_for_status(code);
         }
     }
+    // The bytes are in the request's pool before anything else runs (send_failure's buffer
+    // is reused by the next envelope).
+    ngx_buf_t *b = make_buf(r, body);
+    if (b == nullptr) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
     if (!set_envelope_headers(r, static_cast<ngx_uint_t>(code), body.size())) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -116,16 +122,20 @@ ngx_int_t send_envelope(ngx_http_request_t *r, int code, const std::string &body
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
         return rc;
     }
-    ngx_buf_t *b = make_buf(r, body);
-    if (b == nullptr) {
-        return NGX_ERROR;
-    }
     ngx_chain_t out = {b, nullptr};
     return ngx_http_output_filter(r, &out);
 }
 
 ngx_int_t send_failure(ngx_http_request_t *r, const wa_pair::Failure &f) {
-    return send_envelope(r, f.code, wa_pair::error_envelope(f.code, f.error));
+    // One buffer per worker, reused: send_envelope copies the bytes into the request's pool.
+    static std::string scratch;
+    scratch.clear();
+    try {
+        wa_pair::append_error_envelope(scratch, f.code, f.error);
+    } catch (...) {
+        scratch.clear();  // send_envelope answers 500 for an empty body
+    }
+    return send_envelope(r, f.code, scratch);
 }
 
 // Answers before the body is read: the body is discarded first so keep-alive stays safe;
