@@ -13,6 +13,8 @@
 #include "../../src/base64url.hpp"
 #include "row_name.hpp"
 
+#include "hs256.hpp"
+
 namespace wa_pair {
 namespace {
 
@@ -25,12 +27,7 @@ constexpr const char* kDevice = R"({"device_id":"dev-42"})";
 
 std::string mint(std::string_view header, std::string_view payload)
 {
-    const std::string input = base64url_encode(header) + "." + base64url_encode(payload);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()),
-         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-    return input + "." + base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
+    return testing_hs256::mint(kSecret, header, payload);
 }
 
 std::string sha256_hex(std::string_view key)

@@ -21,6 +21,8 @@
 #include "../../src/protocol.hpp"
 #include "json_oracle.hpp"
 
+#include "hs256.hpp"
+
 namespace wa_pair {
 namespace {
 
@@ -32,12 +34,7 @@ const std::string kSecret = "readers diff secret, 32 bytes ok";
 
 std::string mint_hs256(std::string_view header, std::string_view payload)
 {
-    const std::string input = base64url_encode(header) + "." + base64url_encode(payload);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()),
-         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-    return input + "." + base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
+    return testing_hs256::mint(kSecret, header, payload);
 }
 
 // ---- JWT payload: the claim rules of jwt.cpp, read from nlohmann's DOM -----------------------

@@ -13,6 +13,8 @@
 #include "../../src/base64url.hpp"
 #include "../../src/jwt_cache.hpp"
 
+#include "hs256.hpp"
+
 namespace wa_pair {
 namespace {
 
@@ -21,13 +23,7 @@ constexpr std::time_t kNow = 1700000000;
 
 std::string mint(std::string_view payload)
 {
-    const std::string input = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." +
-                              base64url_encode(payload);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()),
-         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-    return input + "." + base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
+    return testing_hs256::mint(kSecret, R"({"alg":"HS256","typ":"JWT"})", payload);
 }
 
 JwtConfig jwt_config(long leeway = 0)
