@@ -102,12 +102,8 @@ void append_json_string(std::string& out, std::string_view text)
             case '\n': out += "\\n"; break;
             case '\r': out += "\\r"; break;
             case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20 || c == 0x7f) {
-                    append_u_escape(out, c);
-                } else {
-                    out += static_cast<char>(c);
-                }
+            default:  // the other controls and DEL: printable ASCII went with the run above
+                append_u_escape(out, c);
             }
             ++i;
             continue;
