@@ -47,7 +47,7 @@ our @EXPORT_OK = qw(token raw_jwt auth_header with_headers with_patterns raw_pos
                     secret wrong_secret binary_secret
                     backend_stats backend_reset wait_backend_requests backend_connections
                     start_fakes hammer nginx_worker_pid fd_count settled_fd_count
-                    background_request background_result server_port post_once);
+                    background_request background_result server_port post_once exchange);
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 our $Dir;             # the private temp dir
@@ -697,17 +697,29 @@ sub raw_post {
 
 # ---------------------------------------------------------------- a second client
 
+# Sends $request (complete bytes) to nginx on a connection of its own and returns everything
+# nginx answers until it closes (croaks when it cannot connect or has no answer in 20 s).
+sub exchange {
+    my ($request) = @_;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => server_port(),
+                                     Proto => 'tcp', Timeout => 10)
+        or croak "cannot connect to nginx: $!";
+    print {$sock} $request;
+    local $/;
+    local $SIG{ALRM} = sub { croak "no answer from nginx within 20 s" };
+    alarm 20;
+    my $answer = <$sock>;
+    alarm 0;
+    close $sock;
+    return defined $answer ? $answer : '';
+}
+
 # Sends one login-code POST to $path on its own connection (Connection: close) and returns
 # the whole answer; @headers are extra header lines ("Authorization: Bearer ...").
 sub post_once {
     my ($path, @headers) = @_;
-    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => server_port(),
-                                     Proto => 'tcp', Timeout => 10) or croak "connect: $!";
-    print {$sock} raw_post($path, headers => [@headers, 'Content-Type: application/json'],
-                           body => '{"phone":"6281234567890"}');
-    local $/;
-    my $answer = <$sock>;
-    return defined $answer ? $answer : '';
+    return exchange(raw_post($path, headers => [@headers, 'Content-Type: application/json'],
+                             body => '{"phone":"6281234567890"}'));
 }
 
 sub server_port {
@@ -731,24 +743,11 @@ sub background_request {
 
     my $out = "$Dir/$name.out";
     unlink $out;
-    my $port = server_port();
     my $pid = fork();
     croak "fork: $!" unless defined $pid;
     if ($pid == 0) {
         my $answer = '';
-        eval {
-            my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                             Proto => 'tcp', Timeout => 10)
-                or die "connect: $!\n";
-            print {$sock} $request;
-            local $/;
-            local $SIG{ALRM} = sub { die "timed out\n" };
-            alarm 20;
-            my $data = <$sock>;
-            alarm 0;
-            $answer = defined $data ? $data : '';
-            1;
-        } or $answer = "CLIENT ERROR: $@";
+        eval { $answer = exchange($request); 1 } or $answer = "CLIENT ERROR: $@";
         write_file("$out.tmp", $answer);
         rename "$out.tmp", $out;
         POSIX::_exit(0);

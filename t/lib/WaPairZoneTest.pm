@@ -14,7 +14,6 @@ use strict;
 use warnings;
 
 use Carp qw(croak);
-use IO::Socket::INET;
 use Time::HiRes ();
 
 use WaPairTest ();
@@ -34,18 +33,7 @@ sub request_sync {
     my ($head, $body) = split /\n\n/, $raw, 2;
     $body = '' unless defined $body;
     $head =~ s/\r?\n/\r\n/g;
-    my $request = "$head\r\nContent-Length: " . length($body) . "\r\n\r\n$body";
-    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => WaPairTest::server_port(),
-                                     Proto => 'tcp', Timeout => 10)
-        or croak "cannot connect to nginx: $!";
-    print {$sock} $request;
-    local $/;
-    local $SIG{ALRM} = sub { croak "no answer from nginx within 20 s" };
-    alarm 20;
-    my $answer = <$sock>;
-    alarm 0;
-    close $sock;
-    return defined $answer ? $answer : '';
+    return WaPairTest::exchange("$head\r\nContent-Length: " . length($body) . "\r\n\r\n$body");
 }
 
 sub pid_file {
