@@ -1,0 +1,78 @@
+// HTTP/1.1 on the wire to the pairing backend (RFC 9112): the bytes of the module's request,
+// and an incremental reader of the backend's answer. libcurl connects and carries the bytes
+// (src/ngx_wa_pair_link.cpp); this is what they say. Pure C++: unit-tested and fuzzed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol.hpp"
+
+namespace wa_pair {
+
+// Appends the request to `out`:
+//   "POST <target> HTTP/1.1" (or GET), "Host: <host>" unless `headers` has a Host,
+//   "Accept: */*" unless `headers` has an Accept, then `headers` in order (a header with an
+//   empty value is not sent), "Content-Length: <n>" for a POST, an empty line, the body
+//   (a GET sends neither Content-Length nor body).
+// `target` is the origin-form ("/v1/pair-code?x=1"); names and values are already checked
+// (check_header_name, valid_header_value). Throws only std::bad_alloc.
+void write_http_request(std::string &out, bool post, std::string_view target,
+                        std::string_view host, const std::vector<Header> &headers,
+                        std::string_view body);
+
+// Reads one answer, fed in pieces as they arrive. Lenient where libcurl is (a bare LF ends a
+// line; the reason phrase may be absent), strict where a lenient reader could be fooled
+// (conflicting Content-Length, obs-fold, a bad chunk): those fail.
+class ResponseReader {
+public:
+    enum class State { more, done, failed };
+
+    // `max_bytes` caps the head (every head line, interim 1xx heads and chunked trailers
+    // included) and, separately, the body (after de-chunking): wa_pair_backend_buffer_size.
+    explicit ResponseReader(size_t max_bytes = 16384) noexcept : max_(max_bytes) {}
+
+    // Forgets everything read, for the next answer.
+    void reset(size_t max_bytes) noexcept;
+
+    // Consumes `data`. `done` once the whole answer is read: bytes after its end are not
+    // consumed and make keep_alive() false. `failed` on a protocol error or when over the cap.
+    // Once done or failed, later calls change nothing and return the same. Throws only
+    // std::bad_alloc.
+    State feed(const char *data, size_t len);
+
+    // The backend closed the connection: `done` when the body was delimited by the close
+    // (no Content-Length, not chunked), `failed` otherwise (error(): "closed before the end
+    // of the answer", or "closed without an answer" when not a byte came).
+    State eof() noexcept;
+
+    State state() const noexcept { return state_; }
+    int status() const noexcept { return status_; }          // of the final (non-1xx) answer
+    std::string_view retry_after() const noexcept { return retry_after_; }  // first, trimmed
+    const std::string &body() const noexcept { return body_; }
+    // May the connection carry another request: HTTP/1.1 without "Connection: close", or
+    // HTTP/1.0 with "Connection: keep-alive"; a length-delimited body; no bytes after it.
+    bool keep_alive() const noexcept;
+    bool too_large() const noexcept { return too_large_; }
+    // Why it failed, in our own words, for the error log (never the backend's bytes).
+    const char *error() const noexcept { return error_; }
+    // Bytes received so far (0: the connection gave nothing, so a request on a reused
+    // connection may be sent again on a new one).
+    uint64_t bytes_seen() const noexcept { return seen_; }
+
+private:
+    // implementation state: chosen by src/http1.cpp
+    size_t max_;
+    State state_ = State::more;
+    int status_ = 0;
+    std::string retry_after_;
+    std::string body_;
+    bool too_large_ = false;
+    const char *error_ = "";
+    uint64_t seen_ = 0;
+};
+
+}  // namespace wa_pair
