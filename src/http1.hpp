@@ -64,7 +64,28 @@ public:
     uint64_t bytes_seen() const noexcept { return seen_; }
 
 private:
-    // implementation state: chosen by src/http1.cpp
+    // Where the next byte belongs.
+    enum class Phase : uint8_t {
+        status_line,    // of an interim (1xx) or the final answer
+        header,         // a header line, or the empty line ending the head
+        body_length,    // Content-Length bytes
+        chunk_size,     // a chunk-size line (extensions ignored)
+        chunk_data,     // the chunk's bytes
+        chunk_data_end, // the CRLF (or LF) after them
+        trailer,        // a trailer field, or the empty line ending the answer
+        body_close,     // everything until the connection closes
+    };
+
+    // A whole line from [p, end) (its CR LF or LF dropped), joined with the part kept in
+    // line_ from earlier calls; false when it goes on in a later piece (kept) or is over the cap.
+    bool next_line(const char *&p, const char *end, std::string_view &line);
+    void status_line(std::string_view line);
+    void header_line(std::string_view line);
+    void end_of_head();
+    void chunk_size_line(std::string_view line);
+    void fail(const char *why, bool too_large = false) noexcept;
+    void finish() noexcept { state_ = State::done; }
+
     size_t max_;
     State state_ = State::more;
     int status_ = 0;
@@ -73,6 +94,22 @@ private:
     bool too_large_ = false;
     const char *error_ = "";
     uint64_t seen_ = 0;
+
+    Phase phase_ = Phase::status_line;
+    std::string line_;             // a line split across pieces, so far
+    size_t head_bytes_ = 0;        // head lines of every head, and trailer lines
+    uint64_t remaining_ = 0;       // of the Content-Length body, or of the chunk
+    uint64_t content_length_ = 0;  // saturated at UINT64_MAX
+    bool interim_ = false;         // the head being read is a 1xx one
+    bool http10_ = false;
+    bool has_length_ = false;
+    bool chunked_ = false;
+    bool conn_close_ = false;
+    bool conn_keep_alive_ = false;
+    bool has_retry_after_ = false;
+    bool close_delimited_ = false;
+    bool after_cr_ = false;        // chunk_data_end: the CR came, the LF is due
+    bool extra_ = false;           // bytes came after the end of the answer
 };
 
 }  // namespace wa_pair
