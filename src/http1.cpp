@@ -355,8 +355,8 @@ void ResponseReader::header_line(std::string_view line)
     case 14:
         if (ascii::iequals(name, "content-length")) {
             // 1*DIGIT, or a list of the same value ("5, 5") as some proxies join repeated headers.
-            bool ok = !value.empty();
-            ok = ok && for_each_element(value, [&](std::string_view element) {
+            bool any = false;
+            const bool ok = for_each_element(value, [&](std::string_view element) {
                      uint64_t n = 0;
                      if (!parse_decimal(element, n)) {
                          fail(kBadLength);
@@ -366,11 +366,11 @@ void ResponseReader::header_line(std::string_view line)
                          fail(kLengthsDiffer);
                          return false;
                      }
-                     has_length_ = true;
+                     has_length_ = any = true;
                      content_length_ = n;
                      return true;
                  });
-            if (ok && !has_length_) fail(kBadLength);  // only commas
+            if (ok && !any) fail(kBadLength);  // empty, or only commas
         }
         break;
     case 17:
