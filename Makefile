@@ -53,7 +53,7 @@ $(BUILD)/unit/obj/%.o: %.cpp $(wildcard src/*.hpp) $(wildcard t/unit/*.hpp)
 
 $(UNIT_BIN): $(UNIT_OBJS) | $(BUILD)
 	mkdir -p $(dir $@)
-	g++ $(CXXFLAGS) $(UNIT_OBJS) -o $@ -lgtest -lgtest_main -pthread -lssl -lcrypto
+	g++ $(CXXFLAGS) $(UNIT_OBJS) -o $@ -lgtest -lgtest_main -pthread -lcurl -lssl -lcrypto
 
 unit: deps $(UNIT_BIN)
 	$(PYTHON) t/unit/pyjwt_tokens.py > $(BUILD)/unit/pyjwt_tokens.txt
