@@ -40,7 +40,8 @@ public:
 
     // Consumes `data`. `done` once the whole answer is read: bytes after its end are not
     // consumed and make keep_alive() false. `failed` on a protocol error or when over the cap.
-    // Once done or failed, later calls change nothing and return the same. Throws only
+    // Once done or failed, later calls change nothing and return the same (but bytes after a
+    // done answer still make keep_alive() false, and bytes_seen() counts them). Throws only
     // std::bad_alloc.
     State feed(const char *data, size_t len);
 
