@@ -214,6 +214,7 @@ ngx_int_t init_process(ngx_cycle_t *cycle) noexcept {
 
 void exit_process(ngx_cycle_t *cycle) noexcept {
     (void) cycle;
+    wa_pair::link_worker_exit();  // nginx lets go of libcurl's sockets first
     wa_pair::curl_worker_exit();
 }
 

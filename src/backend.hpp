@@ -8,7 +8,8 @@
 namespace wa_pair {
 
 struct BackendUrl {
-    std::string url;          // what libcurl is given: http://localhost/v1/pair-code for unix:
+    std::string url;          // what libcurl connects to (http://localhost/v1/pair-code for
+                              // unix:); its authority is the Host header, its path the target
     std::string unix_socket;  // absolute path, empty for TCP
     std::string error;        // set when the configured value is invalid (for nginx -t)
 };
@@ -32,7 +33,8 @@ std::string backend_log_name(const BackendUrl& url);
 std::string check_backend_url_template(std::string_view value) noexcept;
 
 // wa_pair_backend_header's name: an HTTP token (RFC 9110 section 5.6.2). "" when accepted,
-// else why not. Framing and connection headers are refused: libcurl owns them.
+// else why not. Framing and connection headers are refused: the module writes them
+// (src/http1.hpp).
 std::string check_header_name(std::string_view name) noexcept;
 
 // A header value: no control characters other than HTAB (so no CR, LF or NUL that could

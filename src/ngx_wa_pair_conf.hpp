@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "ngx_wa_pair_nginx.hpp"
-#include "ngx_wa_pair_curl.hpp"
+#include "ngx_wa_pair_link.hpp"
 #include "ngx_wa_pair_zone.hpp"
 #include "backend.hpp"
 #include "envelope.hpp"
@@ -72,7 +72,7 @@ struct RequestCtx {
     bool replace_body = false;    // an nginx error page is being replaced by error_page
     bool error_page_sent = false;
     std::string error_page;
-    wa_pair::Transfer transfer;
+    wa_pair::Call call;           // the backend call
     ZoneRequest zone;             // the request's part in the edge policy
     wa_pair::Outcome outcome = wa_pair::Outcome::none;  // $wa_pair_outcome
     bool backend_called = false;  // $wa_pair_backend_time

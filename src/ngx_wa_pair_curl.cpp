@@ -12,6 +12,7 @@ struct Worker {
     ngx_event_t timer;
     ngx_log_t *log = nullptr;
     Transfer *transfers = nullptr;  // attached to the multi handle
+    ngx_uint_t connecting = 0;      // of those, not yet done
     ngx_uint_t running = 0;
     // Easy handles of finished transfers, kept with their options: curl_easy_init() per call
     // costs more than the rest of the transfer's setup (issue 6's profile), and so do
@@ -29,8 +30,20 @@ Worker *worker;
 
 void set_timer_cancelable() {
     // A worker that is shutting down gracefully waits for non-cancelable timers: keep curl's
-    // timer non-cancelable while a transfer runs so that calls in flight are answered.
-    worker->timer.cancelable = worker->transfers == nullptr;
+    // timer non-cancelable while a transfer connects so that calls in flight are answered.
+    worker->timer.cancelable = worker->connecting == 0;
+}
+
+void set_connecting(Transfer *t, bool connecting) {
+    if (t->connecting != connecting) {
+        t->connecting = connecting;
+        if (connecting) {
+            worker->connecting++;
+        } else {
+            worker->connecting--;
+        }
+        set_timer_cancelable();
+    }
 }
 
 void list_add(Transfer *t) {
@@ -70,10 +83,13 @@ void process_done() {
         char *priv = nullptr;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
         auto *t = reinterpret_cast<Transfer *>(priv);
-        if (t == nullptr || t->done == nullptr) {
+        if (t == nullptr) {
             continue;
         }
-        t->done(t, result);
+        set_connecting(t, false);
+        if (t->done != nullptr) {
+            t->done(t, result);
+        }
     }
 }
 
@@ -187,35 +203,6 @@ int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
     return 0;
 }
 
-size_t on_curl_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
-    auto *t = static_cast<Transfer *>(userdata);
-    size_t n = size * nmemb;
-    if (t->response_body.size() + n > t->max_response) {
-        t->too_large = true;
-        return 0;  // CURLE_WRITE_ERROR ends the transfer
-    }
-    try {
-        t->response_body.append(ptr, n);
-    } catch (...) {
-        return 0;
-    }
-    return n;
-}
-
-// The answer's head counts against the same cap as its body: a backend that sends headers
-// without end is cut off too.
-size_t on_curl_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
-    (void) ptr;
-    auto *t = static_cast<Transfer *>(userdata);
-    size_t n = size * nmemb;
-    t->head_bytes += n;
-    if (t->head_bytes > t->max_response) {
-        t->too_large = true;
-        return 0;  // CURLE_WRITE_ERROR ends the transfer
-    }
-    return n;
-}
-
 void free_parsed_url(void *data) {
     curl_url_cleanup(static_cast<CURLU *>(data));
     curl_global_cleanup();
@@ -253,7 +240,8 @@ ngx_int_t curl_worker_init(ngx_cycle_t *cycle) noexcept {
     curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
     curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
-    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, 64L);
+    // CURLMOPT_MAXCONNECTS stays libcurl's default, four per easy handle: each connection
+    // belongs to one CONNECT_ONLY handle, so the cache never closes one to make room.
     worker = w;
     return NGX_OK;
 }
@@ -324,16 +312,13 @@ bool transfer_prepare(Transfer *t, ngx_log_t *log) noexcept {
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_PROXY, "");  // never an http_proxy from the environment
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
-        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_curl_write);
-        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_curl_header);
+        // libcurl connects, and keeps the connection for curl_easy_send/curl_easy_recv
+        curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
     }
     CURL *e = t->easy;
+    t->error[0] = '\0';
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t->max_response));
     return true;
 }
 
@@ -370,12 +355,14 @@ bool transfer_start(Transfer *t, ngx_log_t *log) noexcept {
         return false;
     }
     list_add(t);
+    set_connecting(t, true);
     return true;
 }
 
 void transfer_stop(Transfer *t) noexcept {
     if (t->easy != nullptr) {
         if (worker != nullptr && (t->prev != nullptr || worker->transfers == t)) {
+            set_connecting(t, false);
             list_remove(t);
             curl_multi_remove_handle(worker->multi, t->easy);
         }
@@ -386,10 +373,6 @@ void transfer_stop(Transfer *t) noexcept {
             CURL *e = t->easy;
             curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<void *>(nullptr));
             curl_easy_setopt(e, CURLOPT_ERRORBUFFER, static_cast<char *>(nullptr));
-            curl_easy_setopt(e, CURLOPT_WRITEDATA, static_cast<void *>(nullptr));
-            curl_easy_setopt(e, CURLOPT_HEADERDATA, static_cast<void *>(nullptr));
-            curl_easy_setopt(e, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, static_cast<char *>(nullptr));
             worker->spare[worker->nspare++] = {e, t->easy_target};
         } else {
             curl_easy_cleanup(t->easy);

@@ -1,7 +1,8 @@
 // libcurl's multi-socket interface driven by nginx events (DESIGN.md section 7).
 // One multi handle per worker; curl's sockets become nginx connections with level-triggered
 // events, curl's timer an nginx timer. A finished transfer calls its done callback from an
-// nginx event handler, never from inside libcurl.
+// nginx event handler, never from inside libcurl. libcurl connects; what is said on the
+// connection is src/ngx_wa_pair_link.cpp's.
 #pragma once
 
 #include <curl/curl.h>
@@ -17,23 +18,19 @@ namespace wa_pair {
 struct Transfer;
 using TransferDone = void (*)(Transfer *t, CURLcode result);
 
+// One easy handle in the worker's multi handle. Every transfer is CONNECT_ONLY: libcurl
+// connects (a Unix socket or TCP, with its connect timeout) and reports it done; the
+// connection then stays with the handle, for curl_easy_send/curl_easy_recv, until
+// transfer_stop() removes the handle and libcurl closes it (src/ngx_wa_pair_link.cpp).
 struct Transfer {
     CURL *easy = nullptr;
     // The easy handle keeps its options from call to call (see transfer_set_target): this is
     // the parsed URL it was last given, 0 when it was given a string.
     uint64_t easy_target = 0;
-    // CURLOPT_HTTPHEADER, read in place by libcurl: "Name: value" lines, NUL-terminated, in
-    // one buffer, and the list's nodes pointing into it.
-    std::string header_lines;
-    std::vector<curl_slist> header_list;
-    std::string request_body; // CURLOPT_POSTFIELDS: libcurl reads it in place
-    std::string response_body;
-    size_t max_response = 16384;  // the cap on the answer's body, and on its head
-    size_t head_bytes = 0;
-    bool too_large = false;
+    bool connecting = false;  // added, and not yet reported done
     char error[CURL_ERROR_SIZE] = {};
     TransferDone done = nullptr;
-    void *data = nullptr;  // the owner (request context)
+    void *data = nullptr;  // the owner
     Transfer *prev = nullptr;
     Transfer *next = nullptr;
 
@@ -61,7 +58,7 @@ struct ParsedUrl {
 bool parsed_url_create(ngx_pool_t *pool, const char *url, ParsedUrl &out) noexcept;
 
 // Gives the transfer an easy handle (a finished transfer's, with its options, or a new one)
-// and the options that point at this transfer; set max_response first.
+// and the options that point at this transfer.
 // Returns false (and logs) when libcurl cannot give one.
 bool transfer_prepare(Transfer *t, ngx_log_t *log) noexcept;
 
@@ -74,7 +71,9 @@ void transfer_set_target(Transfer *t, const ParsedUrl *parsed, const char *url,
 // Hands a prepared transfer to the worker's multi handle.
 bool transfer_start(Transfer *t, ngx_log_t *log) noexcept;
 
-// Removes a transfer from the multi handle and frees its easy handle (idempotent).
+// Removes a transfer from the multi handle, which closes its connection, and keeps its easy
+// handle for the next (idempotent). Whoever watched the connection's fd must have let go of
+// it first: libcurl closes it here.
 void transfer_stop(Transfer *t) noexcept;
 
 }  // namespace wa_pair

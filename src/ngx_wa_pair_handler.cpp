@@ -5,6 +5,7 @@
 #include "ngx_wa_pair_conf.hpp"
 #include "auth.hpp"
 #include "backend.hpp"
+#include "http1.hpp"
 #include "login_body.hpp"
 #include "phone.hpp"
 
@@ -13,7 +14,7 @@ namespace ngx_wa_pair {
 namespace {
 
 void body_handler(ngx_http_request_t *r) noexcept;
-void backend_done(wa_pair::Transfer *t, CURLcode result) noexcept;
+void backend_done(wa_pair::Call *call) noexcept;
 
 // ---------------------------------------------------------------- content handler
 
@@ -129,34 +130,14 @@ bool collect_body(ngx_http_request_t *r, std::string &storage, std::string_view 
     return true;
 }
 
-// CURLOPT_HTTPHEADER in two allocations, the lines in one buffer and the list's nodes in one
-// array, rather than two per header with curl_slist_append(): libcurl only reads the list
-// (curl.h's struct curl_slist), and the transfer keeps both until its end.
-void set_headers(wa_pair::Transfer &t, const std::vector<wa_pair::Header> &headers) {
-    // An empty value: libcurl sends no "Expect: 100-continue" (no round trip before the body).
-    static const wa_pair::Header no_expect{"Expect", ""};
-    size_t size = 0;
-    for (const wa_pair::Header &h : headers) {
-        size += h.name.size() + 2 + h.value.size() + 1;
-    }
-    size += no_expect.name.size() + 2 + 1;
-    t.header_lines.clear();
-    t.header_lines.reserve(size);  // never reallocated below: the nodes point into it
-    t.header_list.clear();
-    t.header_list.reserve(headers.size() + 1);
-    auto add = [&t](const wa_pair::Header &h) {
-        const size_t at = t.header_lines.size();
-        t.header_lines.append(h.name).append(": ").append(h.value).push_back('\0');
-        t.header_list.push_back(curl_slist{&t.header_lines[at], nullptr});
-    };
-    for (const wa_pair::Header &h : headers) {
-        add(h);
-    }
-    add(no_expect);
-    for (size_t i = 0; i + 1 < t.header_list.size(); i++) {
-        t.header_list[i].next = &t.header_list[i + 1];
-    }
-    curl_easy_setopt(t.easy, CURLOPT_HTTPHEADER, t.header_list.data());
+// "http://host:port/path?query" -> Host "host:port", request target "/path?query"
+// (parse_backend_url always gives a scheme, an authority and a path).
+void split_url(std::string_view url, std::string_view &host, std::string_view &target) {
+    const size_t scheme = url.find("://");
+    const std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+    const size_t slash = rest.find('/');
+    host = rest.substr(0, slash);
+    target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
 }
 
 wa_pair::Protocol protocol_of(wa_pair_loc_conf_t *lcf) {
@@ -192,39 +173,29 @@ bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestC
     }
     wa_pair::apply_operator_headers(request, target.headers);
 
-    wa_pair::Transfer &t = ctx->transfer;
-    t.max_response = lcf->backend_buffer_size;
-    if (!wa_pair::transfer_prepare(&t, r->connection->log)) {
-        return false;
+    wa_pair::Call &call = ctx->call;
+    std::string with_query;
+    std::string_view url = target.url;
+    if (!request.query.empty()) {
+        with_query = wa_pair::append_query(url, request.query);
+        url = with_query;
     }
-    t.done = backend_done;
-    t.data = ctx;
-    t.request_body = std::move(request.body);
-
-    if (request.query.empty()) {
-        wa_pair::transfer_set_target(&t, target.parsed, target.url, target.unix_socket);
-    } else {
-        // The protocol's query is per call: the URL as text (libcurl copies it).
-        const std::string url = wa_pair::append_query(target.url, request.query);
-        wa_pair::transfer_set_target(&t, nullptr, url.c_str(), target.unix_socket);
-    }
-    set_headers(t, request.headers);
+    std::string_view host, path;
+    split_url(url, host, path);
+    call.request.clear();
+    wa_pair::write_http_request(call.request, request.post, path, host, request.headers, request.body);
+    call.max_response = lcf->backend_buffer_size;
+    call.connect_timeout = lcf->connect_timeout;
+    call.timeout = lcf->backend_timeout;
+    call.done = backend_done;
+    call.data = ctx;
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "wa_pair: calling the %s backend \"%s\" with %uz headers",
                    wa_pair::protocol_name(protocol_of(lcf)).data(), ctx->backend_name,
                    request.headers.size());
-
-    CURL *e = t.easy;
-    if (request.post) {
-        curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request_body.c_str());
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(t.request_body.size()));
-    } else {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    }
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(lcf->connect_timeout));
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(lcf->backend_timeout));
-    if (!wa_pair::transfer_start(&t, r->connection->log)) {
+    // The connection is made to the location's URL (parsed once by libcurl) or to the
+    // evaluated one; the protocol's query only changes the request target.
+    if (!wa_pair::call_start(&call, target.parsed, target.url, target.unix_socket, r->connection->log)) {
         return false;
     }
     ctx->backend_called = true;
@@ -264,13 +235,13 @@ void body_handler(ngx_http_request_t *r) noexcept {
             return;  // answered from the zone, or waiting for the same call in flight
         }
         if (!start_backend_call(r, lcf, ctx)) {
-            wa_pair::transfer_stop(&ctx->transfer);
+            wa_pair::call_stop(&ctx->call);
             ngx_http_finalize_request(r, send_failure(r, {NGX_HTTP_INTERNAL_SERVER_ERROR,
                                                           "Failed to generate pairing code"}));
             return;
         }
         // Until the backend answers: a client that goes away ends the request, and the
-        // request pool's cleanup removes the transfer.
+        // request pool's cleanup stops the call.
         r->read_event_handler = ngx_http_test_reading;
         r->write_event_handler = ngx_http_request_empty_handler;
         zone_backend_started(r, ctx);  // in a zone, the call goes on without its client
@@ -280,37 +251,33 @@ void body_handler(ngx_http_request_t *r) noexcept {
     }
 }
 
-// What libcurl's verdict means for the client.
-wa_pair::TransportFailure transport_failure(CURLcode result, const wa_pair::Transfer &t) {
-    switch (result) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
+// What the transport's verdict means for the client.
+wa_pair::TransportFailure transport_failure(wa_pair::CallFailure failure) {
+    switch (failure) {
+    case wa_pair::CallFailure::unreachable:
         return wa_pair::TransportFailure::unreachable;  // no socket, refused, permission denied
-    case CURLE_OPERATION_TIMEDOUT:
+    case wa_pair::CallFailure::timeout:
         return wa_pair::TransportFailure::timeout;
-    case CURLE_FILESIZE_EXCEEDED:
+    case wa_pair::CallFailure::too_large:
         return wa_pair::TransportFailure::too_large;
-    case CURLE_WRITE_ERROR:
-        return t.too_large ? wa_pair::TransportFailure::too_large : wa_pair::TransportFailure::bad_answer;
     default:
-        // garbage, a reset, closed mid-answer, a bad chunked body, a head too large ...
+        // garbage, a reset, closed mid-answer, a bad chunked body ...
         return wa_pair::TransportFailure::bad_answer;
     }
 }
 
-// Turns libcurl's verdict and the backend's answer into the envelope's; logs every backend
+// Turns the call's verdict and the backend's answer into the envelope's; logs every backend
 // failure with the backend's name, the failure and the masked phone (never a header value).
-wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLcode result) {
-    wa_pair::Transfer &t = ctx->transfer;
+wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf) {
+    const wa_pair::Call &call = ctx->call;
     ngx_log_t *log = ctx->r->connection->log;
     const char *protocol = wa_pair::protocol_name(protocol_of(lcf)).data();
 
-    if (result != CURLE_OK) {
-        const wa_pair::TransportFailure kind = transport_failure(result, t);
+    if (call.failure != wa_pair::CallFailure::none) {
+        const wa_pair::TransportFailure kind = transport_failure(call.failure);
         wa_pair::PairCode pc = wa_pair::map_transport_failure(kind);
         const std::string masked = wa_pair::mask_phone(ctx->phone);
-        long os_errno = 0;
-        curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
+        const long os_errno = call.os_errno;
         if (kind == wa_pair::TransportFailure::unreachable && os_errno != 0) {
             // nginx's own form: connect() to ... failed (2: No such file or directory)
             u_char text[NGX_MAX_ERROR_STR];
@@ -320,34 +287,26 @@ wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLc
                           protocol, ctx->backend_name, os_errno,
                           static_cast<size_t>(end - text), text, masked.c_str());
         } else if (kind == wa_pair::TransportFailure::unreachable) {
-            // no errno (a unix: socket whose listen queue is full): libcurl's text without
-            // its "localhost port 80", which would mislead for a unix: backend
+            // no errno (a unix: socket whose listen queue is full)
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: connect() to %s pairing backend \"%s\" failed (%s) (phone %s)",
-                          protocol, ctx->backend_name, curl_easy_strerror(result),
-                          masked.c_str());
+                          protocol, ctx->backend_name, call.error.c_str(), masked.c_str());
         } else if (kind == wa_pair::TransportFailure::too_large) {
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: %s pairing backend \"%s\" failed: its answer is larger than "
                           "wa_pair_backend_buffer_size (%uz bytes) (phone %s)",
                           protocol, ctx->backend_name, lcf->backend_buffer_size, masked.c_str());
         } else {
-            const char *why = t.error[0] != '\0' ? t.error : curl_easy_strerror(result);
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wa_pair: %s pairing backend \"%s\" failed: %s (phone %s)", protocol,
-                          ctx->backend_name, why, masked.c_str());
+                          ctx->backend_name, call.error.c_str(), masked.c_str());
         }
         return pc;
     }
 
-    long status = 0;
-    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
-    std::string_view retry_after;
-    curl_header *h = nullptr;
-    if (curl_easy_header(t.easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h != nullptr) {
-        retry_after = h->value;
-    }
-    wa_pair::PairCode pc = wa_pair::map_answer(protocol_of(lcf), status, t.response_body, retry_after,
+    const long status = call.answer.status();
+    wa_pair::PairCode pc = wa_pair::map_answer(protocol_of(lcf), status, call.answer.body(),
+                                               call.answer.retry_after(),
                                                static_cast<long>(lcf->code_timeout));
     if (pc.failure) {
         // A failure of the backend is an error; an answer about the request (already paired,
@@ -362,17 +321,16 @@ wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf, CURLc
     return pc;
 }
 
-void backend_done(wa_pair::Transfer *t, CURLcode result) noexcept {
-    auto *ctx = static_cast<RequestCtx *>(t->data);
+void backend_done(wa_pair::Call *call) noexcept {
+    auto *ctx = static_cast<RequestCtx *>(call->data);
     ngx_http_request_t *r = ctx->r;
     ngx_connection_t *c = r->connection;
     ngx_int_t rc;
     ctx->backend_done = true;
     ctx->backend_end = ngx_current_msec;
     try {
-        wa_pair::PairCode pc = backend_result(ctx, loc_conf(r), result);
+        wa_pair::PairCode pc = backend_result(ctx, loc_conf(r));
         zone_after_backend(ctx, pc);
-        wa_pair::transfer_stop(t);
         r->read_event_handler = ngx_http_block_reading;
         ctx->outcome = pc.outcome;
         if (!pc.failure) {
@@ -385,7 +343,6 @@ void backend_done(wa_pair::Transfer *t, CURLcode result) noexcept {
             rc = send_failure(r, pc.failure);
         }
     } catch (...) {
-        wa_pair::transfer_stop(t);
         ngx_log_error(NGX_LOG_ERR, c->log, 0, "wa_pair: unexpected exception after the backend call");
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -1,0 +1,443 @@
+// Backend calls on kept-alive libcurl connections. See ngx_wa_pair_link.hpp.
+//
+// A link is one CONNECT_ONLY easy handle in the worker's multi handle and, once libcurl has
+// connected it, an nginx connection for its socket (level-triggered events; the fd stays
+// libcurl's: the nginx connection is freed, never closed, before transfer_stop() lets
+// libcurl close the socket). A link is either busy (connecting, or carrying one call) or
+// idle in the worker's pool, newest first, at most kMaxIdle of them, each for kIdleTimeout.
+
+#include "ngx_wa_pair_link.hpp"
+
+#include <new>
+
+namespace wa_pair {
+
+struct Link {
+    Transfer transfer;              // the easy handle, which owns the connection
+    ngx_connection_t *c = nullptr;  // set once connected
+    std::string key;
+    Call *call = nullptr;           // NULL when idle
+    bool used = false;              // has carried a whole answer: a kept-alive connection
+    bool idle = false;
+    Link *prev = nullptr;
+    Link *next = nullptr;
+};
+
+namespace {
+
+constexpr ngx_uint_t kMaxIdle = 64;        // per worker, as libcurl's cache held before
+constexpr ngx_msec_t kIdleTimeout = 60000;  // as nginx's upstream keepalive_timeout
+
+struct List {
+    Link *head = nullptr;
+    Link *tail = nullptr;
+    ngx_uint_t n = 0;
+
+    void push_front(Link *l) {
+        l->prev = nullptr;
+        l->next = head;
+        if (head != nullptr) {
+            head->prev = l;
+        } else {
+            tail = l;
+        }
+        head = l;
+        n++;
+    }
+    void remove(Link *l) {
+        (l->prev != nullptr ? l->prev->next : head) = l->next;
+        (l->next != nullptr ? l->next->prev : tail) = l->prev;
+        l->prev = l->next = nullptr;
+        n--;
+    }
+};
+
+List idle_links;  // this worker's, newest first
+List busy_links;
+
+void on_event(ngx_event_t *ev);
+void on_connected(Transfer *t, CURLcode result);
+void send_request(Call *call);
+
+// Gives the socket back to libcurl, which closes it with the easy handle's removal.
+void release_connection(ngx_connection_t *c) {
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+    if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    }
+    if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+    ngx_free_connection(c);
+    c->fd = (ngx_socket_t) -1;
+}
+
+void link_close(Link *l) {
+    if (l->c != nullptr) {
+        release_connection(l->c);
+        l->c = nullptr;
+    }
+    (l->idle ? idle_links : busy_links).remove(l);
+    if (l->call != nullptr) {
+        l->call->link = nullptr;
+    }
+    transfer_stop(&l->transfer);  // libcurl closes the connection
+    delete l;
+}
+
+// The call's end: `done` runs from this event handler, or, when the call ends while it is
+// being started (a reused connection that fails at once), from a posted event, so that
+// call_start never calls back its caller.
+void finish(Call *call, CallFailure failure) {
+    call->failure = failure;
+    call->finished = true;
+    if (call->timer.timer_set) {
+        ngx_del_timer(&call->timer);
+    }
+    if (call->link != nullptr) {
+        call->link->call = nullptr;
+        call->link = nullptr;
+    }
+    if (call->log == nullptr) {  // still in call_start (see call_start)
+        ngx_post_event(&call->timer, &ngx_posted_events);
+        return;
+    }
+    call->done(call);
+}
+
+void fail(Call *call, CallFailure failure, const char *why) {
+    if (call->error.empty()) {
+        try {
+            call->error = why;
+        } catch (...) {
+        }
+    }
+    if (call->link != nullptr) {
+        link_close(call->link);
+    }
+    finish(call, failure);
+}
+
+Link *link_new(Call *call, ngx_log_t *log) {
+    auto *l = new (std::nothrow) Link();
+    if (l == nullptr) {
+        return nullptr;
+    }
+    try {
+        l->key = call->key;
+    } catch (...) {
+        delete l;
+        return nullptr;
+    }
+    Transfer *t = &l->transfer;
+    if (!transfer_prepare(t, log)) {
+        delete l;
+        return nullptr;
+    }
+    t->done = on_connected;
+    t->data = l;
+    transfer_set_target(t, call->parsed, call->url.c_str(),
+                        call->unix_socket.empty() ? nullptr : call->unix_socket.c_str());
+    // libcurl's part ends with the connection: both limits are the connect timeout (the
+    // call's own timer bounds the whole call).
+    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(call->connect_timeout));
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, static_cast<long>(call->connect_timeout));
+    if (!transfer_start(t, log)) {
+        transfer_stop(t);
+        delete l;
+        return nullptr;
+    }
+    busy_links.push_front(l);
+    l->call = call;
+    call->link = l;
+    return l;
+}
+
+// A request on a kept-alive connection that the backend had closed (the answer never began):
+// once, on a new connection, as libcurl and nginx's upstream keepalive do.
+bool retry(Call *call) {
+    Link *l = call->link;
+    if (l == nullptr || !l->used || call->retried || call->answer.bytes_seen() != 0) {
+        return false;
+    }
+    link_close(l);
+    call->retried = true;
+    call->sent = 0;
+    call->answer.reset(call->max_response);
+    if (link_new(call, ngx_cycle->log) == nullptr) {
+        fail(call, CallFailure::unreachable, "no new connection for a retry");
+    }
+    return true;
+}
+
+const char *curl_error(const Link *l, CURLcode rc) {
+    return l->transfer.error[0] != '\0' ? l->transfer.error : curl_easy_strerror(rc);
+}
+
+void on_connected(Transfer *t, CURLcode result) {
+    auto *l = static_cast<Link *>(t->data);
+    Call *call = l->call;
+    if (result != CURLE_OK) {
+        curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &call->os_errno);
+        const CallFailure failure = result == CURLE_OPERATION_TIMEDOUT ? CallFailure::timeout
+                                    : result == CURLE_COULDNT_CONNECT || result == CURLE_COULDNT_RESOLVE_HOST
+                                        ? CallFailure::unreachable
+                                        : CallFailure::bad_answer;
+        // unreachable: libcurl's short text, without its "localhost port 80", which would
+        // mislead for a unix: backend
+        fail(call, failure,
+             failure == CallFailure::unreachable ? curl_easy_strerror(result) : curl_error(l, result));
+        return;
+    }
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(t->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD) {
+        fail(call, CallFailure::unreachable, "libcurl gave no connected socket");
+        return;
+    }
+    ngx_log_t *log = ngx_cycle->log;
+    ngx_connection_t *c = ngx_get_connection(fd, log);
+    if (c == nullptr) {
+        fail(call, CallFailure::unreachable, "no free nginx connection (worker_connections)");
+        return;
+    }
+    c->log = log;
+    c->read->log = log;
+    c->write->log = log;
+    c->read->handler = on_event;
+    c->write->handler = on_event;
+    c->data = l;
+    l->c = c;
+    // Level-triggered, for the connection's life: an answer, or a close while idle.
+    if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
+        fail(call, CallFailure::unreachable, "adding the backend socket's read event failed");
+        return;
+    }
+    send_request(call);
+}
+
+void want_write(ngx_connection_t *c, bool want) {
+    if (want && !c->write->active) {
+        if (ngx_add_event(c->write, NGX_WRITE_EVENT, 0) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, c->log, 0, "wa_pair: adding a backend socket event failed");
+        }
+    } else if (!want && c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+void send_request(Call *call) {
+    Link *l = call->link;
+    while (call->sent < call->request.size()) {
+        size_t n = 0;
+        const CURLcode rc = curl_easy_send(l->transfer.easy, call->request.data() + call->sent,
+                                           call->request.size() - call->sent, &n);
+        if (rc == CURLE_AGAIN) {
+            want_write(l->c, true);
+            return;
+        }
+        if (rc != CURLE_OK) {
+            if (!retry(call)) {
+                fail(call, CallFailure::bad_answer, curl_error(l, rc));
+            }
+            return;
+        }
+        call->sent += n;
+    }
+    want_write(l->c, false);
+}
+
+// Back to the pool when the answer left the connection clean, else closed.
+void link_done(Link *l, bool keep) {
+    if (!keep || l->c == nullptr) {
+        link_close(l);
+        return;
+    }
+    l->used = true;
+    l->call = nullptr;
+    want_write(l->c, false);
+    busy_links.remove(l);
+    idle_links.push_front(l);
+    l->idle = true;
+    l->c->idle = 1;  // closed by nginx's ngx_close_idle_connections() on a graceful exit
+    l->c->read->cancelable = 1;
+    ngx_add_timer(l->c->read, kIdleTimeout);
+    if (idle_links.n > kMaxIdle) {
+        link_close(idle_links.tail);
+    }
+}
+
+void read_answer(Call *call) {
+    Link *l = call->link;
+    char buf[8192];
+    for (;;) {
+        size_t n = 0;
+        const CURLcode rc = curl_easy_recv(l->transfer.easy, buf, sizeof(buf), &n);
+        if (rc == CURLE_AGAIN) {
+            return;
+        }
+        ResponseReader::State state;
+        if (rc != CURLE_OK || n == 0) {
+            if (retry(call)) {
+                return;
+            }
+            if (rc != CURLE_OK) {
+                fail(call, CallFailure::bad_answer, curl_error(l, rc));
+                return;
+            }
+            state = call->answer.eof();
+        } else {
+            try {
+                state = call->answer.feed(buf, n);
+            } catch (...) {
+                fail(call, CallFailure::bad_answer, "out of memory");
+                return;
+            }
+        }
+        if (state == ResponseReader::State::more) {
+            continue;
+        }
+        if (state == ResponseReader::State::failed) {
+            fail(call, call->answer.too_large() ? CallFailure::too_large : CallFailure::bad_answer,
+                 call->answer.error());
+            return;
+        }
+        link_done(l, n != 0 && call->answer.keep_alive());
+        finish(call, CallFailure::none);
+        return;
+    }
+}
+
+void on_event(ngx_event_t *ev) {
+    auto *c = static_cast<ngx_connection_t *>(ev->data);
+    auto *l = static_cast<Link *>(c->data);
+    if (l->call == nullptr) {
+        // Idle: the backend closed it or sent what nobody asked for, its time is up, or the
+        // worker is exiting.
+        if (!ev->write || c->close || ev->timedout) {
+            link_close(l);
+        }
+        return;
+    }
+    if (ev->write) {
+        send_request(l->call);
+    } else {
+        read_answer(l->call);
+    }
+}
+
+void on_call_timer(ngx_event_t *ev) {
+    auto *call = static_cast<Call *>(ev->data);
+    if (call->finished) {  // a failure posted by call_start
+        call->done(call);
+        return;
+    }
+    fail(call, CallFailure::timeout, "no complete answer within wa_pair_backend_timeout");
+}
+
+// What the pool is keyed by: the socket, or the URL's scheme and authority.
+bool set_key(Call *call, const char *url, const char *unix_socket) {
+    try {
+        if (unix_socket != nullptr) {
+            call->key = std::string("unix:") + unix_socket;
+            return true;
+        }
+        std::string_view u(url);
+        const size_t scheme = u.find("://");
+        const size_t slash = u.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+        call->key = std::string(u.substr(0, slash));
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+}  // namespace
+
+Call::Call() noexcept {
+    ngx_memzero(&timer, sizeof(timer));
+}
+
+Call::~Call() {
+    call_stop(this);
+}
+
+bool call_start(Call *call, const ParsedUrl *parsed, const char *url, const char *unix_socket,
+                ngx_log_t *log) noexcept {
+    if (!set_key(call, url, unix_socket)) {
+        return false;
+    }
+    call->parsed = parsed;
+    try {
+        if (parsed == nullptr) {
+            call->url = url;
+        }
+        if (unix_socket != nullptr) {
+            call->unix_socket = unix_socket;
+        }
+    } catch (...) {
+        return false;
+    }
+    call->answer.reset(call->max_response);
+    call->timer.handler = on_call_timer;
+    call->timer.data = call;
+    call->timer.log = log;
+    call->timer.cancelable = 0;  // a graceful exit waits for calls in flight
+    ngx_add_timer(&call->timer, call->timeout);
+
+    call->log = nullptr;  // finish() posts rather than calls back while here
+    for (Link *l = idle_links.head; l != nullptr; l = l->next) {
+        if (l->key == call->key) {
+            idle_links.remove(l);
+            l->idle = false;
+            l->c->idle = 0;
+            if (l->c->read->timer_set) {
+                ngx_del_timer(l->c->read);
+            }
+            busy_links.push_front(l);
+            l->call = call;
+            call->link = l;
+            send_request(call);
+            call->log = log;
+            return true;
+        }
+    }
+    if (link_new(call, log) == nullptr) {
+        call->log = log;
+        ngx_del_timer(&call->timer);
+        return false;
+    }
+    call->log = log;
+    return true;
+}
+
+void call_stop(Call *call) noexcept {
+    if (call->timer.timer_set) {
+        ngx_del_timer(&call->timer);
+    }
+    if (call->timer.posted) {
+        ngx_delete_posted_event(&call->timer);
+    }
+    if (call->link != nullptr) {
+        link_close(call->link);  // the exchange was cut short: the connection cannot serve again
+    }
+    call->finished = true;
+}
+
+void link_worker_exit() noexcept {
+    while (idle_links.head != nullptr) {
+        link_close(idle_links.head);
+    }
+    while (busy_links.head != nullptr) {
+        link_close(busy_links.head);
+    }
+}
+
+}  // namespace wa_pair

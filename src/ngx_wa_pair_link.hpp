@@ -1,0 +1,73 @@
+// One backend call: an HTTP/1.1 exchange (src/http1.hpp) on a connection libcurl made and
+// keeps (CONNECT_ONLY, src/ngx_wa_pair_curl.hpp), sent and read with curl_easy_send and
+// curl_easy_recv as nginx events say the socket is ready. Connections are kept alive per
+// worker and reused for the same backend, as proxy_pass's keepalive does: a call on a
+// reused connection costs two system calls and no work in libcurl's HTTP layer.
+#pragma once
+
+#include <string>
+
+#include "ngx_wa_pair_curl.hpp"
+#include "http1.hpp"
+
+namespace wa_pair {
+
+struct Link;  // a kept-alive connection (ngx_wa_pair_link.cpp)
+struct Call;
+using CallDone = void (*)(Call *call);
+
+enum class CallFailure {
+    none,
+    unreachable,  // no connection: refused, no socket, permission denied, queue full
+    timeout,      // no complete answer within the call's timeout (or no connection in time)
+    too_large,    // the answer's head or body is over the cap
+    bad_answer,   // not HTTP, cut short, reset, a bad chunked body ...
+};
+
+struct Call {
+    // Set before call_start:
+    std::string request;           // the whole request (write_http_request)
+    size_t max_response = 16384;  // wa_pair_backend_buffer_size
+    ngx_msec_t connect_timeout = 60000;
+    ngx_msec_t timeout = 60000;    // from call_start to the answer's last byte
+    CallDone done = nullptr;       // called once, from an nginx event handler
+    void *data = nullptr;
+
+    // The outcome, for `done`:
+    ResponseReader answer;
+    CallFailure failure = CallFailure::none;
+    long os_errno = 0;             // of a failed connect, when the system gave one
+    std::string error;             // why, for the error log: libcurl's text or ours
+
+    // The call's own state (ngx_wa_pair_link.cpp):
+    std::string key;               // the pool's: "unix:<path>", or the URL's scheme and authority
+    Link *link = nullptr;
+    size_t sent = 0;
+    bool retried = false;
+    bool finished = false;
+    ngx_event_t timer;             // the call's timeout
+    ngx_log_t *log = nullptr;
+    const ParsedUrl *parsed = nullptr;
+    std::string url;               // for a connect when `parsed` is NULL
+    std::string unix_socket;
+
+    Call() noexcept;
+    Call(const Call &) = delete;
+    Call &operator=(const Call &) = delete;
+    ~Call();  // stops the call if it is in flight
+};
+
+// Starts the call: on a kept-alive connection to `key` when one is idle, else on a new one
+// that libcurl makes (`parsed` for a location's fixed URL, else `url`; `unix_socket` NULL for
+// TCP; all NUL-terminated, libcurl copies the texts). False when it cannot start (logged).
+bool call_start(Call *call, const ParsedUrl *parsed, const char *url, const char *unix_socket,
+                ngx_log_t *log) noexcept;
+
+// Ends a call in flight without calling `done`; its connection is closed (a request was
+// half-way on it). Idempotent.
+void call_stop(Call *call) noexcept;
+
+// exit_process: closes every connection, before curl_worker_exit().
+void link_worker_exit() noexcept;
+
+}  // namespace wa_pair
