@@ -373,3 +373,39 @@ $']
 [204, 200]
 --- response_body eval
 ["", "/plain 204 - - -\n"]
+
+
+
+=== TEST 18: a kept-alive connection the backend dropped (the request sent, no answer byte) is retried once, on a new connection
+--- config
+    location = /dropped {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?garbage=close-kept&pair_code=HEA1THY2;
+    }
+--- request eval
+[main::pair("/dropped"), main::pair("/dropped"), main::pair("/dropped")]
+--- error_code eval
+[200, 200, 200]
+--- response_body eval
+[$main::Healthy, $main::Healthy, $main::Healthy]
+--- no_error_log
+pairing backend
+
+
+
+=== TEST 19: a backend that closes without answering is a 502: the call on the kept connection is sent again once, on a new one, not more
+--- config
+    location = /closed {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?garbage=close;
+    }
+--- init
+WaPairTest::backend_reset();
+WaPairTest::hammer(paths => ['/healthy'], count => 1, concurrency => 1);   # a kept connection
+--- request eval
+main::pair("/closed")
+--- error_code: 502
+--- response_body eval
+$main::BadAnswer
+--- error_log eval
+qr/\[error\].*wa_pair: native pairing backend "unix:[^"]+:\/v1\/pair-code" failed: closed without an answer \(phone 62812\*\*\*\*890\)/

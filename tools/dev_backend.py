@@ -28,7 +28,9 @@ Behaviour switches, as process flags (--delay 2) or per request in the query str
                        close (close without answering) | trickle (one byte per 0.5 s) |
                        chunked-bad (invalid chunked encoding) | partial (the head and half the
                        body, then close) | reset (the head and half the body, then a TCP RST) |
-                       bighead (a 200 whose head is 256 KB of headers)
+                       bighead (a 200 whose head is 256 KB of headers) | close-kept (answers
+                       the first request of a connection; closes on a later one without
+                       answering, as a backend that dropped a kept-alive connection)
 
 Run: /usr/bin/python3 tools/dev_backend.py --socket run/backend.sock [--verbose]
      /usr/bin/python3 tools/dev_backend.py --listen 127.0.0.1:8081
@@ -53,7 +55,7 @@ from urllib.parse import parse_qs, urlsplit
 WA_ALPHABET = b"123456789ABCDEFGHJKLMNPQRSTVWXYZ"
 TO_WA_ALPHABET = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", WA_ALPHABET)
 GARBAGE = ("notjson", "badcode", "nocode", "huge", "http", "close", "trickle", "chunked-bad",
-           "partial", "reset", "bighead")
+           "partial", "reset", "bighead", "close-kept")
 SWITCHES = ("delay", "status", "error", "retry_after", "timeout", "pair_code", "garbage")
 DEFAULT_ERRORS = {409: "device is already logged in", 429: "too many pairing requests"}
 MAX_BODY = 64 * 1024
@@ -205,6 +207,8 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(sw["delay"])
         device, phone, error = check_request(body, self.headers)
         status, garbage = sw["status"], sw["garbage"]
+        kept = getattr(self, "answered_one", False)  # this connection carried a request before
+        self.answered_one = True
         if error:
             status, garbage, payload = 400, None, {"error": error}
         elif status == 200:
@@ -220,7 +224,7 @@ class Handler(BaseHTTPRequestHandler):
         elif garbage == "huge":
             pad = b" " * (10 * 1024 * 1024)
             self.send(status, json.dumps(payload).encode()[:-1] + b',"pad":"' + pad + b'"}', extra)
-        elif garbage in ("http", "close"):
+        elif garbage in ("http", "close") or (garbage == "close-kept" and kept):
             self.close_connection = True
             if garbage == "http":
                 self.wfile.write(b"SSH-2.0-this-is-not-http\r\n\x00\x01\x02\xff\r\n\r\n")
