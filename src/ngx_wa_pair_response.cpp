@@ -127,15 +127,33 @@ ngx_int_t send_envelope(ngx_http_request_t *r, int code, const std::string &body
 }
 
 ngx_int_t send_failure(ngx_http_request_t *r, const wa_pair::Failure &f) {
-    // One buffer per worker, reused: send_envelope copies the bytes into the request's pool.
-    static std::string scratch;
-    scratch.clear();
-    try {
-        wa_pair::append_error_envelope(scratch, f.code, f.error);
-    } catch (...) {
-        scratch.clear();  // send_envelope answers 500 for an empty body
+    // The failures are a handful of fixed texts (and the backends' short ones): the worker
+    // keeps the envelopes of the last few it built, and send_envelope copies the bytes into
+    // the request's pool.
+    struct Built {
+        int code = 0;
+        std::string error;
+        std::string envelope;
+    };
+    static Built built[8];
+    static size_t next = 0;
+    for (const Built &b : built) {
+        if (b.code == f.code && b.error == f.error && !b.envelope.empty()) {
+            return send_envelope(r, f.code, b.envelope);
+        }
     }
-    return send_envelope(r, f.code, scratch);
+    Built &b = built[next];
+    next = (next + 1) % (sizeof(built) / sizeof(built[0]));
+    b.code = 0;
+    b.envelope.clear();
+    try {
+        wa_pair::append_error_envelope(b.envelope, f.code, f.error);
+        b.error = f.error;
+        b.code = f.code;
+    } catch (...) {
+        b.envelope.clear();  // send_envelope answers 500 for an empty body
+    }
+    return send_envelope(r, f.code, b.envelope);
 }
 
 // Answers before the body is read: the body is discarded first so keep-alive stays safe;
