@@ -45,6 +45,25 @@ bool all_of_class(std::string_view s, uint8_t cls)
     return true;
 }
 
+// A field value's bytes, eight at a time: a word with no byte below 0x20 and no DEL is all
+// field-vchar, SP or obs-text; a word with one (HTAB, or a control character) is looked at
+// byte by byte. ("has a byte less than n" and "has a zero byte", Bit Twiddling Hacks.)
+bool value_bytes(std::string_view s)
+{
+    constexpr uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr uint64_t kHigh = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        uint64_t x;
+        std::memcpy(&x, s.data() + i, 8);
+        const uint64_t del = x ^ (kOnes * 0x7f);
+        if ((((x - kOnes * 0x20) & ~x) | ((del - kOnes) & ~del)) & kHigh) {
+            if (!all_of_class(s.substr(i, 8), kValue)) return false;
+        }
+    }
+    return all_of_class(s.substr(i), kValue);
+}
+
 inline bool blank(char c) { return c == ' ' || c == '\t'; }
 
 std::string_view trim(std::string_view s)
@@ -117,42 +136,57 @@ void write_http_request(std::string &out, bool post, std::string_view target,
                         std::string_view host, const std::vector<Header> &headers,
                         std::string_view body)
 {
+    constexpr std::string_view kHost = "Host: ";
+    constexpr std::string_view kAccept = "Accept: */*\r\n";
+    constexpr std::string_view kVersion = " HTTP/1.1\r\n";
+    constexpr std::string_view kLength = "Content-Length: ";
+    const std::string_view method = post ? "POST " : "GET ";
+    char digits[24];
+    const std::string_view length(digits, post ? static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, body.size()).ptr - digits) : 0);
+
+    // The exact size first, then one copy of each piece.
     bool has_host = false;
     bool has_accept = false;
-    size_t size = 64 + target.size() + host.size() + (post ? body.size() : 0);
+    size_t size = method.size() + target.size() + kVersion.size() + 2;
     for (const Header &h : headers) {
         has_host = has_host || ascii::iequals(h.name, "host");
         has_accept = has_accept || ascii::iequals(h.name, "accept");
-        size += h.name.size() + h.value.size() + 4;
+        if (!h.value.empty()) size += h.name.size() + 2 + h.value.size() + 2;
     }
-    out.reserve(out.size() + size);
+    if (!has_host) size += kHost.size() + host.size() + 2;
+    if (!has_accept) size += kAccept.size();
+    if (post) size += kLength.size() + length.size() + 2 + body.size();
 
-    out += post ? "POST " : "GET ";
-    out += target;
-    out += " HTTP/1.1\r\n";
+    const size_t at = out.size();
+    out.resize(at + size);
+    char *p = &out[at];
+    auto put = [&p](std::string_view piece) {
+        std::memcpy(p, piece.data(), piece.size());
+        p += piece.size();
+    };
+    put(method);
+    put(target);
+    put(kVersion);
     if (!has_host) {
-        out += "Host: ";
-        out += host;
-        out += "\r\n";
+        put(kHost);
+        put(host);
+        put("\r\n");
     }
-    if (!has_accept) out += "Accept: */*\r\n";
+    if (!has_accept) put(kAccept);
     for (const Header &h : headers) {
         if (h.value.empty()) continue;
-        out += h.name;
-        out += ": ";
-        out += h.value;
-        out += "\r\n";
+        put(h.name);
+        put(": ");
+        put(h.value);
+        put("\r\n");
     }
     if (post) {
-        char digits[24];
-        const auto r = std::to_chars(digits, digits + sizeof digits, body.size());
-        out += "Content-Length: ";
-        out.append(digits, r.ptr);
-        out += "\r\n\r\n";
-        out += body;
-    } else {
-        out += "\r\n";
+        put(kLength);
+        put(length);
+        put("\r\n");
     }
+    put("\r\n");
+    if (post) put(body);
 }
 
 void ResponseReader::reset(size_t max_bytes) noexcept
@@ -309,7 +343,7 @@ void ResponseReader::status_line(std::string_view line)
     }
     if (line.size() < 12 || line[8] != ' ' || line[9] < '1' || line[9] > '9' || line[10] < '0' ||
         line[10] > '9' || line[11] < '0' || line[11] > '9' ||
-        (line.size() > 12 && (line[12] != ' ' || !all_of_class(line.substr(13), kValue)))) {
+        (line.size() > 12 && (line[12] != ' ' || !value_bytes(line.substr(13))))) {
         fail(kBadStatusLine);
         return;
     }
@@ -343,7 +377,7 @@ void ResponseReader::header_line(std::string_view line)
         return;
     }
     const std::string_view raw = line.substr(name.size() + 1);
-    if (!all_of_class(raw, kValue)) {
+    if (!value_bytes(raw)) {
         fail(kBadHeaderValue);
         return;
     }

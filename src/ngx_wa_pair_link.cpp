@@ -144,8 +144,7 @@ Link *link_new(Call *call, ngx_log_t *log) {
     }
     t->done = on_connected;
     t->data = l;
-    transfer_set_target(t, call->parsed, call->url.c_str(),
-                        call->unix_socket.empty() ? nullptr : call->unix_socket.c_str());
+    transfer_set_target(t, call->parsed, call->url, call->unix_socket);
     // libcurl's part ends with the connection: both limits are the connect timeout (the
     // call's own timer bounds the whole call).
     curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(call->connect_timeout));
@@ -342,21 +341,15 @@ void on_call_timer(ngx_event_t *ev) {
     fail(call, CallFailure::timeout, "no complete answer within wa_pair_backend_timeout");
 }
 
-// What the pool is keyed by: the socket, or the URL's scheme and authority.
-bool set_key(Call *call, const char *url, const char *unix_socket) {
-    try {
-        if (unix_socket != nullptr) {
-            call->key = std::string("unix:") + unix_socket;
-            return true;
-        }
-        std::string_view u(url);
-        const size_t scheme = u.find("://");
-        const size_t slash = u.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
-        call->key = std::string(u.substr(0, slash));
-        return true;
-    } catch (...) {
-        return false;
+// What the pool is keyed by: the socket, or the URL's scheme and authority (a path starts
+// with '/', a URL with "http": the two never meet).
+std::string_view pool_key(const char *url, const char *unix_socket) {
+    if (unix_socket != nullptr) {
+        return unix_socket;
     }
+    const std::string_view u(url);
+    const size_t scheme = u.find("://");
+    return u.substr(0, u.find('/', scheme == std::string_view::npos ? 0 : scheme + 3));
 }
 
 }  // namespace
@@ -371,20 +364,21 @@ Call::~Call() {
 
 bool call_start(Call *call, const ParsedUrl *parsed, const char *url, const char *unix_socket,
                 ngx_log_t *log) noexcept {
-    if (!set_key(call, url, unix_socket)) {
-        return false;
-    }
     call->parsed = parsed;
-    try {
-        if (parsed == nullptr) {
-            call->url = url;
+    if (parsed != nullptr) {
+        call->url = url;
+        call->unix_socket = unix_socket;
+    } else {
+        try {
+            call->url_buf = url;
+            call->socket_buf = unix_socket != nullptr ? unix_socket : "";
+        } catch (...) {
+            return false;
         }
-        if (unix_socket != nullptr) {
-            call->unix_socket = unix_socket;
-        }
-    } catch (...) {
-        return false;
+        call->url = call->url_buf.c_str();
+        call->unix_socket = unix_socket != nullptr ? call->socket_buf.c_str() : nullptr;
     }
+    call->key = pool_key(call->url, call->unix_socket);
     call->answer.reset(call->max_response);
     call->timer.handler = on_call_timer;
     call->timer.data = call;

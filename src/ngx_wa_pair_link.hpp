@@ -40,7 +40,14 @@ struct Call {
     std::string error;             // why, for the error log: libcurl's text or ours
 
     // The call's own state (ngx_wa_pair_link.cpp):
-    std::string key;               // the pool's: "unix:<path>", or the URL's scheme and authority
+    // Where it goes, NUL-terminated: a location's fixed URL and socket (its conf outlives
+    // the call) or copies of evaluated ones in url_buf and socket_buf. The pool's key is the
+    // socket path, or the URL's scheme and authority.
+    const char *url = nullptr;
+    const char *unix_socket = nullptr;  // NULL for TCP
+    std::string_view key;
+    std::string url_buf;
+    std::string socket_buf;
     Link *link = nullptr;
     size_t sent = 0;
     bool retried = false;
@@ -48,8 +55,6 @@ struct Call {
     ngx_event_t timer;             // the call's timeout
     ngx_log_t *log = nullptr;
     const ParsedUrl *parsed = nullptr;
-    std::string url;               // for a connect when `parsed` is NULL
-    std::string unix_socket;
 
     Call() noexcept;
     Call(const Call &) = delete;
@@ -57,9 +62,10 @@ struct Call {
     ~Call();  // stops the call if it is in flight
 };
 
-// Starts the call: on a kept-alive connection to `key` when one is idle, else on a new one
-// that libcurl makes (`parsed` for a location's fixed URL, else `url`; `unix_socket` NULL for
-// TCP; all NUL-terminated, libcurl copies the texts). False when it cannot start (logged).
+// Starts the call: on a kept-alive connection to the same socket or host when one is idle,
+// else on a new one that libcurl makes. `parsed` is a location's fixed URL, parsed at nginx -t,
+// and then `url` and `unix_socket` are that location's too, kept as they are; else they are
+// copied. `unix_socket` is NULL for TCP; all NUL-terminated. False when it cannot start.
 bool call_start(Call *call, const ParsedUrl *parsed, const char *url, const char *unix_socket,
                 ngx_log_t *log) noexcept;
 

@@ -226,14 +226,21 @@ BackendRequest build_request(Protocol protocol, const RequestInput& in)
     case Protocol::wuzapi: request = build_wuzapi_request(in); break;
     case Protocol::evolution: request = build_evolution_request(in); break;
     }
-    // Common to all: what we accept, the trace id, and the body's type.
-    request.headers.insert(request.headers.begin(), Header{"Accept", "application/json"});
+    // Common to all: the body's type, what we accept, the trace id. One vector, sized for
+    // them and for the claims and operator headers the caller may add.
+    std::vector<Header> headers;
+    headers.reserve(request.headers.size() + 6);
     if (request.post) {
-        request.headers.insert(request.headers.begin(), Header{"Content-Type", "application/json"});
+        headers.push_back(Header{"Content-Type", "application/json"});
+    }
+    headers.push_back(Header{"Accept", "application/json"});
+    for (Header& h : request.headers) {
+        headers.push_back(std::move(h));
     }
     if (!in.request_id.empty()) {
-        request.headers.push_back(Header{"X-Request-ID", std::string(in.request_id)});
+        headers.push_back(Header{"X-Request-ID", std::string(in.request_id)});
     }
+    request.headers = std::move(headers);
     return request;
 }
 

@@ -206,5 +206,29 @@ TEST(Http1Reader, ChunkedInPiecesOfEverySize)
     }
 }
 
+// Every byte at every position of a header value and of a reason phrase (values are checked
+// eight bytes at a time, then byte by byte): refused exactly when it is a control character
+// other than HTAB, or DEL.
+TEST(Http1Reader, EveryByteEverywhereInAValue)
+{
+    for (int byte = 0; byte < 256; ++byte) {
+        const char c = static_cast<char>(byte);
+        const bool allowed = byte == '\t' || (byte >= 0x20 && byte != 0x7f);
+        if (c == '\r' || c == '\n') continue;  // they end the line: other rows cover them
+        for (size_t at = 0; at < 19; ++at) {
+            std::string value(19, 'v');
+            value[at] = c;
+            for (const std::string &text :
+                 {"HTTP/1.1 200 OK\r\nX-Value: " + value + "\r\nContent-Length: 0\r\n\r\n",
+                  "HTTP/1.1 200 " + value + "\r\nContent-Length: 0\r\n\r\n"}) {
+                ResponseReader reader;
+                const ResponseReader::State state = reader.feed(text.data(), text.size());
+                ASSERT_EQ(state, allowed ? ResponseReader::State::done : ResponseReader::State::failed)
+                    << "byte " << byte << " at " << at << ": " << reader.error();
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace wa_pair
