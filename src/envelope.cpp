@@ -2,6 +2,8 @@
 // that the key order and the bytes are exactly the contract's.
 #include "envelope.hpp"
 
+#include <charconv>
+
 namespace wa_pair {
 
 namespace {
@@ -132,15 +134,19 @@ void append_json_string(std::string& out, std::string_view text)
 std::string success_envelope(std::string_view pair_code, long timeout_seconds) noexcept
 {
     try {
+        // Everything before the code is fixed (status_message(200) is plain ASCII).
+        static constexpr std::string_view kHead =
+            "{\"status\":true,\"code\":200,\"message\":\"Pairing code generated successfully\","
+            "\"data\":{\"pair_code\":";
+        char digits[24];
+        const std::to_chars_result seconds = std::to_chars(digits, digits + sizeof(digits), timeout_seconds);
         std::string out;
-        out.reserve(128);
-        out += "{\"status\":true,\"code\":200,\"message\":";
-        append_json_string(out, status_message(200));
-        out += ",\"data\":{\"pair_code\":";
+        out.reserve(kHead.size() + pair_code.size() + 32);
+        out.append(kHead);
         append_json_string(out, pair_code);
-        out += ",\"timeout\":";
-        out += std::to_string(timeout_seconds);
-        out += "}}";
+        out.append(",\"timeout\":");
+        out.append(digits, seconds.ptr);
+        out.append("}}");
         return out;
     } catch (...) {
         return {};

@@ -8,6 +8,8 @@
 
 #include "ngx_wa_pair_link.hpp"
 
+#include <sys/socket.h>
+
 #include <new>
 
 namespace wa_pair {
@@ -201,6 +203,15 @@ void on_connected(Transfer *t, CURLcode result) {
         fail(call, CallFailure::unreachable, "libcurl gave no connected socket");
         return;
     }
+    // Ties the connection to its handle for good: libcurl 7.88 attaches a CONNECT_ONLY
+    // connection to its handle at the first curl_easy_send (easy.c, Curl_senddata) and never
+    // detaches it until the handle is removed; a connection in use is never closed by the
+    // cache (url.c, extract_if_dead: no liveness probe, no maximum age). Nothing is sent:
+    // the calls' bytes go with send() and recv() on the socket, as nginx's upstream does,
+    // because curl_easy_send/curl_easy_recv find their connection by a walk over every
+    // connection of the multi handle, a cost that grows with the pool.
+    size_t none = 0;
+    curl_easy_send(t->easy, "", 0, &none);
     ngx_log_t *log = ngx_cycle->log;
     ngx_connection_t *c = ngx_get_connection(fd, log);
     if (c == nullptr) {
@@ -232,23 +243,37 @@ void want_write(ngx_connection_t *c, bool want) {
     }
 }
 
+// "recv() failed (104: Connection reset by peer)", as nginx words it.
+void io_failure(Call *call, const char *op, ngx_err_t err) {
+    u_char text[NGX_MAX_ERROR_STR];
+    u_char *end = ngx_strerror(err, text, sizeof(text));
+    char line[NGX_MAX_ERROR_STR + 64];
+    ngx_snprintf(reinterpret_cast<u_char *>(line), sizeof(line) - 1, "%s() failed (%d: %*s)%Z", op,
+                 static_cast<int>(err), static_cast<size_t>(end - text), text);
+    fail(call, CallFailure::bad_answer, line);
+}
+
 void send_request(Call *call) {
     Link *l = call->link;
     while (call->sent < call->request.size()) {
-        size_t n = 0;
-        const CURLcode rc = curl_easy_send(l->transfer.easy, call->request.data() + call->sent,
-                                           call->request.size() - call->sent, &n);
-        if (rc == CURLE_AGAIN) {
+        const ssize_t n = send(l->c->fd, call->request.data() + call->sent,
+                               call->request.size() - call->sent, MSG_NOSIGNAL);
+        if (n >= 0) {
+            call->sent += static_cast<size_t>(n);
+            continue;
+        }
+        const ngx_err_t err = ngx_socket_errno;
+        if (err == NGX_EINTR) {
+            continue;
+        }
+        if (err == NGX_EAGAIN) {
             want_write(l->c, true);
             return;
         }
-        if (rc != CURLE_OK) {
-            if (!retry(call)) {
-                fail(call, CallFailure::bad_answer, curl_error(l, rc));
-            }
-            return;
+        if (!retry(call)) {
+            io_failure(call, "send", err);
         }
-        call->sent += n;
+        return;
     }
     want_write(l->c, false);
 }
@@ -277,24 +302,29 @@ void read_answer(Call *call) {
     Link *l = call->link;
     char buf[8192];
     for (;;) {
-        size_t n = 0;
-        const CURLcode rc = curl_easy_recv(l->transfer.easy, buf, sizeof(buf), &n);
-        if (rc == CURLE_AGAIN) {
-            return;
-        }
+        const ssize_t n = recv(l->c->fd, buf, sizeof(buf), 0);
         ResponseReader::State state;
-        if (rc != CURLE_OK || n == 0) {
-            if (retry(call)) {
+        if (n < 0) {
+            const ngx_err_t err = ngx_socket_errno;
+            if (err == NGX_EINTR) {
+                continue;
+            }
+            if (err == NGX_EAGAIN) {
                 return;
             }
-            if (rc != CURLE_OK) {
-                fail(call, CallFailure::bad_answer, curl_error(l, rc));
+            if (!retry(call)) {
+                io_failure(call, "recv", err);
+            }
+            return;
+        }
+        if (n == 0) {
+            if (retry(call)) {
                 return;
             }
             state = call->answer.eof();
         } else {
             try {
-                state = call->answer.feed(buf, n);
+                state = call->answer.feed(buf, static_cast<size_t>(n));
             } catch (...) {
                 fail(call, CallFailure::bad_answer, "out of memory");
                 return;

@@ -15,6 +15,16 @@ namespace {
 // no 0, I, O, U.
 constexpr std::string_view kCodeAlphabet = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
 
+// kCodeAlphabet as a table: one load per symbol.
+struct CodeSymbols {
+    bool in[256] = {};
+    constexpr CodeSymbols()
+    {
+        for (const char c : kCodeAlphabet) in[static_cast<unsigned char>(c)] = true;
+    }
+};
+constexpr CodeSymbols kCodeSymbols;
+
 }  // namespace
 
 PairCode success(std::string formatted_code, long timeout)
@@ -279,15 +289,17 @@ std::string format_pair_code(std::string_view code) noexcept
         } else if (code.size() != 8) {
             return {};
         }
-        std::string formatted;
-        formatted.reserve(9);
-        for (std::size_t i = 0; i < code.size(); ++i) {
-            if (code.size() == 9 && i == 4) continue;
-            if (kCodeAlphabet.find(code[i]) == std::string_view::npos) return {};
-            if (formatted.size() == 4) formatted += '-';
-            formatted += code[i];
+        const std::size_t second = code.size() - 4;  // 4 (ABCD1234) or 5 (ABCD-1234)
+        char formatted[9];
+        for (std::size_t i = 0; i < 4; ++i) {
+            formatted[i] = code[i];
+            formatted[5 + i] = code[second + i];
         }
-        return formatted;
+        formatted[4] = '-';
+        for (std::size_t i = 0; i < 9; ++i) {
+            if (i != 4 && !kCodeSymbols.in[static_cast<unsigned char>(formatted[i])]) return {};
+        }
+        return std::string(formatted, 9);
     } catch (...) {
         return {};
     }

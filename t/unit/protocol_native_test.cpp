@@ -95,6 +95,28 @@ const CodeRow kCodes[] = {
 
 INSTANTIATE_TEST_SUITE_P(Table, FormatPairCode, testing::ValuesIn(kCodes));
 
+// Every byte at every place of both forms: kept exactly when it is in WhatsApp's alphabet.
+TEST(FormatPairCodeBytes, EveryByteEverywhere)
+{
+    const std::string alphabet = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
+    for (int byte = 0; byte < 256; ++byte) {
+        const char c = static_cast<char>(byte);
+        const bool in_alphabet = alphabet.find(c) != std::string::npos;
+        for (size_t at = 0; at < 9; ++at) {
+            std::string dashed = "ABCD-1234";
+            dashed[at] = c;
+            // the dash's place takes the dash only; the others a symbol only
+            std::string expected = (at == 4 ? c == '-' : in_alphabet) ? dashed : "";
+            EXPECT_EQ(format_pair_code(dashed), expected) << byte << " at " << at << " of 9";
+            if (at == 8) continue;
+            std::string plain = "ABCD1234";
+            plain[at] = c;
+            expected = in_alphabet ? plain.substr(0, 4) + "-" + plain.substr(4) : "";
+            EXPECT_EQ(format_pair_code(plain), expected) << byte << " at " << at << " of 8";
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // map_backend_answer: every row of DESIGN.md section 6 and .spec-texts.md
 
