@@ -119,44 +119,6 @@ void on_socket_event(ngx_event_t *ev) {
     socket_action(c->fd, ev->write ? CURL_CSELECT_OUT : CURL_CSELECT_IN);
 }
 
-// Level-triggered (flags 0): curl reads and writes until EAGAIN only when it wants to.
-void want_event(ngx_event_t *ev, ngx_int_t event, bool want) {
-    if (want && !ev->active) {
-        if (ngx_add_event(ev, event, 0) != NGX_OK) {
-            ngx_log_error(NGX_LOG_ALERT, ev->log, 0, "wa_pair: adding a backend socket event failed");
-        }
-    } else if (!want && ev->active) {
-        ngx_del_event(ev, event, 0);
-    }
-}
-
-void release_connection(ngx_connection_t *c) {
-    if (fcntl(c->fd, F_GETFD) == -1 && ngx_errno == EBADF) {
-        // libcurl 7.88 closes a socket it was still connecting (a transfer removed by a
-        // client that went away) before its CURL_POLL_REMOVE, and closes it itself, not
-        // through CURLOPT_CLOSESOCKETFUNCTION. The kernel has already taken the closed fd
-        // out of epoll: forget the events without a syscall, as ngx_close_connection()
-        // does (NGX_CLOSE_EVENT), instead of an epoll_ctl() that fails with EBADF [alert].
-        if (c->read->active) {
-            ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
-        }
-        if (c->write->active) {
-            ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
-        }
-    }
-    want_event(c->read, NGX_READ_EVENT, false);
-    want_event(c->write, NGX_WRITE_EVENT, false);
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-    // curl owns and closes the fd: give the connection back without closing it.
-    ngx_free_connection(c);
-    c->fd = (ngx_socket_t) -1;
-}
-
 // CURLMOPT_SOCKETFUNCTION: only updates nginx's view of the socket.
 int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
     (void) easy;
@@ -209,6 +171,46 @@ void free_parsed_url(void *data) {
 }
 
 }  // namespace
+
+void want_event(ngx_event_t *ev, ngx_int_t event, bool want) noexcept {
+    if (want && !ev->active) {
+        if (ngx_add_event(ev, event, 0) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, ev->log, 0, "wa_pair: adding a backend socket event failed");
+        }
+    } else if (!want && ev->active) {
+        ngx_del_event(ev, event, 0);
+    }
+}
+
+void release_connection(ngx_connection_t *c) noexcept {
+    if (fcntl(c->fd, F_GETFD) == -1 && ngx_errno == EBADF) {
+        // libcurl 7.88 closes a socket it was still connecting (a transfer removed by a
+        // client that went away) before its CURL_POLL_REMOVE, and closes it itself, not
+        // through CURLOPT_CLOSESOCKETFUNCTION. The kernel has already taken the closed fd
+        // out of epoll: forget the events without a syscall, as ngx_close_connection()
+        // does (NGX_CLOSE_EVENT), instead of an epoll_ctl() that fails with EBADF [alert].
+        if (c->read->active) {
+            ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+        }
+        if (c->write->active) {
+            ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+        }
+    }
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+    want_event(c->read, NGX_READ_EVENT, false);
+    want_event(c->write, NGX_WRITE_EVENT, false);
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+    // curl owns and closes the fd: give the connection back without closing it.
+    ngx_free_connection(c);
+    c->fd = (ngx_socket_t) -1;
+}
 
 Transfer::~Transfer() {
     transfer_stop(this);

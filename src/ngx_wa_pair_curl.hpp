@@ -40,6 +40,14 @@ struct Transfer {
     ~Transfer();  // detaches from the multi handle if still attached
 };
 
+// nginx's view of a libcurl socket. Events are level-triggered (flags 0): the reader and the
+// writer stop at EAGAIN only when they want to.
+void want_event(ngx_event_t *ev, ngx_int_t event, bool want) noexcept;
+
+// Gives back the nginx connection of a libcurl socket (its events, posted events and read
+// timer gone) without closing the fd: libcurl owns it, and closes it itself.
+void release_connection(ngx_connection_t *c) noexcept;
+
 // Per-worker lifetime: init_process / exit_process.
 ngx_int_t curl_worker_init(ngx_cycle_t *cycle) noexcept;
 void curl_worker_exit() noexcept;

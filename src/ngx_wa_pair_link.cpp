@@ -61,30 +61,9 @@ void on_event(ngx_event_t *ev);
 void on_connected(Transfer *t, CURLcode result);
 void send_request(Call *call);
 
-// Gives the socket back to libcurl, which closes it with the easy handle's removal.
-void release_connection(ngx_connection_t *c) {
-    if (c->read->timer_set) {
-        ngx_del_timer(c->read);
-    }
-    if (c->read->active) {
-        ngx_del_event(c->read, NGX_READ_EVENT, 0);
-    }
-    if (c->write->active) {
-        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
-    }
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-    ngx_free_connection(c);
-    c->fd = (ngx_socket_t) -1;
-}
-
 void link_close(Link *l) {
     if (l->c != nullptr) {
-        release_connection(l->c);
+        release_connection(l->c);  // libcurl closes the socket with the handle's removal
         l->c = nullptr;
     }
     (l->idle ? idle_links : busy_links).remove(l);
@@ -234,13 +213,7 @@ void on_connected(Transfer *t, CURLcode result) {
 }
 
 void want_write(ngx_connection_t *c, bool want) {
-    if (want && !c->write->active) {
-        if (ngx_add_event(c->write, NGX_WRITE_EVENT, 0) != NGX_OK) {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0, "wa_pair: adding a backend socket event failed");
-        }
-    } else if (!want && c->write->active) {
-        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
-    }
+    want_event(c->write, NGX_WRITE_EVENT, want);
 }
 
 // "recv() failed (104: Connection reset by peer)", as nginx words it.
