@@ -138,6 +138,7 @@ Link *link_new(Call *call, ngx_log_t *log) {
     busy_links.push_front(l);
     l->call = call;
     call->link = l;
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair: connecting link %p", l);
     return l;
 }
 
@@ -204,6 +205,7 @@ void on_connected(Transfer *t, CURLcode result) {
     c->write->handler = on_event;
     c->data = l;
     l->c = c;
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair: link %p connected, fd:%d", l, fd);
     // Level-triggered, for the connection's life: an answer, or a close while idle.
     if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
         fail(call, CallFailure::unreachable, "adding the backend socket's read event failed");
@@ -248,6 +250,7 @@ void send_request(Call *call) {
         }
         return;
     }
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, l->c->log, 0, "wa_pair: link %p sent %uz bytes", l, call->sent);
     want_write(l->c, false);
 }
 
@@ -311,6 +314,8 @@ void read_answer(Call *call) {
                  call->answer.error());
             return;
         }
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, l->c->log, 0, "wa_pair: link %p read a %d answer, keep:%d", l,
+                       call->answer.status(), n != 0 && call->answer.keep_alive());
         link_done(l, n != 0 && call->answer.keep_alive());
         finish(call, CallFailure::none);
         return;
@@ -401,6 +406,7 @@ bool call_start(Call *call, const ParsedUrl *parsed, const char *url, const char
             busy_links.push_front(l);
             l->call = call;
             call->link = l;
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair: reusing link %p", l);
             send_request(call);
             call->log = log;
             return true;
