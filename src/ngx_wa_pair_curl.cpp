@@ -314,7 +314,7 @@ bool transfer_prepare(Transfer *t, ngx_log_t *log) noexcept {
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_PROXY, "");  // never an http_proxy from the environment
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
-        // libcurl connects, and keeps the connection for curl_easy_send/curl_easy_recv
+        // libcurl connects and keeps the connection with the handle (ngx_wa_pair_link.cpp)
         curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
     }
     CURL *e = t->easy;

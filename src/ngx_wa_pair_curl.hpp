@@ -20,8 +20,8 @@ using TransferDone = void (*)(Transfer *t, CURLcode result);
 
 // One easy handle in the worker's multi handle. Every transfer is CONNECT_ONLY: libcurl
 // connects (a Unix socket or TCP, with its connect timeout) and reports it done; the
-// connection then stays with the handle, for curl_easy_send/curl_easy_recv, until
-// transfer_stop() removes the handle and libcurl closes it (src/ngx_wa_pair_link.cpp).
+// connection then stays with the handle (its fd read and written by
+// src/ngx_wa_pair_link.cpp) until transfer_stop() removes the handle and libcurl closes it.
 struct Transfer {
     CURL *easy = nullptr;
     // The easy handle keeps its options from call to call (see transfer_set_target): this is

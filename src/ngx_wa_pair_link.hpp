@@ -1,6 +1,6 @@
 // One backend call: an HTTP/1.1 exchange (src/http1.hpp) on a connection libcurl made and
-// keeps (CONNECT_ONLY, src/ngx_wa_pair_curl.hpp), sent and read with curl_easy_send and
-// curl_easy_recv as nginx events say the socket is ready. Connections are kept alive per
+// owns (CONNECT_ONLY, src/ngx_wa_pair_curl.hpp), sent with send() and read with recv() on its
+// socket as nginx events say it is ready. Connections are kept alive per
 // worker and reused for the same backend, as proxy_pass's keepalive does: a call on a
 // reused connection costs two system calls and no work in libcurl's HTTP layer.
 #pragma once
