@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "ascii.hpp"
 #include "jwt.hpp"
 #include "line_file.hpp"
 
@@ -13,13 +14,7 @@ namespace {
 
 constexpr std::size_t kMaxKeyBytes = 1024;
 
-int hex_value(char c) noexcept
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+using ascii::hex_value;
 
 bool parse_hash(std::string_view hex, std::array<unsigned char, 32>& out) noexcept
 {

@@ -19,6 +19,26 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept
     return true;
 }
 
+// HTTP's optional whitespace (RFC 9110 5.6.3): a space or a tab.
+inline bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// `s` without its leading and trailing spaces and tabs.
+inline std::string_view trim_blank(std::string_view s) noexcept
+{
+    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+// A hexadecimal digit's value (either case), -1 for any other byte.
+inline int hex_value(char c) noexcept
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 // Where the first space or tab is (npos when none): memchr's word-at-a-time scan, since
 // tokens are a few hundred bytes and this runs on every request.
 inline std::size_t find_blank(std::string_view s) noexcept

@@ -12,14 +12,7 @@ namespace {
 using ascii::iequals;
 using ascii::lower;
 
-bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) noexcept
-{
-    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-    return s;
-}
+std::string_view trim(std::string_view s) noexcept { return ascii::trim_blank(s); }
 
 AuthResult failure(std::string_view error, const char* reason, bool presented) noexcept
 {

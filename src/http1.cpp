@@ -64,14 +64,9 @@ bool value_bytes(std::string_view s)
     return all_of_class(s.substr(i), kValue);
 }
 
-inline bool blank(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-    return s;
-}
+using ascii::hex_value;
+using ascii::trim_blank;
+using ascii::is_blank;
 
 // Calls f(element) for each element of a comma-separated list, trimmed; empty elements are
 // skipped (RFC 9110 5.6.1). Stops at the first f that returns false, and says so.
@@ -80,7 +75,7 @@ bool for_each_element(std::string_view list, F f)
 {
     while (true) {
         const size_t comma = list.find(',');
-        const std::string_view element = trim(list.substr(0, comma));
+        const std::string_view element = trim_blank(list.substr(0, comma));
         if (!element.empty() && !f(element)) return false;
         if (comma == std::string_view::npos) return true;
         list.remove_prefix(comma + 1);
@@ -99,14 +94,6 @@ bool parse_decimal(std::string_view s, uint64_t &out)
     }
     out = v;
     return true;
-}
-
-inline int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 // The error texts: fixed, ours (see error()).
@@ -362,7 +349,7 @@ void ResponseReader::status_line(std::string_view line)
 
 void ResponseReader::header_line(std::string_view line)
 {
-    if (blank(line[0])) {
+    if (is_blank(line[0])) {
         fail(kFolded);
         return;
     }
@@ -373,7 +360,7 @@ void ResponseReader::header_line(std::string_view line)
     }
     const std::string_view name = line.substr(0, static_cast<size_t>(static_cast<const char *>(colon) - line.data()));
     if (name.empty() || !all_of_class(name, kToken)) {
-        fail(!name.empty() && blank(name.back()) ? kSpaceBeforeColon : kBadHeaderName);
+        fail(!name.empty() && is_blank(name.back()) ? kSpaceBeforeColon : kBadHeaderName);
         return;
     }
     const std::string_view raw = line.substr(name.size() + 1);
@@ -383,7 +370,7 @@ void ResponseReader::header_line(std::string_view line)
     }
     // Interim heads and trailers are read for their syntax only.
     if (interim_ || phase_ == Phase::trailer) return;
-    const std::string_view value = trim(raw);
+    const std::string_view value = trim_blank(raw);
 
     switch (name.size()) {
     case 14:
@@ -485,7 +472,7 @@ void ResponseReader::chunk_size_line(std::string_view line)
         fail(kBadChunkSize);
         return;
     }
-    while (i < line.size() && blank(line[i])) ++i;
+    while (i < line.size() && is_blank(line[i])) ++i;
     if (i < line.size() && (line[i] != ';' || !all_of_class(line.substr(i), kValue))) {
         fail(kBadChunked);
         return;

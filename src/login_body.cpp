@@ -91,13 +91,7 @@ LoginRequest parse_json_body(std::string_view body)
     return finish(fields);
 }
 
-int hex_value(char c) noexcept
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+using ascii::hex_value;
 
 // application/x-www-form-urlencoded decoding: '+' is a space, %XX a byte.
 bool form_decode(std::string_view in, std::string& out)

@@ -5,6 +5,7 @@
 // the origin authenticates the device itself.
 #include <cstdint>
 
+#include "ascii.hpp"
 #include "protocol_common.hpp"
 
 namespace wa_pair::detail {
@@ -14,13 +15,12 @@ namespace {
 // whatsapp.go: WhatsAppLoginPair() answers this instead of a code when the device is paired.
 constexpr std::string_view kReconnected = "WhatsApp Client is Reconnected";
 
-bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+using ascii::is_blank;
 
 // "Bearer <token>" or "<token>" (both accepted at the edge) -> "<token>".
 std::string_view bearer_token(std::string_view authorization) noexcept
 {
-    while (!authorization.empty() && is_blank(authorization.front())) authorization.remove_prefix(1);
-    while (!authorization.empty() && is_blank(authorization.back())) authorization.remove_suffix(1);
+    authorization = ascii::trim_blank(authorization);
     constexpr std::string_view kScheme = "bearer";
     if (authorization.size() > kScheme.size() && is_blank(authorization[kScheme.size()])) {
         bool scheme = true;
