@@ -208,6 +208,14 @@ bool iequals(std::string_view a, std::string_view b) noexcept
 
 }  // namespace
 
+UrlParts split_url(std::string_view url) noexcept
+{
+    const std::size_t scheme = url.find("://");
+    const std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+    const std::size_t slash = rest.find('/');
+    return {rest.substr(0, slash), slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash)};
+}
+
 std::string backend_log_name(const BackendUrl& url)
 {
     std::string_view target = url.url;

@@ -22,6 +22,15 @@ struct BackendUrl {
 BackendUrl parse_backend_url(std::string_view value,
                              std::string_view default_uri = "/v1/pair-code") noexcept;
 
+// A URL as BackendUrl::url has it, "http://host:port/path?query", in the two parts a request
+// needs: the authority ("host:port", the Host header) and the target ("/path?query"; "/" when
+// the URL has no path).
+struct UrlParts {
+    std::string_view authority;
+    std::string_view target;
+};
+UrlParts split_url(std::string_view url) noexcept;
+
 // How the error log names a backend: "unix:/run/x.sock:/v1/pair-code" or
 // "http://127.0.0.1:8080/v1/pair-code", never with the query string (it may carry a key).
 std::string backend_log_name(const BackendUrl& url);

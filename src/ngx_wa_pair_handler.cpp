@@ -130,16 +130,6 @@ bool collect_body(ngx_http_request_t *r, std::string &storage, std::string_view 
     return true;
 }
 
-// "http://host:port/path?query" -> Host "host:port", request target "/path?query"
-// (parse_backend_url always gives a scheme, an authority and a path).
-void split_url(std::string_view url, std::string_view &host, std::string_view &target) {
-    const size_t scheme = url.find("://");
-    const std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
-    const size_t slash = rest.find('/');
-    host = rest.substr(0, slash);
-    target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
-}
-
 wa_pair::Protocol protocol_of(wa_pair_loc_conf_t *lcf) {
     return static_cast<wa_pair::Protocol>(lcf->backend_protocol);
 }
@@ -180,10 +170,10 @@ bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestC
         with_query = wa_pair::append_query(url, request.query);
         url = with_query;
     }
-    std::string_view host, path;
-    split_url(url, host, path);
+    const wa_pair::UrlParts parts = wa_pair::split_url(url);
     call.request.clear();
-    wa_pair::write_http_request(call.request, request.post, path, host, request.headers, request.body);
+    wa_pair::write_http_request(call.request, request.post, parts.target, parts.authority,
+                                request.headers, request.body);
     call.max_response = lcf->backend_buffer_size;
     call.connect_timeout = lcf->connect_timeout;
     call.timeout = lcf->backend_timeout;
@@ -251,21 +241,6 @@ void body_handler(ngx_http_request_t *r) noexcept {
     }
 }
 
-// What the transport's verdict means for the client.
-wa_pair::TransportFailure transport_failure(wa_pair::CallFailure failure) {
-    switch (failure) {
-    case wa_pair::CallFailure::unreachable:
-        return wa_pair::TransportFailure::unreachable;  // no socket, refused, permission denied
-    case wa_pair::CallFailure::timeout:
-        return wa_pair::TransportFailure::timeout;
-    case wa_pair::CallFailure::too_large:
-        return wa_pair::TransportFailure::too_large;
-    default:
-        // garbage, a reset, closed mid-answer, a bad chunked body ...
-        return wa_pair::TransportFailure::bad_answer;
-    }
-}
-
 // Turns the call's verdict and the backend's answer into the envelope's; logs every backend
 // failure with the backend's name, the failure and the masked phone (never a header value).
 wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf) {
@@ -273,8 +248,8 @@ wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf) {
     ngx_log_t *log = ctx->r->connection->log;
     const char *protocol = wa_pair::protocol_name(protocol_of(lcf)).data();
 
-    if (call.failure != wa_pair::CallFailure::none) {
-        const wa_pair::TransportFailure kind = transport_failure(call.failure);
+    if (call.failure) {
+        const wa_pair::TransportFailure kind = *call.failure;
         wa_pair::PairCode pc = wa_pair::map_transport_failure(kind);
         const std::string masked = wa_pair::mask_phone(ctx->phone);
         const long os_errno = call.os_errno;

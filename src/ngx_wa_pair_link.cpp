@@ -7,6 +7,7 @@
 // idle in the worker's pool, newest first, at most kMaxIdle of them, each for kIdleTimeout.
 
 #include "ngx_wa_pair_link.hpp"
+#include "backend.hpp"
 
 #include <sys/socket.h>
 
@@ -18,9 +19,8 @@ struct Link {
     Transfer transfer;              // the easy handle, which owns the connection
     ngx_connection_t *c = nullptr;  // set once connected
     std::string key;
-    Call *call = nullptr;           // NULL when idle
+    Call *call = nullptr;           // NULL when idle (in idle_links), else in busy_links
     bool used = false;              // has carried a whole answer: a kept-alive connection
-    bool idle = false;
     Link *prev = nullptr;
     Link *next = nullptr;
 };
@@ -66,7 +66,7 @@ void link_close(Link *l) {
         release_connection(l->c);  // libcurl closes the socket with the handle's removal
         l->c = nullptr;
     }
-    (l->idle ? idle_links : busy_links).remove(l);
+    (l->call == nullptr ? idle_links : busy_links).remove(l);
     if (l->call != nullptr) {
         l->call->link = nullptr;
     }
@@ -77,7 +77,7 @@ void link_close(Link *l) {
 // The call's end: `done` runs from this event handler, or, when the call ends while it is
 // being started (a reused connection that fails at once), from a posted event, so that
 // call_start never calls back its caller.
-void finish(Call *call, CallFailure failure) {
+void finish(Call *call, std::optional<TransportFailure> failure) {
     call->failure = failure;
     call->finished = true;
     if (call->timer.timer_set) {
@@ -87,14 +87,14 @@ void finish(Call *call, CallFailure failure) {
         call->link->call = nullptr;
         call->link = nullptr;
     }
-    if (call->log == nullptr) {  // still in call_start (see call_start)
+    if (call->starting) {
         ngx_post_event(&call->timer, &ngx_posted_events);
         return;
     }
     call->done(call);
 }
 
-void fail(Call *call, CallFailure failure, const char *why) {
+void fail(Call *call, TransportFailure failure, const char *why) {
     if (call->error.empty()) {
         try {
             call->error = why;
@@ -154,7 +154,7 @@ bool retry(Call *call) {
     call->sent = 0;
     call->answer.reset(call->max_response);
     if (link_new(call, ngx_cycle->log) == nullptr) {
-        fail(call, CallFailure::unreachable, "no new connection for a retry");
+        fail(call, TransportFailure::unreachable, "no new connection for a retry");
     }
     return true;
 }
@@ -168,19 +168,19 @@ void on_connected(Transfer *t, CURLcode result) {
     Call *call = l->call;
     if (result != CURLE_OK) {
         curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &call->os_errno);
-        const CallFailure failure = result == CURLE_OPERATION_TIMEDOUT ? CallFailure::timeout
+        const TransportFailure failure = result == CURLE_OPERATION_TIMEDOUT ? TransportFailure::timeout
                                     : result == CURLE_COULDNT_CONNECT || result == CURLE_COULDNT_RESOLVE_HOST
-                                        ? CallFailure::unreachable
-                                        : CallFailure::bad_answer;
+                                        ? TransportFailure::unreachable
+                                        : TransportFailure::bad_answer;
         // unreachable: libcurl's short text, without its "localhost port 80", which would
         // mislead for a unix: backend
         fail(call, failure,
-             failure == CallFailure::unreachable ? curl_easy_strerror(result) : curl_error(l, result));
+             failure == TransportFailure::unreachable ? curl_easy_strerror(result) : curl_error(l, result));
         return;
     }
     curl_socket_t fd = CURL_SOCKET_BAD;
     if (curl_easy_getinfo(t->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD) {
-        fail(call, CallFailure::unreachable, "libcurl gave no connected socket");
+        fail(call, TransportFailure::unreachable, "libcurl gave no connected socket");
         return;
     }
     // Ties the connection to its handle for good: libcurl 7.88 attaches a CONNECT_ONLY
@@ -195,7 +195,7 @@ void on_connected(Transfer *t, CURLcode result) {
     ngx_log_t *log = ngx_cycle->log;
     ngx_connection_t *c = ngx_get_connection(fd, log);
     if (c == nullptr) {
-        fail(call, CallFailure::unreachable, "no free nginx connection (worker_connections)");
+        fail(call, TransportFailure::unreachable, "no free nginx connection (worker_connections)");
         return;
     }
     c->log = log;
@@ -208,7 +208,7 @@ void on_connected(Transfer *t, CURLcode result) {
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair: link %p connected, fd:%d", l, fd);
     // Level-triggered, for the connection's life: an answer, or a close while idle.
     if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
-        fail(call, CallFailure::unreachable, "adding the backend socket's read event failed");
+        fail(call, TransportFailure::unreachable, "adding the backend socket's read event failed");
         return;
     }
     send_request(call);
@@ -225,7 +225,7 @@ void io_failure(Call *call, const char *op, ngx_err_t err) {
     char line[NGX_MAX_ERROR_STR + 64];
     ngx_snprintf(reinterpret_cast<u_char *>(line), sizeof(line) - 1, "%s() failed (%d: %*s)%Z", op,
                  static_cast<int>(err), static_cast<size_t>(end - text), text);
-    fail(call, CallFailure::bad_answer, line);
+    fail(call, TransportFailure::bad_answer, line);
 }
 
 void send_request(Call *call) {
@@ -265,7 +265,6 @@ void link_done(Link *l, bool keep) {
     want_write(l->c, false);
     busy_links.remove(l);
     idle_links.push_front(l);
-    l->idle = true;
     l->c->idle = 1;  // closed by nginx's ngx_close_idle_connections() on a graceful exit
     l->c->read->cancelable = 1;
     ngx_add_timer(l->c->read, kIdleTimeout);
@@ -302,7 +301,7 @@ void read_answer(Call *call) {
             try {
                 state = call->answer.feed(buf, static_cast<size_t>(n));
             } catch (...) {
-                fail(call, CallFailure::bad_answer, "out of memory");
+                fail(call, TransportFailure::bad_answer, "out of memory");
                 return;
             }
         }
@@ -310,14 +309,14 @@ void read_answer(Call *call) {
             continue;
         }
         if (state == ResponseReader::State::failed) {
-            fail(call, call->answer.too_large() ? CallFailure::too_large : CallFailure::bad_answer,
+            fail(call, call->answer.too_large() ? TransportFailure::too_large : TransportFailure::bad_answer,
                  call->answer.error());
             return;
         }
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, l->c->log, 0, "wa_pair: link %p read a %d answer, keep:%d", l,
                        call->answer.status(), n != 0 && call->answer.keep_alive());
         link_done(l, n != 0 && call->answer.keep_alive());
-        finish(call, CallFailure::none);
+        finish(call, std::nullopt);
         return;
     }
 }
@@ -346,18 +345,13 @@ void on_call_timer(ngx_event_t *ev) {
         call->done(call);
         return;
     }
-    fail(call, CallFailure::timeout, "no complete answer within wa_pair_backend_timeout");
+    fail(call, TransportFailure::timeout, "no complete answer within wa_pair_backend_timeout");
 }
 
-// What the pool is keyed by: the socket, or the URL's scheme and authority (a path starts
-// with '/', a URL with "http": the two never meet).
+// What the pool is keyed by: the socket, or the URL's authority (a socket path starts with
+// '/', an authority never does: the two never meet).
 std::string_view pool_key(const char *url, const char *unix_socket) {
-    if (unix_socket != nullptr) {
-        return unix_socket;
-    }
-    const std::string_view u(url);
-    const size_t scheme = u.find("://");
-    return u.substr(0, u.find('/', scheme == std::string_view::npos ? 0 : scheme + 3));
+    return unix_socket != nullptr ? std::string_view(unix_socket) : split_url(url).authority;
 }
 
 }  // namespace
@@ -394,11 +388,10 @@ bool call_start(Call *call, const ParsedUrl *parsed, const char *url, const char
     call->timer.cancelable = 0;  // a graceful exit waits for calls in flight
     ngx_add_timer(&call->timer, call->timeout);
 
-    call->log = nullptr;  // finish() posts rather than calls back while here
+    call->starting = true;  // finish() posts rather than calls back while here
     for (Link *l = idle_links.head; l != nullptr; l = l->next) {
         if (l->key == call->key) {
             idle_links.remove(l);
-            l->idle = false;
             l->c->idle = 0;
             if (l->c->read->timer_set) {
                 ngx_del_timer(l->c->read);
@@ -408,17 +401,16 @@ bool call_start(Call *call, const ParsedUrl *parsed, const char *url, const char
             call->link = l;
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair: reusing link %p", l);
             send_request(call);
-            call->log = log;
+            call->starting = false;
             return true;
         }
     }
-    if (link_new(call, log) == nullptr) {
-        call->log = log;
+    const bool started = link_new(call, log) != nullptr;
+    call->starting = false;
+    if (!started) {
         ngx_del_timer(&call->timer);
-        return false;
     }
-    call->log = log;
-    return true;
+    return started;
 }
 
 void call_stop(Call *call) noexcept {

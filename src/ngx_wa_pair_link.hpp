@@ -5,6 +5,7 @@
 // reused connection costs two system calls and no work in libcurl's HTTP layer.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "ngx_wa_pair_curl.hpp"
@@ -15,14 +16,6 @@ namespace wa_pair {
 struct Link;  // a kept-alive connection (ngx_wa_pair_link.cpp)
 struct Call;
 using CallDone = void (*)(Call *call);
-
-enum class CallFailure {
-    none,
-    unreachable,  // no connection: refused, no socket, permission denied, queue full
-    timeout,      // no complete answer within the call's timeout (or no connection in time)
-    too_large,    // the answer's head or body is over the cap
-    bad_answer,   // not HTTP, cut short, reset, a bad chunked body ...
-};
 
 struct Call {
     // Set before call_start:
@@ -35,14 +28,17 @@ struct Call {
 
     // The outcome, for `done`:
     ResponseReader answer;
-    CallFailure failure = CallFailure::none;
+    // None on an answer; else unreachable (refused, no socket, permission denied, queue
+    // full), timeout (no connection or no whole answer in time), too_large (over the cap) or
+    // bad_answer (not HTTP, cut short, reset, a bad chunked body ...).
+    std::optional<TransportFailure> failure;
     long os_errno = 0;             // of a failed connect, when the system gave one
     std::string error;             // why, for the error log: libcurl's text or ours
 
     // The call's own state (ngx_wa_pair_link.cpp):
     // Where it goes, NUL-terminated: a location's fixed URL and socket (its conf outlives
     // the call) or copies of evaluated ones in url_buf and socket_buf. The pool's key is the
-    // socket path, or the URL's scheme and authority.
+    // socket path, or the URL's authority.
     const char *url = nullptr;
     const char *unix_socket = nullptr;  // NULL for TCP
     std::string_view key;
@@ -52,8 +48,8 @@ struct Call {
     size_t sent = 0;
     bool retried = false;
     bool finished = false;
+    bool starting = false;         // in call_start: an end then is posted, not called back
     ngx_event_t timer;             // the call's timeout
-    ngx_log_t *log = nullptr;
     const ParsedUrl *parsed = nullptr;
 
     Call() noexcept;

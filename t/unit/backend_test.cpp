@@ -259,3 +259,31 @@ TEST(UrlEscape, KeepsOnlyTheSafeSet)
 
 }  // namespace
 }  // namespace wa_pair
+
+namespace wa_pair {
+namespace {
+
+// split_url: what parse_backend_url gives, in the Host header's and the request line's parts.
+TEST(SplitUrl, AuthorityAndTarget)
+{
+    for (const auto& [url, authority, target] : std::vector<std::array<std::string, 3>>{
+             {"http://localhost/v1/pair-code", "localhost", "/v1/pair-code"},
+             {"http://127.0.0.1:8080/v1/pair-code?k=v&x=1", "127.0.0.1:8080", "/v1/pair-code?k=v&x=1"},
+             {"http://[::1]:9000/", "[::1]:9000", "/"},
+             {"http://localhost", "localhost", "/"},
+         }) {
+        const UrlParts parts = split_url(url);
+        EXPECT_EQ(parts.authority, authority) << url;
+        EXPECT_EQ(parts.target, target) << url;
+    }
+    // Every URL parse_backend_url accepts splits into its own authority and URI.
+    const BackendUrl tcp = parse_backend_url("http://127.0.0.1:8081/api/x?q=1");
+    EXPECT_EQ(split_url(tcp.url).authority, "127.0.0.1:8081");
+    EXPECT_EQ(split_url(tcp.url).target, "/api/x?q=1");
+    const BackendUrl unix_url = parse_backend_url("http://unix:/run/b.sock:/v1/pair-code");
+    EXPECT_EQ(split_url(unix_url.url).authority, "localhost");
+    EXPECT_EQ(split_url(unix_url.url).target, "/v1/pair-code");
+}
+
+}  // namespace
+}  // namespace wa_pair
