@@ -5,6 +5,10 @@
 // libcurl's: the nginx connection is freed, never closed, before transfer_stop() lets
 // libcurl close the socket). A link is either busy (connecting, or carrying one call) or
 // idle in the worker's pool, newest first, at most kMaxIdle of them, each for kIdleTimeout.
+//
+// A link's two timers stay set across its calls: the busy call's deadline and the idle
+// timeout. The next call then usually finds each within NGX_TIMER_LAZY_DELAY of what it
+// needs, and ngx_add_timer() leaves the timer tree alone, as nginx's own connections do.
 
 #include "ngx_wa_pair_link.hpp"
 #include "backend.hpp"
@@ -20,6 +24,7 @@ struct Link {
     ngx_connection_t *c = nullptr;  // set once connected
     std::string key;
     Call *call = nullptr;           // NULL when idle (in idle_links), else in busy_links
+    ngx_event_t deadline;           // the busy call's timeout; stale while idle
     bool used = false;              // has carried a whole answer: a kept-alive connection
     Link *prev = nullptr;
     Link *next = nullptr;
@@ -58,10 +63,14 @@ List idle_links;  // this worker's, newest first
 List busy_links;
 
 void on_event(ngx_event_t *ev);
+void on_deadline(ngx_event_t *ev);
 void on_connected(Transfer *t, CURLcode result);
 void send_request(Call *call);
 
 void link_close(Link *l) {
+    if (l->deadline.timer_set) {
+        ngx_del_timer(&l->deadline);
+    }
     if (l->c != nullptr) {
         release_connection(l->c);  // libcurl closes the socket with the handle's removal
         l->c = nullptr;
@@ -79,16 +88,12 @@ void link_close(Link *l) {
 // call_start never calls back its caller.
 void finish(Call *call, std::optional<TransportFailure> failure) {
     call->failure = failure;
-    call->finished = true;
-    if (call->timer.timer_set) {
-        ngx_del_timer(&call->timer);
-    }
     if (call->link != nullptr) {
         call->link->call = nullptr;
         call->link = nullptr;
     }
     if (call->starting) {
-        ngx_post_event(&call->timer, &ngx_posted_events);
+        ngx_post_event(&call->end, &ngx_posted_events);
         return;
     }
     call->done(call);
@@ -107,11 +112,27 @@ void fail(Call *call, TransportFailure failure, const char *why) {
     finish(call, failure);
 }
 
+// The call's deadline on its link's timer. A stale timer that would fire after the deadline
+// is taken out; one that fires before it is set again for what is left (on_deadline).
+void arm_deadline(Link *l, const Call *call) {
+    ngx_event_t *ev = &l->deadline;
+    const auto left = static_cast<ngx_msec_int_t>(call->deadline - ngx_current_msec);
+    const ngx_msec_t after = left > 0 ? static_cast<ngx_msec_t>(left) : 0;
+    if (ev->timer_set && static_cast<ngx_msec_int_t>(ev->timer.key - (ngx_current_msec + after)) > 0) {
+        ngx_del_timer(ev);
+    }
+    ev->cancelable = 0;  // a graceful exit waits for calls in flight
+    ngx_add_timer(ev, after);
+}
+
 Link *link_new(Call *call, ngx_log_t *log) {
     auto *l = new (std::nothrow) Link();
     if (l == nullptr) {
         return nullptr;
     }
+    l->deadline.handler = on_deadline;
+    l->deadline.data = l;
+    l->deadline.log = ngx_cycle->log;  // the link outlives the request
     try {
         l->key = call->key;
     } catch (...) {
@@ -127,7 +148,7 @@ Link *link_new(Call *call, ngx_log_t *log) {
     t->data = l;
     transfer_set_target(t, call->parsed, call->url, call->unix_socket);
     // libcurl's part ends with the connection: both limits are the connect timeout (the
-    // call's own timer bounds the whole call).
+    // call's deadline bounds the whole call).
     curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(call->connect_timeout));
     curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, static_cast<long>(call->connect_timeout));
     if (!transfer_start(t, log)) {
@@ -138,6 +159,7 @@ Link *link_new(Call *call, ngx_log_t *log) {
     busy_links.push_front(l);
     l->call = call;
     call->link = l;
+    arm_deadline(l, call);
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair: connecting link %p", l);
     return l;
 }
@@ -267,7 +289,8 @@ void link_done(Link *l, bool keep) {
     idle_links.push_front(l);
     l->c->idle = 1;  // closed by nginx's ngx_close_idle_connections() on a graceful exit
     l->c->read->cancelable = 1;
-    ngx_add_timer(l->c->read, kIdleTimeout);
+    ngx_add_timer(l->c->read, kIdleTimeout);  // mostly within the lazy delay of the last one
+    l->deadline.cancelable = 1;  // stale now: it does not hold a graceful exit
     if (idle_links.n > kMaxIdle) {
         link_close(idle_links.tail);
     }
@@ -324,6 +347,10 @@ void read_answer(Call *call) {
 void on_event(ngx_event_t *ev) {
     auto *c = static_cast<ngx_connection_t *>(ev->data);
     auto *l = static_cast<Link *>(c->data);
+    if (ev->timedout && l->call != nullptr) {
+        ev->timedout = 0;  // the idle timeout, left set when the link was taken: not this call's
+        return;
+    }
     if (l->call == nullptr) {
         // Idle: the backend closed it or sent what nobody asked for, its time is up, or the
         // worker is exiting.
@@ -339,13 +366,22 @@ void on_event(ngx_event_t *ev) {
     }
 }
 
-void on_call_timer(ngx_event_t *ev) {
-    auto *call = static_cast<Call *>(ev->data);
-    if (call->finished) {  // a failure posted by call_start
-        call->done(call);
+void on_deadline(ngx_event_t *ev) {
+    auto *l = static_cast<Link *>(ev->data);
+    Call *call = l->call;
+    if (call == nullptr) {
+        return;  // idle: an earlier call's deadline
+    }
+    if (static_cast<ngx_msec_int_t>(call->deadline - ngx_current_msec) > 0) {
+        arm_deadline(l, call);  // an earlier call's deadline, kept by the lazy ngx_add_timer()
         return;
     }
     fail(call, TransportFailure::timeout, "no complete answer within wa_pair_backend_timeout");
+}
+
+void on_end(ngx_event_t *ev) {  // an end posted by call_start
+    auto *call = static_cast<Call *>(ev->data);
+    call->done(call);
 }
 
 // What the pool is keyed by: the socket, or the URL's authority (a socket path starts with
@@ -357,7 +393,7 @@ std::string_view pool_key(const char *url, const char *unix_socket) {
 }  // namespace
 
 Call::Call() noexcept {
-    ngx_memzero(&timer, sizeof(timer));
+    ngx_memzero(&end, sizeof(end));
 }
 
 Call::~Call() {
@@ -382,23 +418,20 @@ bool call_start(Call *call, const ParsedUrl *parsed, const char *url, const char
     }
     call->key = pool_key(call->url, call->unix_socket);
     call->answer.reset(call->max_response);
-    call->timer.handler = on_call_timer;
-    call->timer.data = call;
-    call->timer.log = log;
-    call->timer.cancelable = 0;  // a graceful exit waits for calls in flight
-    ngx_add_timer(&call->timer, call->timeout);
+    call->end.handler = on_end;
+    call->end.data = call;
+    call->end.log = log;
+    call->deadline = ngx_current_msec + call->timeout;
 
     call->starting = true;  // finish() posts rather than calls back while here
     for (Link *l = idle_links.head; l != nullptr; l = l->next) {
         if (l->key == call->key) {
             idle_links.remove(l);
-            l->c->idle = 0;
-            if (l->c->read->timer_set) {
-                ngx_del_timer(l->c->read);
-            }
+            l->c->idle = 0;  // its idle timer stays set (on_event)
             busy_links.push_front(l);
             l->call = call;
             call->link = l;
+            arm_deadline(l, call);
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair: reusing link %p", l);
             send_request(call);
             call->starting = false;
@@ -407,23 +440,16 @@ bool call_start(Call *call, const ParsedUrl *parsed, const char *url, const char
     }
     const bool started = link_new(call, log) != nullptr;
     call->starting = false;
-    if (!started) {
-        ngx_del_timer(&call->timer);
-    }
     return started;
 }
 
 void call_stop(Call *call) noexcept {
-    if (call->timer.timer_set) {
-        ngx_del_timer(&call->timer);
-    }
-    if (call->timer.posted) {
-        ngx_delete_posted_event(&call->timer);
+    if (call->end.posted) {
+        ngx_delete_posted_event(&call->end);
     }
     if (call->link != nullptr) {
         link_close(call->link);  // the exchange was cut short: the connection cannot serve again
     }
-    call->finished = true;
 }
 
 void link_worker_exit() noexcept {

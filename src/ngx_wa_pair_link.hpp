@@ -47,9 +47,9 @@ struct Call {
     Link *link = nullptr;
     size_t sent = 0;
     bool retried = false;
-    bool finished = false;
     bool starting = false;         // in call_start: an end then is posted, not called back
-    ngx_event_t timer;             // the call's timeout
+    ngx_msec_t deadline = 0;       // ngx_current_msec at which the call times out
+    ngx_event_t end;               // posts an end that happens in call_start
     const ParsedUrl *parsed = nullptr;
 
     Call() noexcept;

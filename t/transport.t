@@ -409,3 +409,26 @@ main::pair("/closed")
 $main::BadAnswer
 --- error_log eval
 qr/\[error\].*wa_pair: native pairing backend "unix:[^"]+:\/v1\/pair-code" failed: closed without an answer \(phone 62812\*\*\*\*890\)/
+
+
+
+=== TEST 20: a call gets its own whole wa_pair_backend_timeout on a kept connection whose last call, just before, had a shorter one (the link's timer, kept across calls, fires early and is set again for what is left)
+--- config
+    location = /short {
+        wa_pair;
+        wa_pair_backend_timeout 2000ms;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=HEA1THY2;
+    }
+    location = /longer {
+        wa_pair;
+        wa_pair_backend_timeout 2150ms;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=HEA1THY2&delay=2.03;
+    }
+--- request eval
+[main::pair("/short"), main::pair("/longer")]
+--- error_code eval
+[200, 200]
+--- response_body eval
+[$main::Healthy, $main::Healthy]
+--- no_error_log
+pairing backend
