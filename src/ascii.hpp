@@ -39,6 +39,25 @@ inline int hex_value(char c) noexcept
     return -1;
 }
 
+// Writes 2 * n lowercase hex digits of `in` to `out` (ngx_hex_dump's output), two digits per
+// table lookup: the request id of every answer goes through it.
+inline void hex_lower(char* out, const unsigned char* in, std::size_t n) noexcept
+{
+    struct Pairs {
+        char d[256][2];
+    };
+    static constexpr Pairs kPairs = [] {
+        Pairs t{};
+        constexpr char kDigits[] = "0123456789abcdef";
+        for (int i = 0; i < 256; ++i) {
+            t.d[i][0] = kDigits[i >> 4];
+            t.d[i][1] = kDigits[i & 15];
+        }
+        return t;
+    }();
+    for (std::size_t i = 0; i < n; ++i) std::memcpy(out + 2 * i, kPairs.d[in[i]], 2);
+}
+
 // Where the first space or tab is (npos when none): memchr's word-at-a-time scan, since
 // tokens are a few hundred bytes and this runs on every request.
 inline std::size_t find_blank(std::string_view s) noexcept

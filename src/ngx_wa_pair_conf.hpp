@@ -2,6 +2,7 @@
 // functions the glue files share. Only the glue (ngx_*.cpp) includes this header.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,7 +73,7 @@ struct RequestCtx {
     bool replace_body = false;    // an nginx error page is being replaced by error_page
     bool error_page_sent = false;
     std::string error_page;
-    wa_pair::Call call;           // the backend call
+    std::optional<wa_pair::Call> call;  // the backend call, made when the request gets that far
     ZoneRequest zone;             // the request's part in the edge policy
     wa_pair::Outcome outcome = wa_pair::Outcome::none;  // $wa_pair_outcome
     bool backend_called = false;  // $wa_pair_backend_time

@@ -163,7 +163,7 @@ bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestC
     }
     wa_pair::apply_operator_headers(request, target.headers);
 
-    wa_pair::Call &call = ctx->call;
+    wa_pair::Call &call = ctx->call.emplace();
     std::string with_query;
     std::string_view url = target.url;
     if (!request.query.empty()) {
@@ -225,7 +225,9 @@ void body_handler(ngx_http_request_t *r) noexcept {
             return;  // answered from the zone, or waiting for the same call in flight
         }
         if (!start_backend_call(r, lcf, ctx)) {
-            wa_pair::call_stop(&ctx->call);
+            if (ctx->call) {
+                wa_pair::call_stop(&*ctx->call);
+            }
             ngx_http_finalize_request(r, send_failure(r, {NGX_HTTP_INTERNAL_SERVER_ERROR,
                                                           "Failed to generate pairing code"}));
             return;
@@ -244,7 +246,7 @@ void body_handler(ngx_http_request_t *r) noexcept {
 // Turns the call's verdict and the backend's answer into the envelope's; logs every backend
 // failure with the backend's name, the failure and the masked phone (never a header value).
 wa_pair::PairCode backend_result(RequestCtx *ctx, wa_pair_loc_conf_t *lcf) {
-    const wa_pair::Call &call = ctx->call;
+    const wa_pair::Call &call = *ctx->call;
     ngx_log_t *log = ctx->r->connection->log;
     const char *protocol = wa_pair::protocol_name(protocol_of(lcf)).data();
 

@@ -9,6 +9,7 @@
 
 #include <openssl/rand.h>
 
+#include "ascii.hpp"
 #include "ngx_wa_pair_conf.hpp"
 
 namespace ngx_wa_pair {
@@ -59,7 +60,7 @@ std::string_view nginx_request_id(ngx_http_request_t *r) {
         if (id == nullptr || !next_random(random)) {
             return {};
         }
-        ngx_hex_dump(id, random, kIdBytes);
+        wa_pair::ascii::hex_lower(reinterpret_cast<char *>(id), random, kIdBytes);
         vv->len = 2 * kIdBytes;
         vv->data = id;
         vv->valid = 1;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 #include <string>
 
@@ -56,6 +57,36 @@ TEST(Ascii, LongRandomStrings)
             c = r == 0 ? ' ' : r == 1 ? '\t' : r < 4 ? '.' : static_cast<char>('A' + r % 26);
         }
         check(s);
+    }
+}
+
+}  // namespace
+}  // namespace wa_pair
+
+namespace wa_pair {
+namespace {
+
+// hex_lower against snprintf's %02x: every byte value at every position of a 16-byte id, and
+// nothing written past 2 * n.
+TEST(Ascii, HexLowerIsSnprintfsLowercaseHex)
+{
+    for (int v = 0; v < 256; ++v) {
+        for (std::size_t pos = 0; pos < 16; ++pos) {
+            unsigned char in[16];
+            for (std::size_t i = 0; i < 16; ++i) in[i] = static_cast<unsigned char>(i * 37 + 11);
+            in[pos] = static_cast<unsigned char>(v);
+            char out[33];
+            out[32] = '#';
+            ascii::hex_lower(out, in, 16);
+            std::string want;
+            for (unsigned char b : in) {
+                char two[3];
+                std::snprintf(two, sizeof(two), "%02x", b);
+                want += two;
+            }
+            ASSERT_EQ(std::string(out, 32), want) << v << " at " << pos;
+            ASSERT_EQ(out[32], '#');
+        }
     }
 }
 
