@@ -72,42 +72,52 @@ std::string_view auth_method_name(AuthMethod method) noexcept
     return {};
 }
 
-AuthResult authenticate(std::string_view authorization, const AuthConfig& config,
-                        std::time_t now) noexcept
+const AuthResult& authenticate_into(std::string_view authorization, const AuthConfig& config,
+                                    std::time_t now, AuthResult& result) noexcept
 {
-    if (trim(authorization).empty()) return failure(kMissingAuth, "no Authorization header", false);
+    if (trim(authorization).empty()) {
+        return result = failure(kMissingAuth, "no Authorization header", false);
+    }
     const std::string_view token = extract_credential(authorization);
-    if (token.empty()) return failure(kMissingAuth, "malformed Authorization header", true);
+    if (token.empty()) return result = failure(kMissingAuth, "malformed Authorization header", true);
 
     const bool jwt_shaped = ascii::count_upto(token, '.', 3) == 2;
     if (!jwt_shaped) {
-        if (config.api_keys) return api_key(token, *config.api_keys);
-        return failure(kMissingAuth, "not a JWT (needs exactly two dots) and no API keys", true);
+        if (config.api_keys) return result = api_key(token, *config.api_keys);
+        return result = failure(kMissingAuth, "not a JWT (needs exactly two dots) and no API keys", true);
     }
-    AuthResult result;
-    if (const AuthResult* kept = config.jwt_cache ? config.jwt_cache->find(token, now) : nullptr) {
-        try {
-            result = *kept;
-        } catch (...) {
-            return failure(kBadJwt, "internal error", true);
-        }
-    } else {
+    const AuthResult* verified = config.jwt_cache ? config.jwt_cache->find(token, now) : nullptr;
+    if (verified == nullptr) {
         result = verify_jwt(token, config.jwt, now);
         if (config.jwt_cache) config.jwt_cache->store(token, result);
+        verified = &result;
     }
-    if (result.failure || !config.revocations) return result;
+    if (verified->failure || !config.revocations) return *verified;
     bool allowed = false;
     try {
-        allowed = config.revocations->allows(result.device_id, result.version);
+        allowed = config.revocations->allows(verified->device_id, verified->version);
     } catch (...) {
         allowed = false;
     }
     if (!allowed) {
-        return failure(kBadJwt, result.version ? "token version revoked"
-                                               : "device listed for revocation, token has no version",
-                       true);
+        return result = failure(kBadJwt, verified->version ? "token version revoked"
+                                                           : "device listed for revocation, token has no version",
+                                true);
     }
-    return result;
+    return *verified;
+}
+
+AuthResult authenticate(std::string_view authorization, const AuthConfig& config,
+                        std::time_t now) noexcept
+{
+    AuthResult result;
+    const AuthResult& decided = authenticate_into(authorization, config, now, result);
+    if (&decided == &result) return result;
+    try {
+        return decided;  // the cache's entry
+    } catch (...) {
+        return failure(kBadJwt, "internal error", true);
+    }
 }
 
 }  // namespace wa_pair

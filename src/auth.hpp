@@ -38,4 +38,10 @@ std::string_view auth_method_name(AuthMethod method) noexcept;
 AuthResult authenticate(std::string_view authorization, const AuthConfig& config,
                         std::time_t now) noexcept;
 
+// authenticate() for a caller that reads the result at once: a kept verification (JwtCache)
+// is returned in place, valid until the cache's next store, not copied; any other result is
+// written to `result` and that is returned.
+const AuthResult& authenticate_into(std::string_view authorization, const AuthConfig& config,
+                                    std::time_t now, AuthResult& result) noexcept;
+
 }  // namespace wa_pair

@@ -28,11 +28,13 @@ ngx_int_t authenticate(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCt
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: no authentication configured");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    wa_pair::AuthResult auth = wa_pair::authenticate(authorization, *lcf->auth_config, ngx_time());
+    wa_pair::AuthResult scratch;
+    const wa_pair::AuthResult &auth =
+        wa_pair::authenticate_into(authorization, *lcf->auth_config, ngx_time(), scratch);
     if (!auth.failure) {
-        ctx->device_id = std::move(auth.device_id);
+        ctx->device_id = auth.device_id;
         ctx->auth_method = wa_pair::auth_method_name(auth.method);
-        ctx->api_key_id = std::move(auth.api_key_id);
+        ctx->api_key_id = auth.api_key_id;
         if (auth.version) {
             ctx->token_version = std::to_string(*auth.version);
         }

@@ -177,6 +177,35 @@ TEST(JwtCache, AuthenticateConsultsTheCacheFirst)
     EXPECT_EQ(authenticate("Bearer " + unsigned_token, config, kNow).device_id, "planted");
 }
 
+// authenticate_into (the handler's way): a kept verification is answered in place, the cache's
+// own entry, with what authenticate() answers; a first verification and a failure in `result`.
+TEST(JwtCache, AuthenticateIntoAnswersAKeptTokenInPlace)
+{
+    AuthConfig config = cached_config();
+    const std::string token = mint(R"({"device_id":"dev-i","api_key_id":"k1","version":5})");
+    const std::string header = "Bearer " + token;
+    AuthResult scratch;
+    const AuthResult& first = authenticate_into(header, config, kNow, scratch);
+    EXPECT_EQ(&first, &scratch);  // verified now, then kept
+    EXPECT_FALSE(first.failure);
+    AuthResult scratch2;
+    const AuthResult& again = authenticate_into(header, config, kNow + 1, scratch2);
+    EXPECT_EQ(&again, config.jwt_cache->find(token, kNow + 1));
+    EXPECT_TRUE(scratch2.device_id.empty());
+    const AuthResult copy = authenticate(header, config, kNow + 1);
+    for (const AuthResult* r : {&again, &copy}) {
+        EXPECT_FALSE(r->failure);
+        EXPECT_EQ(r->device_id, "dev-i");
+        EXPECT_EQ(r->api_key_id, "k1");
+        EXPECT_EQ(r->version, std::optional<std::uint64_t>(5));
+        EXPECT_EQ(r->method, AuthMethod::jwt);
+    }
+    AuthResult scratch3;
+    const AuthResult& refused = authenticate_into("Bearer a.b", config, kNow, scratch3);
+    EXPECT_EQ(&refused, &scratch3);
+    EXPECT_TRUE(refused.failure);
+}
+
 TEST(JwtCache, RevocationStillAppliesToAKeptToken)
 {
     AuthConfig config = cached_config();
