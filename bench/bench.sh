@@ -6,9 +6,9 @@
 # in the same worker, serving a fixed native answer: the baseline), the module's full path
 # against that same backend (HS256 JWT, JSON body, backend call, envelope), and the
 # module's 401 and 400 paths. wrk drives each from loopback, interleaved A B A B within
-# one run, several rounds; medians and ratios at the end. Then instructions per request of
-# every path under callgrind (repeatable where wall-clock figures are not), the request
-# pool's size per call, and the worker's RSS before and after.
+# one run, several rounds, each compared pair side by side; medians and ratios at the end.
+# Then instructions per request of every path under callgrind (repeatable where wall-clock
+# figures are not), the request pool's size per call, and the worker's RSS before and after.
 #
 # Knobs: BENCH_ROUNDS (5), BENCH_DURATION (5s), BENCH_CONNECTIONS (32), BENCH_CALLS (2000).
 set -euo pipefail
@@ -70,14 +70,17 @@ stop_nginx() {  # TERM, and KILL after 10 s: under callgrind a TERM is sometimes
 # name  path  token  body  expected status
 # Each baseline is sent the same request bytes as the paths compared with it: nginx parsing a
 # token header or reading a body is not the module's cost. return and proxy get the full
-# path's request (token, JSON body); return_na the 401's (no token).
+# path's request (token, JSON body); return_na the 401's (no token). Each compared pair runs
+# side by side (return/400, return_na/401, proxy/module), and every other round runs the
+# list backwards, so that each pair's order alternates: a drift of the machine during a round
+# lands on both sides of a ratio.
 paths=(
     "return|/return|$token|{\"phone\":\"6281234567890\"}|200"
+    "reject400|/devices/me/login-code|$token|{\"phone\":\"0812\"}|400"
     "return_na|/return||{\"phone\":\"6281234567890\"}|200"
+    "reject401|/devices/me/login-code||{\"phone\":\"6281234567890\"}|401"
     "proxy|/proxy|$token|{\"phone\":\"6281234567890\"}|200"
     "module|/devices/me/login-code|$token|{\"phone\":\"6281234567890\"}|200"
-    "reject401|/devices/me/login-code||{\"phone\":\"6281234567890\"}|401"
-    "reject400|/devices/me/login-code|$token|{\"phone\":\"0812\"}|400"
 )
 
 check_path() {
@@ -111,7 +114,12 @@ results="$dir/results.txt"
 : > "$results"
 rss_rounds=()
 for round in $(seq "$rounds"); do
-    for p in "${paths[@]}"; do
+    order=("${paths[@]}")
+    if [ $((round % 2)) = 0 ]; then
+        order=()
+        for ((i = ${#paths[@]} - 1; i >= 0; i--)); do order+=("${paths[i]}"); done
+    fi
+    for p in "${order[@]}"; do
         IFS='|' read -r name path tok body want <<< "$p"
         out=$(BENCH_TOKEN=$tok BENCH_BODY=$body wrk -t1 -c"$conns" -d"$duration" --latency \
             -s "$root/bench/request.lua" "http://127.0.0.1:$port$path")
