@@ -14,9 +14,10 @@ using ascii::lower;
 
 std::string_view trim(std::string_view s) noexcept { return ascii::trim_blank(s); }
 
-AuthResult failure(std::string_view error, const char* reason, bool presented) noexcept
+// Makes a default-constructed `result` a 401.
+const AuthResult& fail_into(AuthResult& result, std::string_view error, const char* reason,
+                            bool presented) noexcept
 {
-    AuthResult result;
     result.token_presented = presented;
     try {
         result.failure.code = 401;
@@ -25,6 +26,13 @@ AuthResult failure(std::string_view error, const char* reason, bool presented) n
     } catch (...) {
         result.failure.code = 401;  // the glue sends the 401 envelope with an empty text
     }
+    return result;
+}
+
+AuthResult failure(std::string_view error, const char* reason, bool presented) noexcept
+{
+    AuthResult result;
+    fail_into(result, error, reason, presented);
     return result;
 }
 
@@ -76,15 +84,15 @@ const AuthResult& authenticate_into(std::string_view authorization, const AuthCo
                                     std::time_t now, AuthResult& result) noexcept
 {
     if (trim(authorization).empty()) {
-        return result = failure(kMissingAuth, "no Authorization header", false);
+        return fail_into(result, kMissingAuth, "no Authorization header", false);
     }
     const std::string_view token = extract_credential(authorization);
-    if (token.empty()) return result = failure(kMissingAuth, "malformed Authorization header", true);
+    if (token.empty()) return fail_into(result, kMissingAuth, "malformed Authorization header", true);
 
     const bool jwt_shaped = ascii::count_upto(token, '.', 3) == 2;
     if (!jwt_shaped) {
         if (config.api_keys) return result = api_key(token, *config.api_keys);
-        return result = failure(kMissingAuth, "not a JWT (needs exactly two dots) and no API keys", true);
+        return fail_into(result, kMissingAuth, "not a JWT (needs exactly two dots) and no API keys", true);
     }
     const AuthResult* verified = config.jwt_cache ? config.jwt_cache->find(token, now) : nullptr;
     if (verified == nullptr) {
@@ -100,9 +108,9 @@ const AuthResult& authenticate_into(std::string_view authorization, const AuthCo
         allowed = false;
     }
     if (!allowed) {
-        return result = failure(kBadJwt, verified->version ? "token version revoked"
-                                                           : "device listed for revocation, token has no version",
-                                true);
+        const char* why = verified->version ? "token version revoked"
+                                            : "device listed for revocation, token has no version";
+        return result = failure(kBadJwt, why, true);
     }
     return *verified;
 }

@@ -40,7 +40,7 @@ AuthResult authenticate(std::string_view authorization, const AuthConfig& config
 
 // authenticate() for a caller that reads the result at once: a kept verification (JwtCache)
 // is returned in place, valid until the cache's next store, not copied; any other result is
-// written to `result` and that is returned.
+// written to `result` (default-constructed by the caller) and that is returned.
 const AuthResult& authenticate_into(std::string_view authorization, const AuthConfig& config,
                                     std::time_t now, AuthResult& result) noexcept;
 
