@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <new>
 
 namespace wa_pair {
 
@@ -112,7 +113,7 @@ public:
     {
         object_.spilled_.clear();
         object_.names_.clear();
-        object_.members_ = object_.inline_;
+        object_.members_ = object_.inline_.at;
         object_.size_ = 0;
     }
 
@@ -129,10 +130,10 @@ public:
             member.name = std::string_view(names.data() + at, names.size() - at);
         }
         if (object_.size_ < JsonObject::kInlineMembers) {
-            object_.inline_[object_.size_] = member;
+            new (&object_.inline_.at[object_.size_]) JsonMember(member);
         } else {
             if (object_.spilled_.empty()) {
-                object_.spilled_.assign(object_.inline_, object_.inline_ + JsonObject::kInlineMembers);
+                object_.spilled_.assign(object_.inline_.at, object_.inline_.at + JsonObject::kInlineMembers);
             }
             object_.spilled_.push_back(member);
         }

@@ -84,10 +84,14 @@ private:
 
     // Most objects we read have a handful of members: they stay here, without allocation.
     static constexpr std::size_t kInlineMembers = 16;
-    JsonMember inline_[kInlineMembers];
+    union Inline {
+        Inline() noexcept {}  // not initialised: a member is constructed when it is found
+        JsonMember at[kInlineMembers];
+    };
+    Inline inline_;
     std::vector<JsonMember> spilled_;  // all members, once there are more than kInlineMembers
     std::string names_;                // decoded names that were written with escapes
-    const JsonMember* members_ = inline_;
+    const JsonMember* members_ = inline_.at;
     std::size_t size_ = 0;
 };
 
