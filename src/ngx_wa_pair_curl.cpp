@@ -13,7 +13,6 @@ struct Worker {
     ngx_log_t *log = nullptr;
     Transfer *transfers = nullptr;  // attached to the multi handle
     ngx_uint_t connecting = 0;      // of those, not yet done
-    ngx_uint_t running = 0;
     // Easy handles of finished transfers, kept with their options: curl_easy_init() per call
     // costs more than the rest of the transfer's setup (issue 6's profile), and so do
     // curl_easy_reset() and setting every option again.
@@ -94,13 +93,12 @@ void process_done() {
 }
 
 void socket_action(curl_socket_t fd, int mask) {
-    int running = 0;
+    int running = 0;  // libcurl's count of transfers in progress: `connecting` is ours
     CURLMcode rc = curl_multi_socket_action(worker->multi, fd, mask, &running);
     if (rc != CURLM_OK) {
         ngx_log_error(NGX_LOG_ALERT, worker->log, 0, "wa_pair: curl_multi_socket_action() failed: %s",
                       curl_multi_strerror(rc));
     }
-    worker->running = static_cast<ngx_uint_t>(running);
     process_done();
 }
 
