@@ -173,7 +173,6 @@ bool start_backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestC
         url = with_query;
     }
     const wa_pair::UrlParts parts = wa_pair::split_url(url);
-    call.request.clear();
     wa_pair::write_http_request(call.request, request.post, parts.target, parts.authority,
                                 request.headers, request.body);
     call.max_response = lcf->backend_buffer_size;

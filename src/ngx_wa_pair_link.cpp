@@ -225,6 +225,7 @@ void on_connected(Transfer *t, CURLcode result) {
     c->write->log = log;
     c->read->handler = on_event;
     c->write->handler = on_event;
+    c->read->cancelable = 1;  // its only timer is the idle one: it never holds a graceful exit
     c->data = l;
     l->c = c;
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair: link %p connected, fd:%d", l, fd);
@@ -288,7 +289,6 @@ void link_done(Link *l, bool keep) {
     busy_links.remove(l);
     idle_links.push_front(l);
     l->c->idle = 1;  // closed by nginx's ngx_close_idle_connections() on a graceful exit
-    l->c->read->cancelable = 1;
     ngx_add_timer(l->c->read, kIdleTimeout);  // mostly within the lazy delay of the last one
     l->deadline.cancelable = 1;  // stale now: it does not hold a graceful exit
     if (idle_links.n > kMaxIdle) {
