@@ -19,6 +19,13 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept
     return true;
 }
 
+// RFC 9110's tchar (section 5.6.2): the bytes of a token, such as a header name.
+inline bool is_tchar(char c) noexcept
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
 // HTTP's optional whitespace (RFC 9110 5.6.3): a space or a tab.
 inline bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 

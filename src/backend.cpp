@@ -7,20 +7,22 @@
 #include <netinet/in.h>
 #include <sys/un.h>
 
+#include "ascii.hpp"
+
 namespace wa_pair {
 
 namespace {
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+using ascii::iequals;
 
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept
 {
-    if (s.size() < prefix.size()) return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        if (lower(s[i]) != lower(prefix[i])) return false;
-    }
-    return true;
+    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
+
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+bool is_letter(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 BackendUrl url_error(std::string_view message)
 {
@@ -29,16 +31,59 @@ BackendUrl url_error(std::string_view message)
     return result;
 }
 
-// "1".."65535", digits only.
+// Digits worth 1..65535. Leading zeros are read as nginx's ngx_atoi() reads them ("08080" is
+// 8080); the Host header keeps them as written, as proxy_pass does.
 bool valid_port(std::string_view port) noexcept
 {
-    if (port.empty() || port.size() > 5) return false;
+    if (port.empty()) return false;
     long value = 0;
     for (char c : port) {
-        if (c < '0' || c > '9') return false;
+        if (!is_digit(c)) return false;
         value = value * 10 + (c - '0');
+        if (value > 65535) return false;
     }
-    return value >= 1 && value <= 65535;
+    return value >= 1;
+}
+
+// A label that URL parsers (WHATWG) and getaddrinfo() read as a number: digits, or "0x" and hex
+// digits. A host ending in one is an IPv4 address or nothing: "127.1", "2130706433" or
+// "0x7f000001" would reach the resolver, which reads them as 127.0.0.1.
+bool numeric_label(std::string_view label) noexcept
+{
+    if (label.size() >= 2 && label[0] == '0' && ascii::lower(label[1]) == 'x') {
+        for (char c : label.substr(2)) {
+            if (ascii::hex_value(c) < 0) return false;
+        }
+        return true;
+    }
+    for (char c : label) {
+        if (!is_digit(c)) return false;
+    }
+    return !label.empty();
+}
+
+// "" when `host` (no brackets, no port) is an IPv4 literal or a host name nginx may resolve or
+// find as an upstream{} block, else why not.
+std::string_view check_host(std::string_view host)
+{
+    if (host.empty()) return "the host is missing";
+    for (char c : host) {
+        if (!is_letter(c) && !is_digit(c) && c != '-' && c != '.' && c != '_') {
+            return "the host name may contain only letters, digits, '-', '.' and '_'";
+        }
+    }
+    if (host.size() > 253) return "the host name is longer than 253 characters";
+    if (host.front() == '-' || host.front() == '.' || host.back() == '-' || host.back() == '.') {
+        return "the host name must not start or end with '-' or '.'";
+    }
+    if (host.find("..") != std::string_view::npos) return "the host name has an empty label (..)";
+    if (numeric_label(host.substr(host.rfind('.') + 1))) {
+        in_addr v4;
+        if (inet_pton(AF_INET, std::string(host).c_str(), &v4) != 1) {
+            return "invalid IPv4 address (four numbers 0-255, no leading zeros)";
+        }
+    }
+    return {};
 }
 
 BackendUrl parse_unix_url(std::string_view rest, std::string_view default_uri)
@@ -55,79 +100,74 @@ BackendUrl parse_unix_url(std::string_view rest, std::string_view default_uri)
     if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
         return url_error("the unix socket path is too long");
     }
-    std::string_view uri = default_uri;
+    BackendUrl result;
     if (colon != std::string_view::npos) {
-        uri = rest.substr(colon + 1);
+        const std::string_view uri = rest.substr(colon + 1);
         if (uri.empty() || uri[0] != '/') {
             return url_error("the URI after the unix socket path must start with /");
         }
+        result.uri = uri;
+        result.has_uri = true;
+    } else {
+        result.uri = default_uri;
     }
-    BackendUrl result;
-    result.unix_socket = path;
-    // libcurl needs a host name in the URL; with CURLOPT_UNIX_SOCKET_PATH it never resolves it.
-    result.url = "http://localhost";
-    result.url += uri;
+    result.address = "unix:";
+    result.address += path;
+    result.host = "localhost";  // what proxy_pass sends to a unix socket
     return result;
 }
 
 BackendUrl parse_tcp_url(std::string_view rest, std::string_view default_uri)
 {
-    const std::size_t slash = rest.find('/');
-    const std::string_view authority = rest.substr(0, slash);
-    const std::string_view uri = slash == std::string_view::npos ? default_uri : rest.substr(slash);
-    if (authority.empty()) return url_error("the host is missing");
-    if (authority.find_first_of("?#") != std::string_view::npos) {
+    const std::size_t end = rest.find_first_of("/?");
+    if (end != std::string_view::npos && rest[end] == '?') {
         return url_error("the URI must start with /");
     }
+    const std::string_view authority = rest.substr(0, end);
+    if (authority.empty()) return url_error("the host is missing");
     if (authority.find('@') != std::string_view::npos) {
         return url_error("user information in the URL is not supported");
     }
 
-    std::string_view host;
     std::string_view port;
     bool has_port = false;
-    std::string address;  // the host as written to libcurl
     if (authority[0] == '[') {
         const std::size_t close = authority.find(']');
         if (close == std::string_view::npos) return url_error("unterminated IPv6 address");
-        host = authority.substr(1, close - 1);
+        in6_addr v6;
+        if (inet_pton(AF_INET6, std::string(authority.substr(1, close - 1)).c_str(), &v6) != 1) {
+            return url_error("invalid IPv6 address");
+        }
         const std::string_view after = authority.substr(close + 1);
         if (!after.empty()) {
-            if (after[0] != ':') return url_error("invalid characters after the IPv6 address");
+            if (after[0] != ':') return url_error("only :port may follow the IPv6 address");
             has_port = true;
             port = after.substr(1);
         }
-        in6_addr v6;
-        if (inet_pton(AF_INET6, std::string(host).c_str(), &v6) != 1) {
-            return url_error("invalid IPv6 address");
-        }
-        address = "[" + std::string(host) + "]";
     } else {
         const std::size_t colon = authority.find(':');
-        host = authority.substr(0, colon);
+        if (colon != std::string_view::npos && authority.find(':', colon + 1) != std::string_view::npos &&
+            authority.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos) {
+            return url_error("an IPv6 address must be in brackets: http://[::1]:8080");
+        }
+        const std::string_view why = check_host(authority.substr(0, colon));
+        if (!why.empty()) return url_error(why);
         if (colon != std::string_view::npos) {
             has_port = true;
             port = authority.substr(colon + 1);
         }
-        in_addr v4;
-        if (istarts_with(host, "localhost") && host.size() == 9) {
-            address = "localhost";
-        } else if (!host.empty() && inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1) {
-            address = host;
-        } else {
-            return url_error("the host must be an IP address or localhost (no DNS in a worker)");
-        }
     }
-    if (has_port && !valid_port(port)) return url_error("invalid port");
+    if (has_port && !valid_port(port)) return url_error("the port must be a number from 1 to 65535");
 
     BackendUrl result;
-    result.url = "http://";
-    result.url += address;
-    if (has_port) {
-        result.url += ':';
-        result.url += port;
+    result.address = authority;
+    result.host = authority;
+    if (end != std::string_view::npos) {
+        result.uri = rest.substr(end);
+        result.has_uri = true;
+    } else {
+        result.uri = default_uri;
     }
-    result.url += uri;
     return result;
 }
 
@@ -147,14 +187,15 @@ BackendUrl parse_backend_url(std::string_view value, std::string_view default_ur
         if (value.find('#') != std::string_view::npos) {
             return url_error("a fragment (#) is not allowed");
         }
-        if (istarts_with(value, "https://")) {
-            return url_error(
-                "https is not supported: use http:// to a unix socket or a local address");
+        const bool tls = istarts_with(value, "https://");
+        if (!tls && !istarts_with(value, "http://")) {
+            return url_error("the URL must start with http:// or https://");
         }
-        if (!istarts_with(value, "http://")) return url_error("the URL must start with http://");
-        const std::string_view rest = value.substr(7);
-        if (istarts_with(rest, "unix:")) return parse_unix_url(rest.substr(5), default_uri);
-        return parse_tcp_url(rest, default_uri);
+        const std::string_view rest = value.substr(tls ? 8 : 7);
+        BackendUrl result = istarts_with(rest, "unix:") ? parse_unix_url(rest.substr(5), default_uri)
+                                                         : parse_tcp_url(rest, default_uri);
+        result.tls = tls && result.error.empty();
+        return result;
     } catch (...) {
         BackendUrl result;
         result.error = "out of memory";  // fits the small-string buffer: no allocation
@@ -191,42 +232,24 @@ std::string replace_variables(std::string_view value, std::string_view placehold
     return out;
 }
 
-bool is_tchar(char c) noexcept
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
-
 }  // namespace
-
-UrlParts split_url(std::string_view url) noexcept
-{
-    const std::size_t scheme = url.find("://");
-    const std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
-    const std::size_t slash = rest.find('/');
-    return {rest.substr(0, slash), slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash)};
-}
 
 std::string backend_log_name(const BackendUrl& url)
 {
-    std::string_view target = url.url;
-    target = target.substr(0, target.find('?'));
-    if (url.unix_socket.empty()) return std::string(target);
-    constexpr std::string_view kUnixHost = "http://localhost";
-    if (target.substr(0, kUnixHost.size()) == kUnixHost) target.remove_prefix(kUnixHost.size());
-    std::string name = "unix:";
-    name += url.unix_socket;
-    name += ':';
-    name += target;
+    const std::string_view path = std::string_view(url.uri).substr(0, url.uri.find('?'));
+    std::string name;
+    if (url.address.rfind("unix:", 0) == 0) {
+        if (url.tls) name = "https://";
+        name += url.address;
+        if (!path.empty()) {
+            name += ':';
+            name += path;
+        }
+    } else {
+        name = url.tls ? "https://" : "http://";
+        name += url.address;
+        name += path;
+    }
     return name;
 }
 
@@ -250,7 +273,7 @@ std::string check_header_name(std::string_view name) noexcept
     try {
         if (name.empty()) return "the header name is empty";
         for (char c : name) {
-            if (!is_tchar(c)) return "the header name must be an HTTP token";
+            if (!ascii::is_tchar(c)) return "the header name must be an HTTP token";
         }
         for (std::string_view framing : {"Content-Length", "Transfer-Encoding", "Connection",
                                          "Keep-Alive", "Upgrade", "TE", "Trailer", "Expect",

@@ -8,31 +8,33 @@
 namespace wa_pair {
 
 struct BackendUrl {
-    std::string url;          // what libcurl connects to (http://localhost/v1/pair-code for
-                              // unix:); its authority is the Host header, its path the target
-    std::string unix_socket;  // absolute path, empty for TCP
-    std::string error;        // set when the configured value is invalid (for nginx -t)
+    bool tls = false;       // https://
+    std::string address;    // what nginx connects to, as ngx_parse_url() reads it:
+                            // "unix:/run/wa.sock", "127.0.0.1:8080", "[::1]:8080", "engines",
+                            // "waha:3000", "localhost"
+    std::string host;       // the Host header: "localhost" for unix:, else the authority as
+                            // written ("127.0.0.1:8080", "[::1]:8080", "engines", "waha:3000")
+    std::string uri;        // the request target: the URI as written (query string included),
+                            // else default_uri; an explicit "/" stays "/"
+    bool has_uri = false;   // the value had its own URI
+    std::string error;      // set when the value is invalid (shown by nginx -t); then every
+                            // other member is empty
 };
 
-// proxy_pass's form: "http://unix:/run/wa-pair/backend.sock:/v1/pair-code" (the ":/uri" part
-// optional, default `default_uri`, the protocol's documented path) or
-// "http://127.0.0.1:8080/v1/pair-code". TCP hosts must be IP literals ("[::1]" for IPv6) or
-// "localhost" (no DNS in a worker). A URI, when given, is kept as written, query string
-// included; an explicit "/" stays "/".
+// proxy_pass's forms: "http://unix:/run/wa.sock" and "http://unix:/run/wa.sock:/uri",
+// "http://127.0.0.1:8080/uri", "http://[::1]:8080/uri", "http://waha:3000/uri" (a host name,
+// resolved by nginx when the configuration loads, or the name of an upstream{} block),
+// "https://..." for all of them. The scheme and "unix:" in any case. Refused: a relative or too
+// long socket path, a host that is neither an IP literal nor a plain host name (letters,
+// digits, '-', '.', '_'; one ending in a number must be a dotted-quad IPv4 address), user
+// information, a fragment, a URI not starting with '/', and any space, control character or
+// non-ASCII byte. default_uri may be "" (the caller fills in the protocol's path later).
 BackendUrl parse_backend_url(std::string_view value,
                              std::string_view default_uri = "/v1/pair-code") noexcept;
 
-// A URL as BackendUrl::url has it, "http://host:port/path?query", in the two parts a request
-// needs: the authority ("host:port", the Host header) and the target ("/path?query"; "/" when
-// the URL has no path).
-struct UrlParts {
-    std::string_view authority;
-    std::string_view target;
-};
-UrlParts split_url(std::string_view url) noexcept;
-
-// How the error log names a backend: "unix:/run/x.sock:/v1/pair-code" or
-// "http://127.0.0.1:8080/v1/pair-code", never with the query string (it may carry a key).
+// How the error log names a backend: "unix:/run/x.sock:/v1/pair-code",
+// "http://127.0.0.1:8080/v1/pair-code", "https://engines/v1/pair-code" -- never the query string
+// (it may carry a key). For an https unix: backend: "https://unix:/run/x.sock:/v1/pair-code".
 std::string backend_log_name(const BackendUrl& url);
 
 // For a wa_pair_backend value with nginx variables ($name, ${name}), checked at nginx -t: ""

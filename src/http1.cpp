@@ -114,8 +114,7 @@ constexpr const char *kBadChunked = "the chunked body is malformed";
 constexpr const char *kHeadTooLarge = "the head is larger than the buffer";
 constexpr const char *kChunkLineTooLarge = "a chunk size line is larger than the buffer";
 constexpr const char *kBodyTooLarge = "the body is larger than the buffer";
-constexpr const char *kClosedEmpty = "closed without an answer";
-constexpr const char *kClosedEarly = "closed before the end of the answer";
+constexpr const char *kNoFraming = "the answer has neither Content-Length nor chunked framing";
 
 }  // namespace
 
@@ -200,7 +199,7 @@ void ResponseReader::fail(const char *why, bool too_large) noexcept
 
 bool ResponseReader::keep_alive() const noexcept
 {
-    return state_ == State::done && !extra_ && !close_delimited_ && !conn_close_ &&
+    return state_ == State::done && !extra_ && !conn_close_ &&
            (!http10_ || conn_keep_alive_) && !(chunked_ && has_length_);
 }
 
@@ -236,7 +235,6 @@ bool ResponseReader::next_line(const char *&p, const char *end, std::string_view
 
 ResponseReader::State ResponseReader::feed(const char *data, size_t len)
 {
-    seen_ += len;
     if (state_ != State::more) {
         if (state_ == State::done && len > 0) extra_ = true;
         return state_;
@@ -294,30 +292,9 @@ ResponseReader::State ResponseReader::feed(const char *data, size_t len)
             }
             ++p;
             break;
-        case Phase::body_close: {
-            const size_t n = static_cast<size_t>(end - p);
-            if (n > max_ - body_.size()) {
-                fail(kBodyTooLarge, true);
-                break;
-            }
-            body_.append(p, n);
-            p = end;
-            break;
-        }
         }
     }
     if (state_ == State::done && p < end) extra_ = true;
-    return state_;
-}
-
-ResponseReader::State ResponseReader::eof() noexcept
-{
-    if (state_ != State::more) return state_;
-    if (phase_ == Phase::body_close) {
-        finish();
-    } else {
-        fail(seen_ == 0 ? kClosedEmpty : kClosedEarly);
-    }
     return state_;
 }
 
@@ -449,8 +426,9 @@ void ResponseReader::end_of_head()
             phase_ = Phase::body_length;
         }
     } else {
-        close_delimited_ = true;
-        phase_ = Phase::body_close;
+        // A body delimited by the close: nginx reports a close as an error, so such an answer
+        // could never be told whole from cut short.
+        fail(kNoFraming);
     }
 }
 

@@ -1,6 +1,8 @@
 // HTTP/1.1 on the wire to the pairing backend (RFC 9112): the bytes of the module's request,
-// and an incremental reader of the backend's answer. libcurl connects and carries the bytes
-// (src/ngx_wa_pair_link.cpp); this is what they say. Pure C++: unit-tested and fuzzed.
+// and an incremental reader of the engine's answer. nginx's upstream machinery connects, sends
+// and receives; the module's process_header callback (src/ngx_wa_pair_upstream.cpp) feeds what
+// arrives to the reader until the whole answer is read, then answers the client with its own
+// envelope, never with the engine's bytes. Pure C++: unit-tested and fuzzed.
 #pragma once
 
 #include <cstddef>
@@ -24,9 +26,13 @@ void write_http_request(std::string &out, bool post, std::string_view target,
                         std::string_view host, const std::vector<Header> &headers,
                         std::string_view body);
 
-// Reads one answer, fed in pieces as they arrive. Lenient where libcurl is (a bare LF ends a
-// line; the reason phrase may be absent), strict where a lenient reader could be fooled
-// (conflicting Content-Length, obs-fold, a bad chunk): those fail.
+// Reads one answer, fed in pieces as they arrive. The connection's close is no event here (nginx
+// reports it as an upstream error), so an answer must say where it ends: a final answer that may
+// have a body needs a Content-Length or chunked framing, and is refused as soon as its head is
+// read without either; a 204 or 304 ends with its head; interim (1xx) heads are skipped.
+// Lenient where common clients are (a bare LF ends a line; the reason phrase may be absent),
+// strict where a lenient reader could be fooled (conflicting Content-Length, obs-fold, a bad
+// chunk): those fail.
 class ResponseReader {
 public:
     enum class State { more, done, failed };
@@ -38,31 +44,25 @@ public:
     // Forgets everything read, for the next answer.
     void reset(size_t max_bytes) noexcept;
 
-    // Consumes `data`. `done` once the whole answer is read: bytes after its end are not
-    // consumed and make keep_alive() false. `failed` on a protocol error or when over the cap.
-    // Once done or failed, later calls change nothing and return the same (but bytes after a
-    // done answer still make keep_alive() false, and bytes_seen() counts them). Throws only
-    // std::bad_alloc.
+    // Consumes `data`. `more` until the whole answer is read (the rest is still to come: if
+    // the connection closes now, the answer is cut short). `done` once it is: bytes after its end
+    // are not consumed and make keep_alive() false. `failed` on a protocol error, an answer
+    // without framing, or when over the cap. Once done or failed, later calls change nothing
+    // and return the same (but bytes after a done answer still make keep_alive() false).
+    // Throws only std::bad_alloc.
     State feed(const char *data, size_t len);
-
-    // The backend closed the connection: `done` when the body was delimited by the close
-    // (no Content-Length, not chunked), `failed` otherwise (error(): "closed before the end
-    // of the answer", or "closed without an answer" when not a byte came).
-    State eof() noexcept;
 
     State state() const noexcept { return state_; }
     int status() const noexcept { return status_; }          // of the final (non-1xx) answer
     std::string_view retry_after() const noexcept { return retry_after_; }  // first, trimmed
     const std::string &body() const noexcept { return body_; }
     // May the connection carry another request: HTTP/1.1 without "Connection: close", or
-    // HTTP/1.0 with "Connection: keep-alive"; a length-delimited body; no bytes after it.
+    // HTTP/1.0 with "Connection: keep-alive"; not both Content-Length and chunked; no bytes
+    // after the answer.
     bool keep_alive() const noexcept;
     bool too_large() const noexcept { return too_large_; }
     // Why it failed, in our own words, for the error log (never the backend's bytes).
     const char *error() const noexcept { return error_; }
-    // Bytes received so far (0: the connection gave nothing, so a request on a reused
-    // connection may be sent again on a new one).
-    uint64_t bytes_seen() const noexcept { return seen_; }
 
 private:
     // Where the next byte belongs.
@@ -74,7 +74,6 @@ private:
         chunk_data,     // the chunk's bytes
         chunk_data_end, // the CRLF (or LF) after them
         trailer,        // a trailer field, or the empty line ending the answer
-        body_close,     // everything until the connection closes
     };
 
     // A whole line from [p, end) (its CR LF or LF dropped), joined with the part kept in
@@ -94,7 +93,6 @@ private:
     std::string body_;
     bool too_large_ = false;
     const char *error_ = "";
-    uint64_t seen_ = 0;
 
     Phase phase_ = Phase::status_line;
     std::string line_;             // a line split across pieces, so far
@@ -108,7 +106,6 @@ private:
     bool conn_close_ = false;
     bool conn_keep_alive_ = false;
     bool has_retry_after_ = false;
-    bool close_delimited_ = false;
     bool after_cr_ = false;        // chunk_data_end: the CR came, the LF is due
     bool extra_ = false;           // bytes came after the end of the answer
 };

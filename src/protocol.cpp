@@ -337,9 +337,13 @@ PairCode map_transport_failure(TransportFailure failure) noexcept
         case TransportFailure::unreachable:
             return fail(503, kUnavailable, Outcome::backend_unavailable, "unreachable");
         case TransportFailure::timeout: return timed_out("no answer in time");
+        case TransportFailure::no_answer:
+            return invalid_answer("the connection ended before a whole answer");
+        case TransportFailure::tls: return invalid_answer("TLS with the backend failed");
         case TransportFailure::bad_answer: return invalid_answer("not a valid HTTP answer");
         case TransportFailure::too_large:
             return invalid_answer("the answer is larger than wa_pair_backend_buffer_size");
+        case TransportFailure::internal: return internal_failure();
         }
         return invalid_answer("transport failure");
     } catch (...) {

@@ -89,7 +89,16 @@ std::string backend_request_body(std::string_view device_id, std::string_view ph
 PairCode map_backend_answer(long http_status, std::string_view body,
                             std::string_view retry_after, long default_timeout) noexcept;
 
-enum class TransportFailure { unreachable, timeout, bad_answer, too_large };
+// How a call ended without an answer to map (nginx's upstream tells the module which).
+enum class TransportFailure {
+    unreachable,  // no connection: refused, no socket, no live server, a name not resolved
+    timeout,      // no connection or no whole answer in time
+    no_answer,    // the request was sent; the connection closed or failed before the answer
+    tls,          // the TLS handshake or the certificate's verification failed
+    bad_answer,   // not HTTP, a bad framing, an answer before the request was written
+    too_large,    // over wa_pair_backend_buffer_size
+    internal,     // nginx itself failed (memory)
+};
 
 PairCode map_transport_failure(TransportFailure failure) noexcept;
 
