@@ -13,7 +13,6 @@ void *create_loc_conf(ngx_conf_t *cf) noexcept;
 char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept;
 ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept;
 ngx_int_t init_process(ngx_cycle_t *cycle) noexcept;
-void exit_process(ngx_cycle_t *cycle) noexcept;
 
 // ---------------------------------------------------------------- directives
 
@@ -49,6 +48,38 @@ ngx_command_t commands[] = {
     {ngx_string("wa_pair_backend_timeout"), kAnyLevel | NGX_CONF_TAKE1, ngx_conf_set_msec_slot,
      NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, backend_timeout),
      &positive_msec_post},
+
+    {ngx_string("wa_pair_next_upstream"), kAnyLevel | NGX_CONF_1MORE, next_upstream_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+#if (NGX_HTTP_SSL)
+    {ngx_string("wa_pair_ssl_verify"), kAnyLevel | NGX_CONF_FLAG, ngx_conf_set_flag_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, upstream.ssl_verify), nullptr},
+
+    {ngx_string("wa_pair_ssl_trusted_certificate"), kAnyLevel | NGX_CONF_TAKE1, ngx_conf_set_str_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, ssl_trusted_certificate), nullptr},
+
+    {ngx_string("wa_pair_ssl_verify_depth"), kAnyLevel | NGX_CONF_TAKE1, ngx_conf_set_num_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, ssl_verify_depth), nullptr},
+
+    {ngx_string("wa_pair_ssl_server_name"), kAnyLevel | NGX_CONF_FLAG, ngx_conf_set_flag_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, upstream.ssl_server_name), nullptr},
+
+    {ngx_string("wa_pair_ssl_name"), kAnyLevel | NGX_CONF_TAKE1, ngx_http_set_complex_value_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, upstream.ssl_name), nullptr},
+
+    {ngx_string("wa_pair_ssl_certificate"), kAnyLevel | NGX_CONF_TAKE1, ngx_http_set_complex_value_zero_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, upstream.ssl_certificate), nullptr},
+
+    {ngx_string("wa_pair_ssl_certificate_key"), kAnyLevel | NGX_CONF_TAKE1, ngx_http_set_complex_value_zero_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, upstream.ssl_certificate_key), nullptr},
+
+    {ngx_string("wa_pair_ssl_protocols"), kAnyLevel | NGX_CONF_1MORE, ngx_conf_set_bitmask_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, ssl_protocols), ssl_protocol_masks},
+
+    {ngx_string("wa_pair_ssl_session_reuse"), kAnyLevel | NGX_CONF_FLAG, ngx_conf_set_flag_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, upstream.ssl_session_reuse), nullptr},
+#endif
 
     {ngx_string("wa_pair_code_timeout"), kAnyLevel | NGX_CONF_TAKE1, ngx_conf_set_sec_slot,
      NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, code_timeout),
@@ -122,7 +153,7 @@ ngx_module_t ngx_http_wa_pair_module = {
     ngx_wa_pair::init_process,    // init process
     nullptr,                      // init thread
     nullptr,                      // exit thread
-    ngx_wa_pair::exit_process,    // exit process
+    nullptr,                      // exit process
     nullptr,                      // exit master
     NGX_MODULE_V1_PADDING};
 }
@@ -150,12 +181,9 @@ void *create_loc_conf(ngx_conf_t *cf) noexcept {
     if (lcf == nullptr) {
         return nullptr;
     }
-    // pcalloc: enable = 0, backend_raw/backend_cv/jwt_secret/jwt_device_claim unset (NULL)
-    lcf->backend_protocol = NGX_CONF_UNSET_UINT;
-    lcf->backend_headers = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
-    lcf->backend_buffer_size = NGX_CONF_UNSET_SIZE;
-    lcf->connect_timeout = NGX_CONF_UNSET_MSEC;
-    lcf->backend_timeout = NGX_CONF_UNSET_MSEC;
+    // pcalloc: enable = 0, jwt_secret/jwt_device_claim unset (NULL)
+    create_backend_conf(lcf);
+    create_ssl_conf(lcf);
     lcf->code_timeout = NGX_CONF_UNSET;
     lcf->jwt_leeway = NGX_CONF_UNSET;
     zone_create_loc_conf(&lcf->zone);
@@ -172,12 +200,16 @@ char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept {
     if (conf->jwt_secret.data == nullptr) {
         conf->jwt_secret = prev->jwt_secret;
     }
-    ngx_conf_merge_msec_value(conf->connect_timeout, prev->connect_timeout, 5000);
-    ngx_conf_merge_msec_value(conf->backend_timeout, prev->backend_timeout, 60000);
     ngx_conf_merge_sec_value(conf->code_timeout, prev->code_timeout, 120);
     ngx_conf_merge_str_value(conf->jwt_device_claim, prev->jwt_device_claim, "device_id");
     ngx_conf_merge_sec_value(conf->jwt_leeway, prev->jwt_leeway, 0);
     if (zone_merge_loc_conf(cf, &prev->zone, &conf->zone, conf->enable) != NGX_CONF_OK) {
+        return WA_PAIR_CONF_ERROR;
+    }
+    // In a zone a call goes on when its client leaves: others may wait for it, and a retry
+    // reuses its code instead of asking WhatsApp again (which would kill that code).
+    conf->upstream.ignore_client_abort = conf->zone.shm_zone != nullptr;
+    if (merge_ssl_conf(cf, prev, conf) != NGX_CONF_OK) {
         return WA_PAIR_CONF_ERROR;
     }
 
@@ -208,14 +240,9 @@ ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept {
 }
 
 ngx_int_t init_process(ngx_cycle_t *cycle) noexcept {
-    request_id_worker_init();
-    return wa_pair::curl_worker_init(cycle);
-}
-
-void exit_process(ngx_cycle_t *cycle) noexcept {
     (void) cycle;
-    wa_pair::link_worker_exit();  // nginx lets go of libcurl's sockets first
-    wa_pair::curl_worker_exit();
+    request_id_worker_init();
+    return NGX_OK;
 }
 
 }  // namespace

@@ -51,12 +51,13 @@ ngx_int_t outcome_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, 
 ngx_int_t backend_time_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data) noexcept {
     (void) data;
     RequestCtx *ctx = get_ctx(r);
-    if (ctx == nullptr || !ctx->backend_called) {
+    if (ctx == nullptr || !ctx->call) {
         return set_value(r, v, "-");
     }
     // A call still running (the client went away) counts until now.
-    const ngx_msec_t end = ctx->backend_done ? ctx->backend_end : ngx_current_msec;
-    const ngx_msec_int_t ms = static_cast<ngx_msec_int_t>(end - ctx->backend_start);
+    const BackendCall &call = *ctx->call;
+    const ngx_msec_t end = call.done ? call.end : ngx_current_msec;
+    const ngx_msec_int_t ms = static_cast<ngx_msec_int_t>(end - call.start);
     const ngx_msec_int_t positive = ms > 0 ? ms : 0;
     u_char buf[NGX_INT_T_LEN + 8];
     u_char *last = ngx_sprintf(buf, "%T.%03M", static_cast<time_t>(positive / 1000),

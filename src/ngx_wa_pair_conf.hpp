@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "ngx_wa_pair_nginx.hpp"
-#include "ngx_wa_pair_link.hpp"
 #include "ngx_wa_pair_zone.hpp"
 #include "backend.hpp"
 #include "envelope.hpp"
+#include "http1.hpp"
 #include "outcome.hpp"
 #include "protocol.hpp"
 
@@ -33,15 +33,27 @@ struct wa_pair_loc_conf_t {
     off_t max_body_size;          // client_max_body_size, enforced after authentication
     ngx_str_t backend_raw;        // wa_pair_backend as written; data == NULL: unset
     ngx_http_complex_value_t *backend_cv;  // when that value has variables, else NULL
-    ngx_str_t backend_url;        // static value, parsed at merge: NUL-terminated, for libcurl
-    ngx_str_t backend_unix;       // static value: NUL-terminated socket path, empty for TCP
-    wa_pair::ParsedUrl backend_parsed;  // static value: backend_url parsed by libcurl
-    ngx_str_t backend_log_name;   // static value: NUL-terminated, for the error log
+    // A value without variables, split at nginx -t (its address is upstream.upstream):
+    ngx_flag_t backend_tls;       // https://
+    ngx_str_t backend_address;    // "unix:/run/x.sock", "127.0.0.1:8080", "engines" ...
+    ngx_str_t backend_host;       // the Host header
+    ngx_str_t backend_own_uri;    // the URI as written, empty when none (inherited as is)
+    ngx_str_t backend_uri;        // the request target: backend_own_uri or the protocol's path
+    ngx_str_t backend_path;       // backend_uri without its query: nginx's error log shows it
+    ngx_str_t backend_log_name;   // NUL-terminated, for the module's error log lines
     ngx_uint_t backend_protocol;  // wa_pair::Protocol
     ngx_array_t *backend_headers; // of backend_header_t, or NULL
     size_t backend_buffer_size;   // the cap on the answer's head and on its body
     ngx_msec_t connect_timeout;
     ngx_msec_t backend_timeout;
+    // nginx's upstream settings of the call: the server or group, timeouts,
+    // wa_pair_next_upstream, TLS (wa_pair_ssl_*)
+    ngx_http_upstream_conf_t upstream;
+#if (NGX_HTTP_SSL)
+    ngx_uint_t ssl_protocols;
+    ngx_str_t ssl_trusted_certificate;
+    ngx_uint_t ssl_verify_depth;
+#endif
     time_t code_timeout;
     ngx_str_t jwt_secret;         // raw bytes; data == NULL: unset
     ngx_str_t jwt_device_claim;
@@ -56,6 +68,24 @@ struct wa_pair_loc_conf_t {
 struct backend_header_t {
     ngx_str_t name;
     ngx_http_complex_value_t value;
+};
+
+// A request's call to the backend (ngx_wa_pair_upstream.cpp), made when it gets that far.
+struct BackendCall {
+    std::string request;          // the bytes sent: the protocol's request, the operator's headers
+    wa_pair::ResponseReader answer;
+    // A failure nginx's upstream ends with (no connection, time out, an answer the module
+    // refuses): answered as nginx's error page, which the error filter turns into this envelope.
+    std::optional<wa_pair::PairCode> failure;
+    // For the error log: no query string, no header values; the location's own text for a
+    // static wa_pair_backend, else log_name_buf's.
+    const char *log_name = "";
+    std::string log_name_buf;
+    ngx_msec_t start = 0;         // $wa_pair_backend_time
+    ngx_msec_t end = 0;
+    bool done = false;
+
+    explicit BackendCall(size_t max_answer) noexcept : answer(max_answer) {}
 };
 
 // Per request. C++ members: constructed in the request pool, destroyed by a pool cleanup.
@@ -73,32 +103,10 @@ struct RequestCtx {
     bool replace_body = false;    // an nginx error page is being replaced by error_page
     bool error_page_sent = false;
     std::string error_page;
-    std::optional<wa_pair::Call> call;  // the backend call, made when the request gets that far
+    std::optional<BackendCall> call;
     ZoneRequest zone;             // the request's part in the edge policy
     wa_pair::Outcome outcome = wa_pair::Outcome::none;  // $wa_pair_outcome
-    bool backend_called = false;  // $wa_pair_backend_time
-    bool backend_done = false;
-    ngx_msec_t backend_start = 0;
-    ngx_msec_t backend_end = 0;
-    // for the error log: no query string, no header values; the location's own text for a
-    // static wa_pair_backend, else backend_name_buf's
-    const char *backend_name = "";
-    std::string backend_name_buf;
 };
-
-// The backend of one request, with its variables evaluated. A static wa_pair_backend's values
-// point into the location's conf (prepared at nginx -t); a value with variables is evaluated
-// into `evaluated`. All NUL-terminated.
-struct BackendTarget {
-    const char *url = nullptr;    // without the protocol's query
-    const char *unix_socket = nullptr;  // NULL for TCP
-    const wa_pair::ParsedUrl *parsed = nullptr;  // `url` parsed by libcurl (static values)
-    wa_pair::BackendUrl evaluated;
-    std::string log_name;         // "unix:/run/x.sock:/path" or "http://127.0.0.1:8080/path",
-                                  // for a value with variables
-    std::vector<wa_pair::Header> headers;  // the operator's
-};
-
 
 // ngx_wa_pair_response.cpp: request context, headers, envelopes
 std::string_view view(const ngx_str_t &s);
@@ -120,14 +128,25 @@ ngx_int_t handler(ngx_http_request_t *r) noexcept;
 // ngx_wa_pair_filters.cpp: nginx's own error pages as envelopes, the body size limit
 void install_filters() noexcept;
 
-// ngx_wa_pair_backend_conf.cpp: wa_pair_backend*, and their values per request
+// ngx_wa_pair_backend_conf.cpp: wa_pair_backend*, wa_pair_next_upstream, timeouts
 char *backend_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *backend_header_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *protocol_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+char *next_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *check_buffer_size(ngx_conf_t *cf, void *post, void *data) noexcept;
+void create_backend_conf(wa_pair_loc_conf_t *conf) noexcept;
 char *merge_backend_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf_t *conf) noexcept;
-// false (and an error log line) when a value with variables is unusable for this request
-bool evaluate_backend(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, BackendTarget &target);
+
+// ngx_wa_pair_ssl_conf.cpp: wa_pair_ssl_* (proxy_ssl_*'s semantics), the TLS context
+#if (NGX_HTTP_SSL)
+extern ngx_conf_bitmask_t ssl_protocol_masks[];  // wa_pair_ssl_protocols' values
+#endif
+void create_ssl_conf(wa_pair_loc_conf_t *conf) noexcept;
+char *merge_ssl_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf_t *conf) noexcept;
+
+// ngx_wa_pair_upstream.cpp: the backend call on nginx's upstream. Starts it (the upstream
+// then finalizes the request) or returns false (nothing started; the caller answers 500).
+bool backend_start(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx) noexcept;
 
 // ngx_wa_pair_backend_vars.cpp: $wa_pair_backend_time, $wa_pair_outcome, $wa_pair_device_id
 ngx_int_t add_backend_variables(ngx_conf_t *cf) noexcept;

@@ -34,14 +34,32 @@ ngx_int_t wa_pair_header_filter(ngx_http_request_t *r) noexcept {
             return NGX_ERROR;
         }
         ctx->responded = true;
-        if (ctx->outcome == wa_pair::Outcome::none) {
-            ctx->outcome = wa_pair::outcome_for_status(static_cast<int>(status));
+        const wa_pair::PairCode *failure = ctx->call && ctx->call->failure ? &*ctx->call->failure : nullptr;
+        if (failure != nullptr) {
+            // nginx's upstream ended the backend call with its own status (502 for a refused
+            // connection, say): the answer is the one the call's failure says.
+            status = static_cast<ngx_uint_t>(failure->failure.code);
+            if (r->err_status) {
+                r->err_status = status;  // $status
+            }
+            if (failure->has_retry_after && !add_header(r, "Retry-After", std::to_string(failure->retry_after))) {
+                return NGX_ERROR;
+            }
+            ctx->error_page = wa_pair::error_envelope(static_cast<int>(status), failure->failure.error);
+        } else {
+            if (ctx->outcome == wa_pair::Outcome::none) {
+                ctx->outcome = wa_pair::outcome_for_status(static_cast<int>(status));
+            }
+            ctx->error_page = wa_pair::error_envelope(static_cast<int>(status), nginx_error_text(status));
         }
-        ctx->error_page = wa_pair::error_envelope(static_cast<int>(status), nginx_error_text(status));
         ctx->replace_body = true;
-        if (!set_envelope_headers(r, status, ctx->error_page.size())) {
+        if (ctx->error_page.empty() || !set_envelope_headers(r, status, ctx->error_page.size())) {
             return NGX_ERROR;
         }
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: making an error page an envelope: %s",
+                      e.what());
+        return NGX_ERROR;
     } catch (...) {
         return NGX_ERROR;
     }

@@ -781,12 +781,6 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
     }
 }
 
-void zone_backend_started(ngx_http_request_t *r, RequestCtx *ctx) noexcept {
-    if (ctx->zone.caller) {
-        r->read_event_handler = ngx_http_block_reading;
-    }
-}
-
 void zone_after_backend(RequestCtx *ctx, const wa_pair::PairCode &pc) noexcept {
     ZoneRequest &zr = ctx->zone;
     if (!zr.caller || zr.zone == nullptr) {

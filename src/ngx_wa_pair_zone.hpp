@@ -64,11 +64,6 @@ ngx_int_t zone_add_variables(ngx_conf_t *cf) noexcept;  // $wa_pair_cache
 // flight); false: call the backend (as the device's call when the location has a zone).
 bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) noexcept;
 
-// Once the backend call runs: a zone's call is finished even when its client leaves (as
-// proxy_ignore_client_abort does): others may be waiting for it, and a retry reuses its code
-// instead of asking WhatsApp again (which would kill that code).
-void zone_backend_started(ngx_http_request_t *r, RequestCtx *ctx) noexcept;
-
 // The backend answered (before the answer is sent): records it for the waiters, for reuse,
 // and a 429 as a cool-down.
 void zone_after_backend(RequestCtx *ctx, const wa_pair::PairCode &pc) noexcept;

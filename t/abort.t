@@ -48,7 +48,7 @@ add_block_preprocessor(sub {
                           auth_header(), 'Content-Type: application/json'));
     # nothing alarming may reach the error log: the point of this file
     $block->set_value(no_error_log => with_patterns($block->no_error_log,
-                          '[alert]', '[crit]', '[error]'));
+                          alarming(), '[error]'));
 });
 
 workers(1);

@@ -77,7 +77,7 @@ add_block_preprocessor(sub {
             unless defined $block->raw_request;
     }
     # nothing alarming may reach the error log, and the module never logs a key
-    $block->set_value(no_error_log => with_patterns($block->no_error_log, '[alert]', '[crit]',
+    $block->set_value(no_error_log => with_patterns($block->no_error_log, alarming(),
                                                     @main::KeyInModuleLine));
 });
 

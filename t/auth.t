@@ -56,7 +56,7 @@ add_block_preprocessor(sub {
                           'Content-Type: application/json'))
         unless defined $block->raw_request;
     # nothing alarming may reach the error log, whatever the block proves
-    $block->set_value(no_error_log => with_patterns($block->no_error_log, '[alert]', '[crit]'));
+    $block->set_value(no_error_log => with_patterns($block->no_error_log, alarming()));
 });
 
 log_level('debug');

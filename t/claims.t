@@ -41,7 +41,7 @@ add_block_preprocessor(sub {
         $block->set_value(more_headers => with_headers($block->more_headers,
                               'Content-Type: application/json'));
     }
-    $block->set_value(no_error_log => with_patterns($block->no_error_log, '[alert]', '[crit]'));
+    $block->set_value(no_error_log => with_patterns($block->no_error_log, alarming()));
 });
 
 log_level('debug');

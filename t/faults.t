@@ -81,7 +81,7 @@ add_block_preprocessor(sub {
     $block->set_value(more_headers => with_headers($block->more_headers,
                           auth_header(), 'Content-Type: application/json'));
     # nothing alarming may reach the error log, whatever the block proves
-    $block->set_value(no_error_log => with_patterns($block->no_error_log, '[alert]', '[crit]'));
+    $block->set_value(no_error_log => with_patterns($block->no_error_log, alarming()));
 });
 
 master_on();

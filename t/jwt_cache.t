@@ -35,7 +35,7 @@ sub main::status_of {
 add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value(config => $Config) unless defined $block->config;
-    $block->set_value(no_error_log => with_patterns($block->no_error_log, '[alert]', '[crit]'));
+    $block->set_value(no_error_log => with_patterns($block->no_error_log, alarming()));
 });
 
 workers(1);

@@ -31,7 +31,7 @@ add_block_preprocessor(sub {
                           auth_header(), 'Content-Type: application/json'))
         unless defined $block->raw_request;
     # nothing alarming may reach the error log, whatever the block proves
-    $block->set_value(no_error_log => with_patterns($block->no_error_log, '[alert]', '[crit]'));
+    $block->set_value(no_error_log => with_patterns($block->no_error_log, alarming()));
 });
 
 no_shuffle();

@@ -56,7 +56,7 @@ add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value(config => $Config) unless defined $block->config;
     $block->set_value(http_config => q{log_format wa_rid '$request_id';});
-    $block->set_value(no_error_log => with_patterns($block->no_error_log, '[alert]', '[crit]'));
+    $block->set_value(no_error_log => with_patterns($block->no_error_log, alarming()));
 });
 
 master_on();

@@ -40,7 +40,7 @@ add_block_preprocessor(sub {
     $block->set_value(more_headers => with_headers($block->more_headers,
                           'Content-Type: application/json'))
         unless defined $block->must_die || defined $block->raw_request;
-    $block->set_value(no_error_log => with_patterns($block->no_error_log, '[alert]', '[crit]'));
+    $block->set_value(no_error_log => with_patterns($block->no_error_log, alarming()));
 });
 
 master_on();

@@ -4,14 +4,17 @@ use WaPairTest;                # starts the dev backend, writes secrets, mints t
 use Test::Nginx::Socket 'no_plan';
 use IO::Socket::UNIX ();
 
-# The transport to the pairing backend: connections kept alive and reused, the cap on the
-# answer (wa_pair_backend_buffer_size), every way a backend can fail on the wire turned into
-# the envelope of DESIGN.md section 6, and what an operator sees: the error log line of each
-# failure and $wa_pair_outcome / $wa_pair_backend_time in the access log.
+# The transport to the pairing backend, on nginx's upstream: connections kept alive by an
+# upstream{} block's keepalive (and not without one, as proxy_pass), the cap on the answer
+# (wa_pair_backend_buffer_size), every way a backend can fail on the wire turned into the
+# envelope of DESIGN.md section 6, a pairing request never written twice, and what an operator
+# sees: the error log lines of each failure (nginx's own and the module's, the phone masked)
+# and $wa_pair_outcome / $wa_pair_backend_time in the access log.
 #
 # The dev backend (tools/dev_backend.py) answers what the query string of its URI asks for;
 # GET /_connections counts the connections that carried pairing requests since the last
-# reset. A request carries a valid device token and Content-Type: application/json.
+# reset, GET /_stats the requests per target. A request carries a valid device token and
+# Content-Type: application/json.
 
 # A socket file nobody listens on any more (connect() is refused, not "no such file").
 my $stale = "$WaPairTest::Dir/stale.sock";
@@ -39,6 +42,21 @@ our $Helpers = <<'_EOC_';
     location = /result {
         alias $TEST_NGINX_WA_DIR/result.txt;
     }
+    location = /backend-stats {
+        proxy_pass http://unix:$TEST_NGINX_BACKEND_SOCK:/_stats;
+    }
+_EOC_
+
+# The recommended form: the engine in an upstream{} block with keepalive.
+our $Upstreams = <<'_EOC_';
+    upstream engine_unix {
+        server unix:$TEST_NGINX_BACKEND_SOCK;
+        keepalive 8;
+    }
+    upstream engine_tcp {
+        server 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        keepalive 8;
+    }
 _EOC_
 
 our $Healthy = '{"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"HEA1-THY2","timeout":120}}';
@@ -50,7 +68,10 @@ sub main::pair { "POST $_[0]\n{\"phone\":\"6281234567890\"}" }
 # connections the backend accepted for them. Written to result.txt for /result.
 sub main::keepalive_run {
     my ($path, $count, @backend) = @_;
-    WaPairTest::hammer(paths => [$path], count => 100, concurrency => 4);   # warm-up
+    # warm-up: 4 calls that overlap (each waits 0.3 s) open the 4 connections the 4 clients
+    # can need at once, then 100 more
+    WaPairTest::hammer(paths => ["$path-warm"], count => 4, concurrency => 4);
+    WaPairTest::hammer(paths => [$path], count => 100, concurrency => 4);
     WaPairTest::backend_reset(@backend);
     my $answers = WaPairTest::hammer(paths => [$path], count => $count, concurrency => 4)->{$path};
     my $stats = WaPairTest::backend_stats(@backend);
@@ -61,28 +82,53 @@ sub main::keepalive_run {
     diag("keep-alive $path: $count pairings after warm-up:\n$text") if $ENV{TEST_VERBOSE};
 }
 
+# `count` pairings on `path`, one at a time, against the two dev backends (Unix and TCP, or
+# only the Unix one): their answers, and how many pairing requests they received together.
+sub main::closed_run {
+    my ($path, $count, %o) = @_;
+    WaPairTest::backend_reset();
+    WaPairTest::backend_reset($ENV{TEST_NGINX_BACKEND_PORT});
+    my %answers;
+    for (1 .. $count) {   # one client connection each; nginx keeps its engine connections
+        my $got = WaPairTest::hammer(paths => [$path], count => 1, concurrency => 1)->{$path};
+        $answers{$_} += $got->{$_} for keys %$got;
+    }
+    my $answers = \%answers;
+    my $received = WaPairTest::backend_stats()->{requests}
+        + ($o{unix_only} ? 0 : WaPairTest::backend_stats($ENV{TEST_NGINX_BACKEND_PORT})->{requests});
+    WaPairTest::write_file("$WaPairTest::Dir/result.txt",
+        join('', map { "answers $_ x$answers->{$_}\n" } sort keys %$answers)
+        . "pairing requests received $received\n");
+}
+
 add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value(config => $block->config . $Helpers);
+    $block->set_value(http_config => ($block->http_config // '') . $Upstreams);
     $block->set_value(init => 'WaPairTest::backend_reset();') unless defined $block->init;
     $block->set_value(more_headers => with_headers($block->more_headers,
                           auth_header(), 'Content-Type: application/json'))
         unless defined $block->raw_request;
     # nothing alarming may reach the error log, whatever the block proves
-    $block->set_value(no_error_log => with_patterns($block->no_error_log, '[alert]', '[crit]'));
+    $block->set_value(no_error_log => with_patterns($block->no_error_log, alarming()));
 });
 
 workers(1);
+check_accum_error_log();   # --- error_log: anywhere in the block's log, whichever request wrote it
 no_shuffle();
 run_tests();
 
 __DATA__
 
-=== TEST 1: connections to a unix: backend are kept alive: 1,000 pairings after a warm-up open at most one per client (4)
+=== TEST 1: an upstream block with keepalive keeps connections to a unix: backend: after a warm-up, 1,000 pairings open none
 --- config
     location = /ka {
         wa_pair;
-        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=KEEP1234;
+        wa_pair_backend http://engine_unix/v1/pair-code?pair_code=KEEP1234;
+    }
+    location = /ka-warm {
+        wa_pair;
+        wa_pair_backend http://engine_unix/v1/pair-code?pair_code=KEEP1234&delay=0.3;
     }
 --- init
 WaPairTest::backend_reset();
@@ -90,28 +136,52 @@ main::keepalive_run('/ka', 1000);
 --- request
 GET /result
 --- response_body_like eval
-qr/^answers 200 x1000\nbackend requests 1000\nnew backend connections [0-4]\n\z/
+qr/^answers 200 x1000\nbackend requests 1000\nnew backend connections 0\n\z/
 --- timeout: 60
 
 
 
-=== TEST 2: connections to a TCP backend are kept alive too
+=== TEST 2: and to a TCP backend
 --- config
     location = /ka-tcp {
         wa_pair;
-        wa_pair_backend http://127.0.0.1:$TEST_NGINX_BACKEND_PORT/v1/pair-code?pair_code=KEEP1234;
+        wa_pair_backend http://engine_tcp/v1/pair-code?pair_code=KEEP1234;
+    }
+    location = /ka-tcp-warm {
+        wa_pair;
+        wa_pair_backend http://engine_tcp/v1/pair-code?pair_code=KEEP1234&delay=0.3;
     }
 --- init
 main::keepalive_run('/ka-tcp', 1000, $ENV{TEST_NGINX_BACKEND_PORT});
 --- request
 GET /result
 --- response_body_like eval
-qr/^answers 200 x1000\nbackend requests 1000\nnew backend connections [0-4]\n\z/
+qr/^answers 200 x1000\nbackend requests 1000\nnew backend connections 0\n\z/
 --- timeout: 60
 
 
 
-=== TEST 3: a socket file nobody listens on (refused) is a 503, and the next pairing works
+=== TEST 3: without an upstream block each call has a connection of its own, as proxy_pass's
+--- config
+    location = /no-ka {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=KEEP1234;
+    }
+    location = /no-ka-warm {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=KEEP1234;
+    }
+--- init
+main::keepalive_run('/no-ka', 200);
+--- request
+GET /result
+--- response_body_like eval
+qr/^answers 200 x200\nbackend requests 200\nnew backend connections 200\n\z/
+--- timeout: 60
+
+
+
+=== TEST 4: a socket file nobody listens on (refused) is a 503, and the next pairing works
 --- config
     location = /refused {
         wa_pair;
@@ -126,7 +196,7 @@ qr/^answers 200 x1000\nbackend requests 1000\nnew backend connections [0-4]\n\z/
 
 
 
-=== TEST 4: refused is logged with the errno, the backend and the masked phone
+=== TEST 5: refused is logged by nginx with the errno, and by the module naming the backend, the phone masked
 --- config
     location = /refused {
         wa_pair;
@@ -136,11 +206,12 @@ qr/^answers 200 x1000\nbackend requests 1000\nnew backend connections [0-4]\n\z/
 main::pair("/refused")
 --- error_code: 503
 --- error_log eval
-qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+stale\.sock:\/v1\/pair-code" failed \(111: Connection refused\) \(phone 62812\*\*\*\*890\)/
+[qr/\[error\].*connect\(\) to unix:[^ ]+stale\.sock failed \(111: Connection refused\) while connecting to upstream/,
+ qr/\[error\].*wa_pair: native pairing backend "unix:[^"]+stale\.sock:\/v1\/pair-code" is unavailable: no connection \(phone 62812\*\*\*\*890\)/]
 
 
 
-=== TEST 5: a missing socket is logged with the errno
+=== TEST 6: a missing socket is logged by nginx at crit with the errno, as for proxy_pass
 --- config
     location = /missing {
         wa_pair;
@@ -150,11 +221,12 @@ qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+stale\.s
 main::pair("/missing")
 --- error_code: 503
 --- error_log eval
-qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+nobody-listens\.sock:\/v1\/pair-code" failed \(2: No such file or directory\) \(phone 62812\*\*\*\*890\)/
+[qr/\[crit\].*connect\(\) to unix:[^ ]+nobody-listens\.sock failed \(2: No such file or directory\)/,
+ qr/\[error\].*wa_pair: native pairing backend "unix:[^"]+nobody-listens\.sock:\/v1\/pair-code" is unavailable/]
 
 
 
-=== TEST 6: a unix: backend whose listen queue is full is a 503 (libcurl does not wait on it), logged
+=== TEST 7: a unix: backend whose listen queue is full is a 503 at once, logged
 --- config
     location = /full {
         wa_pair;
@@ -166,11 +238,12 @@ main::pair("/full")
 --- response_body eval
 $main::Unavailable
 --- error_log eval
-qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+full\.sock:\/v1\/pair-code" failed \(Couldn't connect to server\) \(phone 62812\*\*\*\*890\)/
+[qr/\[error\].*connect\(\) to unix:[^ ]+full\.sock failed \(11: Resource temporarily unavailable\)/,
+ qr/\[error\].*wa_pair: native pairing backend "unix:[^"]+full\.sock:\/v1\/pair-code" is unavailable: no connection/]
 
 
 
-=== TEST 7: a backend that closes mid-answer is a 502, and the next pairing works
+=== TEST 8: a backend that closes mid-answer is a 502, and the next pairing works
 --- config
     location = /partial {
         wa_pair;
@@ -185,7 +258,7 @@ qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+full\.so
 
 
 
-=== TEST 8: a backend that resets the connection mid-answer is a 502, and the next pairing works
+=== TEST 9: a backend that resets the connection mid-answer is a 502, and the next pairing works
 --- config
     location = /reset {
         wa_pair;
@@ -200,7 +273,7 @@ qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+full\.so
 
 
 
-=== TEST 9: a head larger than wa_pair_backend_buffer_size (256 KB of headers) is a 502
+=== TEST 10: a head larger than wa_pair_backend_buffer_size (256 KB of headers) is a 502
 --- config
     location = /bighead {
         wa_pair;
@@ -215,7 +288,7 @@ qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+full\.so
 
 
 
-=== TEST 10: wa_pair_backend_buffer_size caps the answer: 1k refuses a 1.5 KB answer that 16k (the default) takes
+=== TEST 11: wa_pair_backend_buffer_size caps the answer: 1k refuses a 1.5 KB answer that 16k (the default) takes
 --- config eval
 "    location = /small { wa_pair; wa_pair_backend_buffer_size 1k; wa_pair_backend http://unix:\$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=500&error=" . ("e" x 1500) . "; }\n"
 . "    location = /default { wa_pair; wa_pair_backend http://unix:\$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=500&error=" . ("e" x 1500) . "; }\n"
@@ -231,7 +304,7 @@ qr/\[error\].*wa_pair: connect\(\) to native pairing backend "unix:[^"]+full\.so
 
 
 
-=== TEST 11: an answer over the cap is logged naming the cap
+=== TEST 12: an answer over the cap is logged naming the cap
 --- config
     location = /huge {
         wa_pair;
@@ -246,7 +319,7 @@ qr/\[error\].*wa_pair: native pairing backend "unix:[^"]+:\/v1\/pair-code" faile
 
 
 
-=== TEST 12: a URL with variables is evaluated per request
+=== TEST 13: a URL with variables is evaluated per request
 --- config
     location = /by-arg {
         wa_pair;
@@ -259,7 +332,7 @@ main::pair("/by-arg?sock=$ENV{TEST_NGINX_BACKEND_SOCK}")
 
 
 
-=== TEST 13: a URL with variables that gives an invalid URL for a request is a 500, logged with the directive, not the value
+=== TEST 14: a URL with variables that gives an invalid URL for a request is a 500, logged with the directive, not the value
 --- config
     location = /by-arg {
         wa_pair;
@@ -275,7 +348,7 @@ qr/\[error\].*wa_pair: "wa_pair_backend http:\/\/unix:\$arg_sock:\/v1\/pair-code
 
 
 
-=== TEST 14: a header value with variables that carries a line break is not sent: a 500, logged without the value
+=== TEST 15: a header value with variables that carries a line break is not sent: a 500, logged without the value
 --- config
     location ~ (?s)^/by-header/(.*)$ {
         wa_pair;
@@ -292,7 +365,7 @@ qr/\[error\].*wa_pair: the value of "wa_pair_backend_header X-Api-Key" has contr
 
 
 
-=== TEST 15: $wa_pair_outcome and $wa_pair_backend_time tell how each request ended, decided at the edge or by the backend
+=== TEST 16: $wa_pair_outcome and $wa_pair_backend_time tell how each request ended, decided at the edge or by the backend
 --- http_config
     log_format outcome '$uri $status $wa_pair_outcome $wa_pair_backend_time';
 --- config
@@ -341,7 +414,7 @@ $']
 
 
 
-=== TEST 16: a client that goes away during the backend call is client_closed, the call's time counted until then
+=== TEST 17: a client that goes away during the backend call is client_closed, the call's time counted until then
 --- http_config
     log_format outcome '$uri $status $wa_pair_outcome $wa_pair_backend_time';
 --- config
@@ -360,7 +433,7 @@ $']
 
 
 
-=== TEST 17: outside a wa_pair location the variables are empty ("-" in a log)
+=== TEST 18: outside a wa_pair location the variables are empty ("-" in a log)
 --- http_config
     log_format outcome '$uri $status $wa_pair_outcome $wa_pair_backend_time $wa_pair_device_id';
 --- config
@@ -376,59 +449,44 @@ $']
 
 
 
-=== TEST 18: a kept-alive connection the backend dropped (the request sent, no answer byte) is retried once, on a new connection
+=== TEST 19: an engine that reads the request on a kept connection and closes: a 502, and the request was written once, never again on a new connection
 --- config
     location = /dropped {
         wa_pair;
-        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?garbage=close-kept&pair_code=HEA1THY2;
+        wa_pair_backend http://engine_unix/v1/pair-code?garbage=close-kept&pair_code=HEA1THY2;
     }
---- request eval
-[main::pair("/dropped"), main::pair("/dropped"), main::pair("/dropped")]
---- error_code eval
-[200, 200, 200]
---- response_body eval
-[$main::Healthy, $main::Healthy, $main::Healthy]
---- no_error_log
-pairing backend
+--- init
+main::closed_run('/dropped', 3, unix_only => 1);
+--- request
+GET /result
+--- response_body
+answers 200 x2
+answers 502 x1
+pairing requests received 3
+--- error_log eval
+[qr/\[error\].*upstream prematurely closed connection while reading response header from upstream/,
+ qr/\[error\].*wa_pair: native pairing backend "http:\/\/engine_unix\/v1\/pair-code" failed: the connection ended before a whole answer \(phone 62812\*\*\*\*890\)/]
 
 
 
-=== TEST 19: a backend that closes without answering is a 502: the call on the kept connection is sent again once, on a new one, not more
+=== TEST 20: the same with two servers (kept in the rotation, max_fails=0): the other one is never asked, since the first was sent the request
+--- http_config
+    upstream two_engines {
+        server unix:$TEST_NGINX_BACKEND_SOCK max_fails=0;
+        server 127.0.0.1:$TEST_NGINX_BACKEND_PORT max_fails=0;
+        keepalive 8;
+    }
 --- config
     location = /closed {
         wa_pair;
-        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?garbage=close;
+        wa_pair_backend http://two_engines/v1/pair-code?garbage=close;
     }
 --- init
-WaPairTest::backend_reset();
-WaPairTest::hammer(paths => ['/healthy'], count => 1, concurrency => 1);   # a kept connection
---- request eval
-main::pair("/closed")
---- error_code: 502
---- response_body eval
-$main::BadAnswer
+main::closed_run('/closed', 20);
+--- request
+GET /result
+--- response_body
+answers 502 x20
+pairing requests received 20
 --- error_log eval
-qr/\[error\].*wa_pair: native pairing backend "unix:[^"]+:\/v1\/pair-code" failed: closed without an answer \(phone 62812\*\*\*\*890\)/
-
-
-
-=== TEST 20: a call gets its own whole wa_pair_backend_timeout on a kept connection whose last call, just before, had a shorter one (the link's timer, kept across calls, fires early and is set again for what is left)
---- config
-    location = /short {
-        wa_pair;
-        wa_pair_backend_timeout 2000ms;
-        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=HEA1THY2;
-    }
-    location = /longer {
-        wa_pair;
-        wa_pair_backend_timeout 2150ms;
-        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=HEA1THY2&delay=2.03;
-    }
---- request eval
-[main::pair("/short"), main::pair("/longer")]
---- error_code eval
-[200, 200]
---- response_body eval
-[$main::Healthy, $main::Healthy]
---- no_error_log
-pairing backend
+qr/\[error\].*wa_pair: native pairing backend "http:\/\/two_engines\/v1\/pair-code" failed: the connection ended before a whole answer/

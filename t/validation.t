@@ -53,7 +53,7 @@ add_block_preprocessor(sub {
     $block->set_value(more_headers => with_headers($block->more_headers, auth_header()))
         unless defined $block->raw_request;
     # nothing alarming may reach the error log, whatever the block proves
-    $block->set_value(no_error_log => with_patterns($block->no_error_log, '[alert]', '[crit]'));
+    $block->set_value(no_error_log => with_patterns($block->no_error_log, alarming()));
 });
 
 no_shuffle();

@@ -12,6 +12,10 @@ package WaPairTest;
 #     expands in --- config, --- http_config and --- main_config.
 # At exit it stops the backend and removes the dir.
 #
+# More dev backends (plain TCP or TLS, on free 127.0.0.1 ports) come from start_dev_backend();
+# the test PKI they and nginx use (a CA, server and client certificates) from make_test_pki(),
+# made with the openssl command line on first use.
+#
 # The JWTs are minted with Crypt::JWT (Debian's libcrypt-jwt-perl), an implementation
 # independent of the module's own verifier.
 #
@@ -41,18 +45,21 @@ BEGIN {
     }
 }
 
-our @EXPORT_OK = qw(token raw_jwt auth_header with_headers with_patterns raw_post
+our @EXPORT_OK = qw(token raw_jwt auth_header with_headers with_patterns alarming raw_post
                     write_jwt_keys write_test_file sha256_hex audit_secret audit_credential
                     reload_nginx
                     secret wrong_secret binary_secret
                     backend_stats backend_reset wait_backend_requests backend_connections
-                    start_fakes hammer nginx_worker_pid fd_count settled_fd_count
+                    start_fakes start_dev_backend make_test_pki
+                    hammer nginx_worker_pid fd_count settled_fd_count
                     background_request background_result server_port post_once exchange);
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 our $Dir;             # the private temp dir
 our $RepoRoot;        # the checkout this file belongs to
-our %BackendPids;     # 'unix', 'tcp', 'fake-<engine>' -> pid of a backend process
+our %BackendPids;     # 'unix', 'tcp', 'fake-<engine>', a start_dev_backend name -> pid
+our %TlsPorts;        # TCP port of a TLS dev backend (start_dev_backend) -> 1
+our $Pki;             # <dir>/pki once make_test_pki() made it
 our $BackendPort;     # TCP port of the second dev backend
 my $OwnerPid = $$;    # only this process stops the backend and removes the dir
 my %Secrets;          # name -> raw key bytes
@@ -276,20 +283,27 @@ sub slurp {
 }
 
 # One HTTP/1.1 exchange with the dev backend over its Unix socket (or with another local
-# backend: $socket is a socket path, or a TCP port on 127.0.0.1).
+# backend: $socket is a socket path, or a TCP port on 127.0.0.1). A port that
+# start_dev_backend() opened for TLS, or tls => 1, speaks TLS (tls_exchange).
 sub backend_call {
-    my ($method, $path, $socket) = @_;
+    my ($method, $path, $socket, %o) = @_;
     $socket = $ENV{TEST_NGINX_BACKEND_SOCK} unless defined $socket;
-    my $sock = $socket =~ /^\d+$/
-        ? IO::Socket::INET->new(PeerAddr => "127.0.0.1:$socket")
-        : IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $socket);
-    croak "cannot connect to the backend on $socket: $!" unless $sock;
-    print {$sock} "$method $path HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
+    my $request = "$method $path HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
                 . "Connection: close\r\n\r\n";
-    local $/;
-    my $resp = <$sock>;
-    close $sock;
-    croak "no answer from the dev backend" unless defined $resp;
+    my $resp;
+    if ($socket =~ /^\d+$/ && ($o{tls} || $TlsPorts{$socket})) {
+        $resp = tls_exchange($socket, $request);
+    } else {
+        my $sock = $socket =~ /^\d+$/
+            ? IO::Socket::INET->new(PeerAddr => "127.0.0.1:$socket")
+            : IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $socket);
+        croak "cannot connect to the backend on $socket: $!" unless $sock;
+        print {$sock} $request;
+        local $/;
+        $resp = <$sock>;
+        close $sock;
+    }
+    croak "no answer from the dev backend" unless defined $resp && length $resp;
     my ($head, $body) = split /\r\n\r\n/, $resp, 2;
     croak "bad answer from the dev backend: $resp" unless $head =~ m{^HTTP/1\.[01] 2\d\d};
     if ($head =~ /^Transfer-Encoding:\s*chunked/mi) {
@@ -305,8 +319,54 @@ sub backend_call {
     return $body;
 }
 
+# Sends $request (complete bytes, "Connection: close") to the TLS dev backend on 127.0.0.1:$port
+# with `openssl s_client` and returns what it answers. The client presents the test CA's
+# client certificate (a backend that requires one gets it, the others never ask) and no SNI
+# (the backend's "sni" counts pairing requests only, but a helper stays out of its way).
+# Croaks when the handshake fails or nothing comes back within 10 s.
+sub tls_exchange {
+    my ($port, $request) = @_;
+    make_test_pki();
+    my $in = "$Dir/tls-exchange-$$.in";
+    my $err = "$Dir/tls-exchange-$$.err";
+    write_file($in, $request);
+    my @cmd = ('openssl', 's_client', '-quiet', '-noservername', '-connect', "127.0.0.1:$port",
+               '-CAfile', "$Pki/ca.pem", '-cert', "$Pki/client.pem", '-key', "$Pki/client.key");
+    my $pid = open(my $out, '-|');
+    croak "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        open STDIN, '<', $in or POSIX::_exit(126);
+        open STDERR, '>', $err or POSIX::_exit(126);
+        exec @cmd or POSIX::_exit(127);
+    }
+    binmode $out;
+    my $answer = '';
+    my $ok = eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 10;
+        local $/;
+        my $got = <$out>;
+        alarm 0;
+        $answer = $got if defined $got;
+        1;
+    };
+    alarm 0;
+    kill 'KILL', $pid unless $ok;
+    close $out;    # waits for s_client
+    my $status = $?;
+    unlink $in;
+    my $stderr = slurp($err);
+    unlink $err;
+    croak "openssl s_client to 127.0.0.1:$port: no answer within 10 s" unless $ok;
+    croak "openssl s_client to 127.0.0.1:$port failed (status $status): $stderr"
+        if !length $answer;
+    return $answer;
+}
+
 # GET /_stats: {"requests":N,...} as a hash reference. (Each takes an optional backend:
-# a socket path, or a TCP port for the TCP dev backend: $ENV{TEST_NGINX_BACKEND_PORT}.)
+# a socket path, or a TCP port for the TCP dev backend: $ENV{TEST_NGINX_BACKEND_PORT}, or
+# one of start_dev_backend(); a TLS one is reached over TLS, tls => 1 says so for any port:
+# backend_stats($port, tls => 1). A TLS backend's stats have "sni": {name or "-" => N}.)
 sub backend_stats {
     my $body = backend_call('GET', '/_stats', @_);
     return JSON::PP->new->decode($body);
@@ -324,16 +384,168 @@ sub backend_reset {
 }
 
 # Waits until the backend has received at least $n requests since the last reset.
+#   wait_backend_requests($n, $timeout, $port)   ... of another backend (a port or a socket)
 sub wait_backend_requests {
-    my ($n, $timeout) = @_;
+    my ($n, $timeout, @backend) = @_;
     $timeout = 5 unless defined $timeout;
     my $deadline = Time::HiRes::time() + $timeout;
     while (Time::HiRes::time() < $deadline) {
-        my $stats = backend_stats();
+        my $stats = backend_stats(@backend);
         return $stats if ($stats->{requests} || 0) >= $n;
         Time::HiRes::sleep(0.01);
     }
     croak "the dev backend did not receive $n request(s) within ${timeout}s";
+}
+
+# ---------------------------------------------------------------- more dev backends, TLS
+
+# Starts one more tools/dev_backend.py on a free TCP port of 127.0.0.1 and returns the port
+# once the backend answers GET /_stats (over TLS for a TLS one: its handshake works). It stops
+# with the others at exit. Its log is <dir>/<name>.log. Options:
+#   name => 'engine-a'         (default "backend-<port>"; must be unique)
+#   tls => 1                   HTTPS with the test PKI's server certificate (server.pem:
+#                              DNS:localhost, DNS:engine.test, IP:127.0.0.1)
+#   cert => 'other-name'       ...with this certificate of the PKI instead (implies tls)
+#   client_ca => 1             require a client certificate signed by the test CA (mTLS)
+#   tls_max => '1.2'           offer TLS 1.2 at most
+#   args => ['--delay', '1']   more dev_backend flags
+# e.g. $ENV{TEST_NGINX_ENGINE_A_PORT} = start_dev_backend(name => 'engine-a');
+#      $ENV{TEST_NGINX_TLS_PORT}      = start_dev_backend(name => 'tls', tls => 1);
+sub start_dev_backend {
+    my (%o) = @_;
+    my $script = "$RepoRoot/tools/dev_backend.py";
+    my $python = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
+    my $tls = $o{tls} || $o{cert} || $o{client_ca} || $o{tls_max};
+    my $port = free_tcp_port();
+    my $name = defined $o{name} ? $o{name} : "backend-$port";
+    croak "start_dev_backend: bad name $name" unless $name =~ /^[\w.-]+$/;
+    croak "start_dev_backend: a backend named $name runs already" if $BackendPids{$name};
+    my @args = ('--listen', "127.0.0.1:$port");
+    if ($tls) {
+        make_test_pki();
+        my $cert = $o{cert} || 'server';
+        croak "start_dev_backend: no certificate $cert in the test PKI" unless -f "$Pki/$cert.pem";
+        push @args, '--tls-cert', "$Pki/$cert.pem", '--tls-key', "$Pki/$cert.key";
+        push @args, '--tls-client-ca', "$Pki/ca.pem" if $o{client_ca};
+        push @args, '--tls-max-version', $o{tls_max} if $o{tls_max};
+        $TlsPorts{$port} = 1;
+    }
+    push @args, @{ $o{args} || [] };
+    my $log = "$Dir/$name.log";
+    my $pid = $BackendPids{$name} = spawn_backend($log, $python, $script, @args);
+
+    my $deadline = Time::HiRes::time() + 15;
+    while (1) {
+        if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
+            delete $BackendPids{$name};
+            croak "WaPairTest: the dev backend $name exited at start:\n" . slurp($log);
+        }
+        # a plain one: a TCP connect first (no process per try before it listens)
+        my $listening = $tls || IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+        return $port if $listening && eval { backend_stats($port); 1 };
+        croak "WaPairTest: the dev backend $name did not come up:\n" . slurp($log)
+            if Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.05);
+    }
+}
+
+# The test PKI, made once per test process in <dir>/pki with the openssl command line
+# (P-256 keys, valid for 2 days, every file 0644: nginx workers may run as nobody):
+#   ca.pem ca.key                the test CA (CA:TRUE)
+#   server.pem server.key        signed by it: DNS:localhost, DNS:engine.test, IP:127.0.0.1
+#                                (serverAuth)
+#   other-name.pem .key          signed by it: DNS:other.test only
+#   wrong-ca.pem wrong-ca.key    an unrelated CA
+#   client.pem client.key        signed by the test CA (clientAuth)
+#   wrong-client.pem .key        signed by the wrong CA
+# and exports TEST_NGINX_TLS_DIR, TEST_NGINX_TLS_CA, TEST_NGINX_TLS_WRONG_CA,
+# TEST_NGINX_TLS_CLIENT_CERT, TEST_NGINX_TLS_CLIENT_KEY, TEST_NGINX_TLS_WRONG_CLIENT_CERT,
+# TEST_NGINX_TLS_WRONG_CLIENT_KEY, TEST_NGINX_TLS_SERVER_CERT, TEST_NGINX_TLS_SERVER_KEY.
+# Returns the directory.
+sub make_test_pki {
+    return $Pki if $Pki;
+    my $dir = "$Dir/pki";
+    mkdir $dir or croak "mkdir $dir: $!" unless -d $dir;
+    chmod 0755, $dir;
+    # our own configuration: nothing comes from the system's openssl.cnf
+    write_file("$dir/openssl.cnf", <<'_CNF_');
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:localhost, DNS:engine.test, IP:127.0.0.1
+[other_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:other.test
+[client_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+_CNF_
+    my @key = ('-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes');
+    my $openssl = sub {
+        my $pid = fork();
+        croak "fork: $!" unless defined $pid;
+        if ($pid == 0) {
+            open STDOUT, '>', "$dir/openssl.out" or POSIX::_exit(126);
+            open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+            exec 'openssl', @_ or POSIX::_exit(127);
+        }
+        waitpid($pid, 0);
+        croak "make_test_pki: openssl @_ failed ($?):\n" . slurp("$dir/openssl.out") if $?;
+        unlink "$dir/openssl.out";
+    };
+    my $ca = sub {
+        my ($name, $cn) = @_;
+        $openssl->('req', '-config', "$dir/openssl.cnf", '-x509', @key, '-days', 2,
+                   '-subj', "/CN=$cn", '-extensions', 'ca_ext', '-sha256',
+                   '-keyout', "$dir/$name.key", '-out', "$dir/$name.pem");
+    };
+    my $leaf = sub {
+        my ($name, $cn, $issuer, $ext) = @_;
+        $openssl->('req', '-config', "$dir/openssl.cnf", '-new', @key, '-subj', "/CN=$cn",
+                   '-keyout', "$dir/$name.key", '-out', "$dir/$name.csr");
+        $openssl->('x509', '-req', '-in', "$dir/$name.csr", '-CA', "$dir/$issuer.pem",
+                   '-CAkey', "$dir/$issuer.key", '-set_serial', '0x' . random_hex(8),
+                   '-days', 2, '-sha256', '-extfile', "$dir/openssl.cnf", '-extensions', $ext,
+                   '-out', "$dir/$name.pem");
+        unlink "$dir/$name.csr";
+    };
+    $ca->('ca', 'wa_pair test CA');
+    $ca->('wrong-ca', 'wa_pair wrong test CA');
+    $leaf->('server', 'localhost', 'ca', 'server_ext');
+    $leaf->('other-name', 'other.test', 'ca', 'other_ext');
+    $leaf->('client', 'wa_pair test client', 'ca', 'client_ext');
+    $leaf->('wrong-client', 'wa_pair wrong test client', 'wrong-ca', 'client_ext');
+    chmod 0644, glob("$dir/*");
+
+    $ENV{TEST_NGINX_TLS_DIR}               = $dir;
+    $ENV{TEST_NGINX_TLS_CA}                = "$dir/ca.pem";
+    $ENV{TEST_NGINX_TLS_WRONG_CA}          = "$dir/wrong-ca.pem";
+    $ENV{TEST_NGINX_TLS_SERVER_CERT}       = "$dir/server.pem";
+    $ENV{TEST_NGINX_TLS_SERVER_KEY}        = "$dir/server.key";
+    $ENV{TEST_NGINX_TLS_CLIENT_CERT}       = "$dir/client.pem";
+    $ENV{TEST_NGINX_TLS_CLIENT_KEY}        = "$dir/client.key";
+    $ENV{TEST_NGINX_TLS_WRONG_CLIENT_CERT} = "$dir/wrong-client.pem";
+    $ENV{TEST_NGINX_TLS_WRONG_CLIENT_KEY}  = "$dir/wrong-client.key";
+    return $Pki = $dir;
 }
 
 # ---------------------------------------------------------------- tokens
@@ -658,6 +870,14 @@ sub with_headers {
         $more = "$line\n$more" unless $more =~ /^\s*\Q$name\E\s*:/mi;
     }
     return $more;
+}
+
+# What no block's error log may hold, whatever it proves: an [alert], or a [crit] other than
+# the one nginx itself logs for a unix: socket that is missing or may not be used (its
+# connect() failing with ENOENT or EACCES is [crit] in nginx, for proxy_pass too).
+sub alarming {
+    return ('[alert]',
+            qr/\[crit\](?!.* connect\(\) to unix:\S+ failed \((?:2: No such file or directory|13: Permission denied)\) while connecting to upstream)/);
 }
 
 # Adds @patterns to a --- no_error_log (or --- error_log) value: a string of lines or an
