@@ -7,6 +7,7 @@ packages=(
     g++ make libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libgtest-dev
     python3 python3-jwt python3-cryptography   # dev backend, token minting (PyJWT, RSA/EC/EdDSA)
     curl
+    openssl                              # t/tls.t: the test PKI and TLS dev backends' client (s_client)
     clang libclang-rt-14-dev valgrind wrk   # make fuzz, make valgrind, make faults / soak / bench
     libtest-base-perl libipc-run-perl libtest-longstring-perl libtext-diff-perl
     liblist-moreutils-perl libhttp-message-perl libcrypt-jwt-perl   # Test::Nginx runner, Crypt::JWT

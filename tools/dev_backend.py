@@ -11,9 +11,15 @@ a whatsmeow or Baileys service) that translates it.
 Protocol: POST .../pair-code, JSON {"device_id":"...","phone":"digits"}, headers X-Request-ID
 and X-Device-Id; answer 200 {"pair_code":"ABCD-1234","timeout":120} or 4xx/5xx {"error":"..."}.
 GET /_stats -> {"requests":N,"by_path":{target:N}} (pair-code requests, keyed by the request
-target as sent, query included); GET /_connections -> {"connections":N}, the connections
-accepted since the last reset that carried a pair-code request (so that a client's keep-alive
-reuse shows); POST /_stats/reset zeroes both.
+target as sent, query included; over TLS also "sni":{name:N}, the same requests keyed by the
+server name their connection's handshake sent, "-" for none); GET /_connections ->
+{"connections":N}, the connections accepted since the last reset that carried a pair-code
+request (so that a client's keep-alive reuse shows); POST /_stats/reset zeroes them all.
+
+TLS: with --tls-cert FILE --tls-key FILE the listener (--listen or --socket) speaks HTTPS only,
+TLS 1.2 and 1.3 (--tls-max-version 1.2 caps it, to show a protocol mismatch); with
+--tls-client-ca FILE a client must present a certificate signed by that CA (mTLS). Everything
+above works the same over TLS. A failed handshake is one line on stderr, never a traceback.
 
 Behaviour switches, as process flags (--delay 2) or per request in the query string
 (/v1/pair-code?delay=2&status=429&retry_after=7); the query wins:
@@ -34,6 +40,8 @@ Behaviour switches, as process flags (--delay 2) or per request in the query str
 
 Run: /usr/bin/python3 tools/dev_backend.py --socket run/backend.sock [--verbose]
      /usr/bin/python3 tools/dev_backend.py --listen 127.0.0.1:8081
+     /usr/bin/python3 tools/dev_backend.py --listen 127.0.0.1:8443 --tls-cert server.pem \
+         --tls-key server.key [--tls-client-ca ca.pem] [--tls-max-version 1.2]
 """
 import argparse
 import base64
@@ -43,6 +51,7 @@ import secrets
 import signal
 import socket
 import socketserver
+import ssl
 import stat
 import struct
 import sys
@@ -59,6 +68,8 @@ GARBAGE = ("notjson", "badcode", "nocode", "huge", "http", "close", "trickle", "
 SWITCHES = ("delay", "status", "error", "retry_after", "timeout", "pair_code", "garbage")
 DEFAULT_ERRORS = {409: "device is already logged in", 429: "too many pairing requests"}
 MAX_BODY = 64 * 1024
+HANDSHAKE_TIMEOUT = 10  # seconds a connection may take to finish its TLS handshake
+TLS_VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
 
 
 def pair_code():
@@ -164,15 +175,18 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(405, {"error": "use POST"}, {"Allow": "POST"})
         elif path == "/_stats" and self.command == "GET":
             with self.server.lock:
-                by_path = dict(self.server.stats)
-            self.send(200, {"requests": sum(by_path.values()), "by_path": by_path})
+                by_path, sni = dict(self.server.stats), dict(self.server.sni)
+            stats = {"requests": sum(by_path.values()), "by_path": by_path}
+            if self.server.tls is not None:
+                stats["sni"] = sni
+            self.send(200, stats)
         elif path == "/_connections" and self.command == "GET":
             with self.server.lock:
                 connections = self.server.connections
             self.send(200, {"connections": connections})
         elif path == "/_stats/reset" and self.command == "POST":
             with self.server.lock:
-                self.server.stats, self.server.connections = {}, 0
+                self.server.stats, self.server.sni, self.server.connections = {}, {}, 0
                 self.server.generation += 1
             self.send(200, {"requests": 0, "by_path": {}})
         else:
@@ -194,6 +208,9 @@ class Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         with self.server.lock:
             self.server.stats[self.path] = self.server.stats.get(self.path, 0) + 1
+            if self.server.tls is not None:
+                sni = getattr(self.connection, "wa_sni", None) or "-"
+                self.server.sni[sni] = self.server.sni.get(sni, 0) + 1
             # one handler per connection: count the connections accepted since the last reset,
             # at their first pairing request
             if not getattr(self, "counted", False) and self.accepted_in == self.server.generation:
@@ -280,14 +297,80 @@ class Backend(socketserver.ThreadingMixIn):
     request_queue_size = 1024  # make faults/soak: 256 clients; a full queue refuses (503)
     allow_reuse_address = True
 
-    def setup_state(self, defaults, verbose):
-        self.defaults, self.verbose = defaults, verbose
-        self.stats, self.lock = {}, threading.Lock()
+    tls = None  # the ssl.SSLContext of an HTTPS backend
+
+    def setup_state(self, defaults, verbose, tls=None):
+        self.defaults, self.verbose, self.tls = defaults, verbose, tls
+        self.stats, self.sni, self.lock = {}, {}, threading.Lock()
         self.connections, self.generation = 0, 0
 
+    def finish_request(self, request, client_address):
+        """Over TLS: the handshake first, in the connection's own thread (a slow or failing
+        client never holds up the accepting one); a failure is one line, not a traceback."""
+        if self.tls is None:
+            return super().finish_request(request, client_address)
+        request.settimeout(HANDSHAKE_TIMEOUT)
+        conn = self.tls.wrap_socket(request, server_side=True, do_handshake_on_connect=False)
+        try:
+            conn.do_handshake()
+        except (ssl.SSLError, OSError) as e:
+            sys.stderr.write(f"dev_backend: TLS handshake{peer(client_address)} failed: {tls_error(e)}\n")
+            lingering_close(conn)
+            return
+        conn.settimeout(None)
+        try:
+            super().finish_request(conn, client_address)
+        finally:
+            conn.close()
+
     def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+        e = sys.exc_info()[1]
+        if isinstance(e, ssl.SSLError):  # e.g. an alert from the client after the handshake
+            sys.stderr.write(f"dev_backend: TLS error{peer(client_address)}: {tls_error(e)}\n")
+        elif not isinstance(e, (ConnectionError, TimeoutError)):
             super().handle_error(request, client_address)
+
+
+def lingering_close(conn):
+    """Closes a connection whose handshake failed so that the client reads our alert: closed
+    with its request unread, the socket would send a reset, which may overtake the alert."""
+    try:
+        conn.shutdown(socket.SHUT_WR)  # the alert, then a FIN; plain TCP from here on
+        conn.settimeout(1)
+        while conn.recv(65536):
+            pass
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def peer(client_address):
+    return f" with {client_address[0]}:{client_address[1]}" if isinstance(client_address, tuple) else ""
+
+
+def tls_error(e):
+    if isinstance(e, ssl.SSLError) and e.reason:
+        return e.reason + (f" ({e.verify_message})" if getattr(e, "verify_message", None) else "")
+    return str(e).split(" (_ssl.c:")[0] or type(e).__name__
+
+
+def record_sni(sock, server_name, context):
+    """sni_callback: keep the name the client sent (None without SNI) for /_stats."""
+    sock.wa_sni = server_name
+
+
+def tls_context(cert, key, client_ca, max_version):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if max_version:
+        ctx.maximum_version = TLS_VERSIONS[max_version]
+    ctx.load_cert_chain(cert, key)
+    if client_ca:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(cafile=client_ca)
+    ctx.sni_callback = record_sni
+    return ctx
 
 
 class UnixBackend(Backend, socketserver.UnixStreamServer):
@@ -327,12 +410,28 @@ def main():
     ap.add_argument("--timeout", default="120")
     ap.add_argument("--pair-code", dest="pair_code", default="")
     ap.add_argument("--garbage", default="", help=" | ".join(GARBAGE))
+    ap.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM)")
+    ap.add_argument("--tls-key", metavar="FILE", help="the private key of --tls-cert (PEM)")
+    ap.add_argument("--tls-client-ca", metavar="FILE",
+                    help="require a client certificate signed by this CA (mTLS)")
+    ap.add_argument("--tls-max-version", choices=sorted(TLS_VERSIONS),
+                    help="the highest TLS version offered (default 1.3)")
     args = ap.parse_args()
     defaults = {name: getattr(args, name) for name in SWITCHES}
     try:
         read_switches(defaults, "")
     except ValueError as e:
         ap.error(str(e))
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
+    if (args.tls_client_ca or args.tls_max_version) and not args.tls_cert:
+        ap.error("--tls-client-ca and --tls-max-version need --tls-cert")
+    tls = None
+    if args.tls_cert:
+        try:
+            tls = tls_context(args.tls_cert, args.tls_key, args.tls_client_ca, args.tls_max_version)
+        except (ssl.SSLError, OSError) as e:
+            sys.exit(f"dev_backend: TLS: {e}")
 
     if args.socket:
         server, where = unix_backend(args.socket), "unix:" + args.socket
@@ -341,7 +440,9 @@ def main():
         host, _, port = args.listen.rpartition(":")
         server = TCPBackend((host, int(port)), Handler)
         where = "%s:%d" % server.server_address[:2]
-    server.setup_state(defaults, args.verbose)
+    server.setup_state(defaults, args.verbose, tls)
+    if tls is not None:
+        where = "https://" + where
     # One thread per connection share one interpreter lock: with hundreds of busy connections
     # the accepting thread waits its turn behind every one of them (5 ms each by default), and
     # a burst of new connections sits in the listen queue for seconds. Hand the lock on sooner.
