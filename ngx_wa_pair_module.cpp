@@ -235,6 +235,7 @@ ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept {
         return NGX_ERROR;
     }
 
+    check_shared_tls_sessions(cf, mcf);
     install_filters();
     return NGX_OK;
 }

@@ -25,11 +25,12 @@ struct AuthDirectives;  // ngx_wa_pair_auth_conf.cpp
 
 struct wa_pair_main_conf_t {
     ngx_int_t request_id_index;
+    ngx_array_t *tls_locations;   // of wa_pair_loc_conf_t *: static https backends (ssl_conf)
 };
 
 struct wa_pair_loc_conf_t {
     ngx_flag_t enable;            // `wa_pair;` in this very location (not inherited)
-    ngx_http_core_loc_conf_t *core;  // that location's core conf (client_max_body_size)
+    ngx_http_core_loc_conf_t *core;  // that location's core conf (client_max_body_size, name)
     off_t max_body_size;          // client_max_body_size, enforced after authentication
     ngx_str_t backend_raw;        // wa_pair_backend as written; data == NULL: unset
     ngx_http_complex_value_t *backend_cv;  // when that value has variables, else NULL
@@ -143,6 +144,9 @@ extern ngx_conf_bitmask_t ssl_protocol_masks[];  // wa_pair_ssl_protocols' value
 #endif
 void create_ssl_conf(wa_pair_loc_conf_t *conf) noexcept;
 char *merge_ssl_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf_t *conf) noexcept;
+// postconfiguration: warns about locations whose TLS settings differ for one server, whose
+// TLS sessions nginx shares between them.
+void check_shared_tls_sessions(ngx_conf_t *cf, wa_pair_main_conf_t *mcf) noexcept;
 
 // ngx_wa_pair_upstream.cpp: the backend call on nginx's upstream. Starts it (the upstream
 // then finalizes the request) or returns false (nothing started; the caller answers 500).

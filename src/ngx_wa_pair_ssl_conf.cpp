@@ -121,12 +121,71 @@ char *merge_ssl_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf_
     if (!conf->enable || conf->backend_raw.data == nullptr || !may_be_tls(conf)) {
         return NGX_CONF_OK;  // a context only where a call may need one
     }
-    return create_context(cf, conf);
+    if (create_context(cf, conf) != NGX_CONF_OK) {
+        return WA_PAIR_CONF_ERROR;
+    }
+    if (conf->backend_cv == nullptr && u.ssl_session_reuse) {
+        auto *mcf = static_cast<wa_pair_main_conf_t *>(ngx_http_conf_get_module_main_conf(cf, ngx_http_wa_pair_module));
+        if (mcf->tls_locations == nullptr &&
+            (mcf->tls_locations = ngx_array_create(cf->pool, 4, sizeof(wa_pair_loc_conf_t *))) == nullptr) {
+            return WA_PAIR_CONF_ERROR;
+        }
+        auto **slot = static_cast<wa_pair_loc_conf_t **>(ngx_array_push(mcf->tls_locations));
+        if (slot == nullptr) {
+            return WA_PAIR_CONF_ERROR;
+        }
+        *slot = conf;
+    }
+    return NGX_CONF_OK;
+}
+
+namespace {
+
+std::string_view cv_text(const ngx_http_complex_value_t *cv) {
+    return cv != nullptr ? view(cv->value) : std::string_view();
+}
+
+// What decides whether a TLS session may be made and resumed: trust, name, client certificate.
+bool same_tls_settings(const wa_pair_loc_conf_t *a, const wa_pair_loc_conf_t *b) {
+    const ngx_http_upstream_conf_t &x = a->upstream;
+    const ngx_http_upstream_conf_t &y = b->upstream;
+    return x.ssl_verify == y.ssl_verify && a->ssl_verify_depth == b->ssl_verify_depth &&
+           view(a->ssl_trusted_certificate) == view(b->ssl_trusted_certificate) &&
+           a->ssl_protocols == b->ssl_protocols && cv_text(x.ssl_name) == cv_text(y.ssl_name) &&
+           cv_text(x.ssl_certificate) == cv_text(y.ssl_certificate) &&
+           cv_text(x.ssl_certificate_key) == cv_text(y.ssl_certificate_key);
+}
+
+}  // namespace
+
+void check_shared_tls_sessions(ngx_conf_t *cf, wa_pair_main_conf_t *mcf) noexcept {
+    if (mcf->tls_locations == nullptr) {
+        return;
+    }
+    auto **locations = static_cast<wa_pair_loc_conf_t **>(mcf->tls_locations->elts);
+    const ngx_uint_t n = mcf->tls_locations->nelts;
+    for (ngx_uint_t i = 0; i < n; i++) {
+        for (ngx_uint_t j = i + 1; j < n; j++) {
+            const wa_pair_loc_conf_t *a = locations[i];
+            const wa_pair_loc_conf_t *b = locations[j];
+            if (a->upstream.upstream != b->upstream.upstream || same_tls_settings(a, b)) {
+                continue;
+            }
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "wa_pair: locations \"%V\" and \"%V\" call the https backend \"%V\" "
+                               "with different wa_pair_ssl_* settings, and nginx shares its TLS "
+                               "sessions between them: give them the same settings, or "
+                               "\"wa_pair_ssl_session_reuse off\" in one",
+                               &a->core->name, &b->core->name, &a->upstream.upstream->host);
+        }
+    }
 }
 
 #else
 
 void create_ssl_conf(wa_pair_loc_conf_t *) noexcept {}
+
+void check_shared_tls_sessions(ngx_conf_t *, wa_pair_main_conf_t *) noexcept {}
 
 char *merge_ssl_conf(ngx_conf_t *, wa_pair_loc_conf_t *, wa_pair_loc_conf_t *) noexcept {
     return NGX_CONF_OK;

@@ -588,3 +588,56 @@ qr/\[emerg\].*invalid value "SSLv9"/
 --- must_die
 --- error_log eval
 qr/\[emerg\].*invalid value "yes" in "wa_pair_ssl_verify" directive, it must be "on" or "off"/
+
+
+
+=== TEST 28: two locations that call one https engine with different trust share its TLS sessions: nginx -t warns, naming both
+--- config
+    location = /pair {
+        wa_pair;
+        wa_pair_backend https://127.0.0.1:$TEST_NGINX_TLS_PORT/v1/pair-code?pair_code=TLS1PA1R;
+        wa_pair_ssl_trusted_certificate $TEST_NGINX_TLS_CA;
+        wa_pair_ssl_name localhost;
+    }
+    location = /other {
+        wa_pair;
+        wa_pair_backend https://127.0.0.1:$TEST_NGINX_TLS_PORT/v1/pair-code?pair_code=TLS1PA1R;
+        wa_pair_ssl_trusted_certificate $TEST_NGINX_TLS_WRONG_CA;
+        wa_pair_ssl_name localhost;
+    }
+--- request eval
+main::pair("/pair")
+--- response_body eval
+$main::Paired
+--- error_log eval
+qr/\[warn\].*wa_pair: locations "\/pair" and "\/other" call the https backend "127\.0\.0\.1" with different wa_pair_ssl_\* settings, and nginx shares its TLS sessions between them/
+
+
+
+=== TEST 29: the same settings, or session reuse off in one of them: no warning
+--- config
+    location = /pair {
+        wa_pair;
+        wa_pair_backend https://127.0.0.1:$TEST_NGINX_TLS_PORT/v1/pair-code?pair_code=TLS1PA1R;
+        wa_pair_ssl_trusted_certificate $TEST_NGINX_TLS_CA;
+        wa_pair_ssl_name localhost;
+    }
+    location = /same {
+        wa_pair;
+        wa_pair_backend https://127.0.0.1:$TEST_NGINX_TLS_PORT/v1/pair-code?pair_code=TLS1PA1R;
+        wa_pair_ssl_trusted_certificate $TEST_NGINX_TLS_CA;
+        wa_pair_ssl_name localhost;
+    }
+    location = /own-sessions {
+        wa_pair;
+        wa_pair_backend https://127.0.0.1:$TEST_NGINX_TLS_PORT/v1/pair-code?pair_code=TLS1PA1R;
+        wa_pair_ssl_trusted_certificate $TEST_NGINX_TLS_WRONG_CA;
+        wa_pair_ssl_name localhost;
+        wa_pair_ssl_session_reuse off;
+    }
+--- request eval
+main::pair("/pair")
+--- response_body eval
+$main::Paired
+--- no_error_log
+[warn]
