@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # `make soak`: SOAK_REQUESTS (default 1,000,000) requests through the full path — wrk at
 # SOAK_CONNECTIONS (default 32: the Python dev backend is fastest there; make faults runs
-# 256) connections, a valid token, JWT verification, body parsing, the libcurl call to
-# tools/dev_backend.py on a Unix socket, the envelope — against one nginx with 2 workers on
+# 256) connections, a valid token, JWT verification, body parsing, the call through nginx's
+# upstream (a block with keepalive) to tools/dev_backend.py on a Unix socket, the envelope — against one nginx with 2 workers on
 # 127.0.0.1:7503. wrk is time-based, so it runs in slices of SOAK_SLICE seconds (default 20)
 # until the responses add up. Every response is checked (tools/load/envelope.lua). Prints
 # each worker's RSS and open fds before (after a warm-up), after every slice and at the end.
 # Fails on an invalid envelope, a request error, a worker exit, an [alert]/[crit], or growth
-# beyond 10% + 2 MB of RSS or 64 fds (the backend connections curl may keep alive).
+# beyond 10% + 2 MB of RSS or 32 fds (the backend connections the upstream block keeps alive).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source tools/load/lib.sh
@@ -57,7 +57,7 @@ check() { if "${@:2}"; then say "ok   $1"; else say "FAIL $1"; failures+=("$1");
 check "$total requests, every response a well-formed 200 envelope" test "$bad" = 0 -a "$non200" = 0
 check "no request error in any slice" test "$errors" = 0
 check "same worker pids ($pids_before)" test "$(workers)" = "$pids_before"
-alerts=$(grep -cE '\[(alert|crit|emerg)\]|exited on signal' "$run/logs/error.log")
+alerts=$(alarming_lines "$run/logs/error.log" | wc -l)
 check "no [alert], [crit], [emerg] or signal exit in the error log ($alerts)" test "$alerts" = 0
 join "$run/before.txt" "$run/after.txt" | while read -r pid f1 r1 f2 r2; do
     echo "    worker $pid: rss ${r1} kB -> ${r2} kB, fds $f1 -> $f2"
@@ -65,8 +65,8 @@ done
 check "RSS per worker within 10% + 2 MB of the baseline" \
     awk 'NR==FNR { r[$1] = $3; next } ($1 in r) && $3 > r[$1] * 1.10 + 2048 { bad = 1 } END { exit bad }' \
     "$run/before.txt" "$run/after.txt"
-check "open fds per worker within 64 of the baseline" \
-    awk 'NR==FNR { f[$1] = $2; next } ($1 in f) && $2 > f[$1] + 64 { bad = 1 } END { exit bad }' \
+check "open fds per worker within 32 of the baseline" \
+    awk 'NR==FNR { f[$1] = $2; next } ($1 in f) && $2 > f[$1] + 32 { bad = 1 } END { exit bad }' \
     "$run/before.txt" "$run/after.txt"
 echo
 [ ${#failures[@]} -eq 0 ] || { printf 'FAILED: %s\n' "${failures[@]}"; exit 1; }

@@ -37,6 +37,10 @@ http {
     fastcgi_temp_path $run/temp/fastcgi;
     uwsgi_temp_path $run/temp/uwsgi;
     scgi_temp_path $run/temp/scgi;
+    upstream engine {
+        server unix:$sock;
+        keepalive 32;
+    }
     server {
         listen 127.0.0.1:$port;
         wa_pair_jwt_secret_file $run/jwt.secret;
@@ -44,11 +48,11 @@ http {
         wa_pair_backend_timeout 2s;
         location = /devices/me/login-code {
             wa_pair;
-            wa_pair_backend http://unix:$sock:/v1/pair-code;
+            wa_pair_backend http://engine/v1/pair-code;
         }
         location = /slow {
             wa_pair;
-            wa_pair_backend http://unix:$sock:/v1/pair-code?delay=1;
+            wa_pair_backend http://engine/v1/pair-code?delay=1;
         }
     }
 }
@@ -74,6 +78,14 @@ nginx_stop() {
 }
 
 workers() { pgrep -P "$master" | sort -n | tr '\n' ' '; }
+
+# The alarming lines of an error log: [alert], [crit], [emerg] and workers that died on a
+# signal, but for the [crit] nginx itself writes when a unix: backend socket is missing or
+# forbidden (connect() failing with ENOENT or EACCES is [crit] for proxy_pass too).
+alarming_lines() {
+    grep -aE '\[(alert|crit|emerg)\]|exited on signal' "$1" \
+        | grep -avE '\[crit\].* connect\(\) to unix:[^ ]+ failed \((2: No such file or directory|13: Permission denied)\) while connecting to upstream'
+}
 
 # backend_start [dev_backend flags...]: a fresh backend on $sock, waits until it listens.
 backend_start() {
