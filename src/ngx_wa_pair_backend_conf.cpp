@@ -23,7 +23,9 @@ bool copy_str(ngx_conf_t *cf, std::string_view from, ngx_str_t &to) {
     if (to.data == nullptr) {
         return false;
     }
-    ngx_memcpy(to.data, from.data(), from.size());
+    if (!from.empty()) {  // an empty view's data() may be null, which memcpy may not take
+        ngx_memcpy(to.data, from.data(), from.size());
+    }
     to.data[from.size()] = '\0';
     return true;
 }

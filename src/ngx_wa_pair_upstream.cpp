@@ -28,7 +28,9 @@ wa_pair::Protocol protocol_of(const wa_pair_loc_conf_t *lcf) {
 ngx_str_t pool_copy(ngx_pool_t *pool, std::string_view s) {
     ngx_str_t out{s.size(), static_cast<u_char *>(ngx_pnalloc(pool, s.size() + 1))};
     if (out.data != nullptr) {
-        ngx_memcpy(out.data, s.data(), s.size());
+        if (!s.empty()) {  // an empty view's data() may be null
+            ngx_memcpy(out.data, s.data(), s.size());
+        }
         out.data[s.size()] = '\0';
     }
     return out;
