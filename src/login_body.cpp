@@ -177,8 +177,12 @@ LoginRequest parse_login_body(BodyType type, std::string_view body) noexcept
 {
     try {
         if (type == BodyType::unsupported) return fail(415, kUnsupported);
-        if (trim(body).empty()) return fail(400, kPhoneRequired);
-        return type == BodyType::form ? parse_form_body(body) : parse_json_body(body);
+        const std::string_view trimmed = trim(body);
+        if (trimmed.empty()) return fail(400, kPhoneRequired);
+        // curl's -d sends a form type whatever the data: a form body cannot start with '{',
+        // so a JSON object under a form type is read as JSON, as the person meant it.
+        if (type == BodyType::form && trimmed.front() != '{') return parse_form_body(body);
+        return parse_json_body(body);
     } catch (...) {
         LoginRequest request;
         request.failure.code = 500;

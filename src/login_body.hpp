@@ -24,7 +24,8 @@ struct LoginRequest {
 
 // A JSON object {"phone":"...","refresh":true} or a form "phone=...&refresh=true" (form
 // refresh is "true" or "false"). Unknown fields are ignored; a repeated field is refused
-// (it could be read two ways). An empty body means the phone is missing.
+// (it could be read two ways). An empty body means the phone is missing. A form-typed body
+// whose first non-blank byte is '{' is read as JSON (curl's -d without a Content-Type).
 LoginRequest parse_login_body(BodyType type, std::string_view body) noexcept;
 
 }  // namespace wa_pair

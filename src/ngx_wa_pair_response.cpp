@@ -52,6 +52,7 @@ bool add_header(ngx_http_request_t *r, std::string_view name, std::string_view v
     if (h == nullptr) {
         return false;
     }
+    ngx_memzero(h, sizeof(ngx_table_elt_t));  // lowcase_key, and next where nginx links repeats
     auto *v = static_cast<u_char *>(ngx_pnalloc(r->pool, value.size()));
     if (v == nullptr && !value.empty()) {
         h->hash = 0;
@@ -83,7 +84,9 @@ bool set_envelope_headers(ngx_http_request_t *r, ngx_uint_t status, size_t lengt
     ngx_http_clear_last_modified(r);
     ngx_http_clear_etag(r);
     std::string_view id = request_id(r);
-    return add_header(r, "Cache-Control", "no-store") &&
+    // no-store: a pairing code is a credential; nosniff: an engine's short error text is
+    // JSON-escaped inside, and no browser may read it as anything but JSON.
+    return add_header(r, "Cache-Control", "no-store") && add_header(r, "X-Content-Type-Options", "nosniff") &&
            (id.empty() || add_header(r, "X-Request-ID", id));
 }
 
@@ -157,12 +160,15 @@ ngx_int_t send_failure(ngx_http_request_t *r, const wa_pair::Failure &f) {
 }
 
 // Answers before the body is read: the body is discarded first so keep-alive stays safe;
-// a connection that announced a body over the limit is not kept alive.
+// a connection that announced a body over the limit is not kept alive. A client that sent
+// "Expect: 100-continue" is not invited to send a body nobody reads: no "100 Continue"
+// before the answer, as nginx's own 413 does (expect_tested).
 ngx_int_t reject(ngx_http_request_t *r, const wa_pair::Failure &f) {
     RequestCtx *ctx = get_ctx(r);
     if (ctx != nullptr && r->headers_in.content_length_n > ctx->body_limit) {
         r->keepalive = 0;
     }
+    r->expect_tested = 1;
     ngx_int_t rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;

@@ -26,6 +26,12 @@ constexpr std::int64_t kFlightGraceMs = 1000;
 // An answer stays at least this long for the waiters that look at the zone every 25 ms.
 constexpr std::int64_t kResultKeepMs = 10000;
 constexpr time_t kWarnEverySeconds = 60;
+// How far from the cold end of the LRU queue an allocation looks for an entry the policy no
+// longer needs; entries it still needs are never evicted.
+constexpr int kEvictScan = 64;
+// Retry-After of a request refused because the zone holds nothing it may evict, when no
+// entry says when it lapses.
+constexpr std::int64_t kFullRetryMs = 60000;
 constexpr std::size_t kMaxText = 255;
 constexpr std::size_t kMaxIdLen = 255;
 constexpr std::string_view kInProgress = "A pairing request for this device is already in progress";
@@ -164,8 +170,8 @@ private:
 struct Locked {
     ZoneCtx *z;
     std::int64_t now;
-    bool evicted_live = false;  // an entry still in use had to go
     ngx_uint_t evicted = 0;
+    std::int64_t first_lapse = 0;  // a full zone: when its first live entry scanned lapses
 
     Entry *find(const Key &k) {
         ngx_rbtree_node_t *node = z->sh->tree.root;
@@ -218,23 +224,37 @@ struct Locked {
         }
     }
 
-    // Allocates, evicting the least recently used entries while the zone is full; never one
-    // of `pinned` (the entries the request holds, at the head of the queue).
+    // Allocates, evicting while the zone is full the least recently used entries the policy
+    // no longer needs; never one it still needs (a limit, a code, a call in flight: a spray of
+    // requests must not reset another device's state), nor one of `pinned`. NULL when none
+    // is left to evict: the caller refuses the request rather than go on without the policy.
     void *alloc(size_t size, const Entry *pin1, const Entry *pin2) {
         for (;;) {
             void *p = ngx_slab_calloc_locked(z->shpool, size);
-            if (p != nullptr || ngx_queue_empty(&z->sh->lru)) {
+            if (p != nullptr) {
                 return p;
             }
-            Entry *e = ngx_queue_data(ngx_queue_last(&z->sh->lru), Entry, lru);
-            if (e == pin1 || e == pin2) {
+            Entry *victim = nullptr;
+            int scanned = 0;
+            for (ngx_queue_t *q = ngx_queue_last(&z->sh->lru);
+                 q != ngx_queue_sentinel(&z->sh->lru) && scanned < kEvictScan; q = ngx_queue_prev(q), scanned++) {
+                Entry *e = ngx_queue_data(q, Entry, lru);
+                if (e == pin1 || e == pin2) {
+                    continue;
+                }
+                if (e->live_until <= now) {
+                    victim = e;
+                    break;
+                }
+                if (first_lapse == 0 || e->live_until < first_lapse) {
+                    first_lapse = e->live_until;
+                }
+            }
+            if (victim == nullptr) {
                 return nullptr;
             }
-            if (e->live_until > now) {
-                evicted_live = true;
-            }
             evicted++;
-            free_entry(e);
+            free_entry(victim);
         }
     }
 
@@ -269,12 +289,16 @@ struct Locked {
 // ---------------------------------------------------------------- operations on the zone
 
 struct Consulted {
-    bool ok = false;      // false: no room for the request's entries even after eviction
+    bool ok = false;      // false: the zone has no room for the entries a call needs
     bool warn = false;
     ngx_uint_t evicted = 0;
+    std::int64_t retry_at = 0;  // !ok: when room may come back
     wa_pair::Decision decision;
 };
 
+// Decides on the entries the zone has, or on empty ones: only a request that proceeds creates
+// entries, so refused requests (429, 409) leave nothing behind for a spray to fill the zone
+// with; the policy bounds the numbers one device may hold (policy.hpp).
 Consulted consult(ZoneCtx *z, const ZoneRequest &zr, bool refresh, const wa_pair::PolicyConfig &config,
                   std::int64_t now) noexcept {
     Consulted out;
@@ -285,39 +309,45 @@ Consulted consult(ZoneCtx *z, const ZoneRequest &zr, bool refresh, const wa_pair
     Key dk = device_key(zr.device_id);
     Key pk = phone_key(zr.phone);
     Entry *dev = l.find(dk);
-    if (dev != nullptr) {
-        l.touch(dev);
-    }
     Entry *ph = l.find(pk);
-    if (ph != nullptr) {
-        l.touch(ph);
-    }
-    if (dev == nullptr) {
-        dev = l.create(dk, ph);
-    }
-    if (dev != nullptr && ph == nullptr) {
-        ph = l.create(pk, dev);
-    }
-    out.evicted = l.evicted;
-    if (dev == nullptr || ph == nullptr) {
-        out.warn = l.may_warn();
-        return out;
-    }
-
-    DeviceEntry *d = as_device(dev);
-    PhoneEntry *p = as_phone(ph);
+    wa_pair::DeviceState device = dev != nullptr ? as_device(dev)->state : wa_pair::DeviceState{};
+    wa_pair::PhoneState phone = ph != nullptr ? as_phone(ph)->state : wa_pair::PhoneState{};
     std::uint64_t next = z->sh->last_flight + 1;
     if (next == 0) {
         next = 1;
     }
-    out.decision = wa_pair::decide(d->state, p->state, zr.phone, refresh, config, next, now);
+    out.decision = wa_pair::decide(device, phone, zr.phone, refresh, config, next, now);
+
     if (out.decision.verdict == wa_pair::Verdict::proceed) {
+        Entry *created = nullptr;
+        if (dev == nullptr) {
+            dev = created = l.create(dk, ph);
+        }
+        if (dev != nullptr && ph == nullptr) {
+            ph = l.create(pk, dev);
+        }
+        out.evicted = l.evicted;
+        if (dev == nullptr || ph == nullptr) {  // full of what the policy needs: refuse
+            if (created != nullptr) {
+                l.free_entry(created);
+            }
+            out.retry_at = l.first_lapse > now ? l.first_lapse : now + kFullRetryMs;
+            out.warn = l.may_warn();
+            return out;
+        }
         z->sh->last_flight = next;
     }
-    dev->live_until = std::max(dev->live_until, wa_pair::live_until(d->state, config.limits));
-    ph->live_until = std::max(ph->live_until, wa_pair::live_until(p->state, config.limits));
+    if (dev != nullptr) {
+        as_device(dev)->state = device;
+        dev->live_until = std::max(dev->live_until, wa_pair::live_until(device, config.limits));
+        l.touch(dev);
+    }
+    if (ph != nullptr) {
+        as_phone(ph)->state = phone;
+        ph->live_until = std::max(ph->live_until, wa_pair::live_until(phone, config.limits));
+        l.touch(ph);
+    }
     out.ok = true;
-    out.warn = l.evicted_live && l.may_warn();
     return out;
 }
 
@@ -460,18 +490,23 @@ void warn(ZoneCtx *z, ngx_log_t *log, const Consulted &c) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair zone \"%V\": evicted %ui entries",
                        &z->shm_zone->shm.name, c.evicted);
     }
-    if (!c.warn) {
-        return;
-    }
-    if (!c.ok) {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "wa_pair_zone \"%V\" is full: a request went on without the edge policy",
+    if (c.warn) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "wa_pair_zone \"%V\" is full of entries the edge policy still needs "
+                      "(limits, live codes, calls in flight): pairing requests that need a new "
+                      "entry get 503 until some lapse; make the zone larger (at most one such "
+                      "line a minute)",
                       &z->shm_zone->shm.name);
-    } else {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "wa_pair_zone \"%V\" is full: evicted entries still in use "
-                      "(at most one such warning a minute)", &z->shm_zone->shm.name);
     }
+}
+
+// 503 with Retry-After: the edge policy cannot keep this request's state, and a call without
+// it is never made.
+ngx_int_t answer_unavailable(ngx_http_request_t *r, long retry_after) {
+    if (!add_header(r, "Retry-After", std::to_string(retry_after))) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return send_failure(r, wa_pair::map_transport_failure(wa_pair::TransportFailure::unreachable).failure);
 }
 
 void poll_handler(ngx_event_t *ev) noexcept;
@@ -716,7 +751,7 @@ ngx_int_t zone_add_variables(ngx_conf_t *cf) noexcept {
 bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) noexcept {
     wa_pair_loc_conf_t *lcf = loc_conf(r);
     ngx_shm_zone_t *shm_zone = lcf->zone.shm_zone;
-    if (shm_zone == nullptr || ctx->device_id.empty() || ctx->device_id.size() > kMaxIdLen) {
+    if (shm_zone == nullptr) {
         return false;
     }
     ZoneRequest &zr = ctx->zone;
@@ -725,17 +760,21 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
         zr.zone = z;
         zr.log = r->connection->log;
         zr.device_id = ctx->device_id;
-        if (!wa_pair::hash_phone(z->sh->key, ctx->phone, zr.phone)) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "wa_pair_zone \"%V\": HMAC failed, the request goes on without the edge policy",
-                          &shm_zone->shm.name);
-            return false;
-        }
         auto now = static_cast<std::int64_t>(ngx_current_msec);
+        if (ctx->device_id.empty() || ctx->device_id.size() > kMaxIdLen ||
+            !wa_pair::hash_phone(z->sh->key, ctx->phone, zr.phone)) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "wa_pair_zone \"%V\": no key for this request (HMAC failed): refused "
+                          "rather than called without the edge policy",
+                          &shm_zone->shm.name);
+            ngx_http_finalize_request(r, answer_unavailable(r, 1));
+            return true;
+        }
         Consulted c = consult(z, zr, refresh, policy_config(lcf), now);
         warn(z, r->connection->log, c);
-        if (!c.ok) {
-            return false;  // never a crash, never a refusal: the backend is called as without a zone
+        if (!c.ok) {  // fail closed, as limit_req does: never a call without the policy
+            ngx_http_finalize_request(r, answer_unavailable(r, wa_pair::seconds_until(c.retry_at, now)));
+            return true;
         }
 
         const wa_pair::Decision &d = c.decision;

@@ -200,6 +200,37 @@ LimitsParse parse_limits(const std::string_view* args, std::size_t n)
 
 // ---------------------------------------------------------------- decisions
 
+namespace {
+
+// The slot of `hash` among the numbers the device holds, else a free or lapsed one, else null.
+NumberHeld* number_slot(DeviceState& device, const PhoneHash& hash, std::int64_t now) noexcept
+{
+    NumberHeld* free = nullptr;
+    for (NumberHeld& held : device.numbers) {
+        if (held.until != 0 && held.phone == hash) {
+            return &held;
+        }
+        if (free == nullptr && held.until <= now) {
+            free = &held;
+        }
+    }
+    if (free != nullptr) {
+        *free = NumberHeld{};
+    }
+    return free;
+}
+
+std::int64_t first_lapse(const DeviceState& device) noexcept
+{
+    std::int64_t first = device.numbers[0].until;
+    for (const NumberHeld& held : device.numbers) {
+        first = std::min(first, held.until);
+    }
+    return first;
+}
+
+}  // namespace
+
 Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, bool refresh,
                 const PolicyConfig& config, std::uint64_t new_flight, std::int64_t now) noexcept
 {
@@ -245,6 +276,13 @@ Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, b
         return d;
     }
 
+    NumberHeld* held = number_slot(device, hash, now);
+    if (held == nullptr) {
+        d.verdict = Verdict::limited;
+        d.seconds = seconds_until(first_lapse(device), now);
+        return d;
+    }
+
     device.flight = new_flight;
     device.flight_started = now;
     device.flight_deadline = now + config.flight_ms;
@@ -253,6 +291,8 @@ Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, b
     device.code_expires = 0;
     log_push(device.calls, now);
     log_push(phone.calls, now);
+    held->phone = hash;
+    held->until = std::max(held->until, std::max(now, live_until(phone, limits)));
     d.verdict = Verdict::proceed;
     d.flight = new_flight;
     return d;
@@ -266,6 +306,13 @@ bool record_outcome(DeviceState& device, PhoneState* phone, std::uint64_t flight
         device.cooldown_until = std::max(device.cooldown_until, until);
         if (phone != nullptr) {
             phone->cooldown_until = std::max(phone->cooldown_until, until);
+        }
+        if (flight != 0 && device.flight == flight) {
+            for (NumberHeld& held : device.numbers) {
+                if (held.until != 0 && held.phone == device.flight_phone) {
+                    held.until = std::max(held.until, until);
+                }
+            }
         }
     }
     if (flight == 0 || device.flight != flight) {
@@ -321,6 +368,9 @@ std::int64_t live_until(const DeviceState& device, const Limits& limits) noexcep
     std::int64_t newest = log_newest(device.calls);
     if (newest != kNever) {
         until = std::max(until, newest + std::max(limits.per_device.window_ms, limits.interval_ms));
+    }
+    for (const NumberHeld& held : device.numbers) {  // the bound on its numbers holds as long
+        until = std::max(until, held.until);
     }
     return until;
 }

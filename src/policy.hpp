@@ -85,6 +85,17 @@ struct CallResult {
     char code[kPairCodeSize];     // 200: "ABCD-1234"
 };
 
+// A device may keep at most this many numbers' entries alive in a zone at once (a number's
+// entry lives while its limits or a cool-down hold), so that one credential cannot fill a zone
+// with entries the policy must keep. A device pairs with one number; 8 is generous.
+inline constexpr std::size_t kMaxNumbersPerDevice = 8;
+
+// A number this device called, and until when that number's entry matters to the policy.
+struct NumberHeld {
+    PhoneHash phone;
+    std::int64_t until;  // 0: a free slot
+};
+
 struct DeviceState {
     std::uint64_t flight;          // the backend call in flight, 0: none
     std::int64_t flight_started;
@@ -97,6 +108,7 @@ struct DeviceState {
     std::int64_t code_expires;
     std::int64_t cooldown_until;   // a backend 429
     CallLog calls;
+    NumberHeld numbers[kMaxNumbersPerDevice];
 };
 
 struct PhoneState {
@@ -124,16 +136,21 @@ struct Decision {
 
 // One request for (device, phone). Order: a call in flight for the device (wait, or conflict
 // for another phone; a call past its deadline is given up), then reuse (unless `refresh`),
-// then cool-downs and limits, then proceed. Proceed marks call `new_flight` in flight, counts
-// it for the device and the phone, and drops the device's live code: WhatsApp invalidates it
-// as soon as it is asked for a new one. Only calls are counted: answers from the zone
-// (reuse, wait) ask WhatsApp for nothing.
+// then cool-downs and limits, then the device's numbers (a new number while it already holds
+// kMaxNumbersPerDevice live ones is limited until the first of them lapses), then proceed.
+// Proceed marks call `new_flight` in flight, counts it for the device and the phone, holds the
+// number for the device while the phone's state lives, and drops the device's live code:
+// WhatsApp invalidates it as soon as it is asked for a new one. Only calls are counted:
+// answers from the zone (reuse, wait) ask WhatsApp for nothing. A request that is not
+// proceeding changes nothing a zone would have to keep: the caller may decide on empty
+// states and store nothing.
 Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, bool refresh,
                 const PolicyConfig& config, std::uint64_t new_flight, std::int64_t now) noexcept;
 
 // Call `flight` answered `outcome`. Its waiters get the outcome; a code becomes the device's
 // live code (expiring `seconds` from now); a 429 starts a cool-down for the device and the
-// phone; an unreachable backend (503) asked WhatsApp for nothing, so the call is not counted.
+// phone (and the device holds the number as long); an unreachable backend (503) asked
+// WhatsApp for nothing, so the call is not counted.
 // `phone` may be null (its entry is gone). Returns false when the call was no longer the
 // device's (given up at its deadline): then only the cool-down and the count apply.
 bool record_outcome(DeviceState& device, PhoneState* phone, std::uint64_t flight,

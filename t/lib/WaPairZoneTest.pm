@@ -9,11 +9,17 @@ package WaPairZoneTest;
 #   request_sync(raw)     sends it to nginx and returns the whole answer
 #   reload_nginx()        HUP to the master; returns once every worker is a new one and the
 #                         old ones have stopped accepting (they finish what they serve)
+#   spray(uri, device => 'dev-b', count => 10000, first => 628100000000, clients => 4,
+#         devices => 0)   `count` pairings of one device, each for another number (first,
+#                         first + 1, ...), over keep-alive connections; returns { status => n }.
+#                         devices => 1: each request from another device too ("dev-b-<i>")
 
 use strict;
 use warnings;
 
 use Carp qw(croak);
+use IO::Socket::INET ();
+use POSIX ();
 use Time::HiRes ();
 
 use WaPairTest ();
@@ -75,6 +81,51 @@ sub children {
 sub accepting_workers {
     my ($kids) = @_;
     return grep { $kids->{$_} =~ /worker process$/ } keys %$kids;
+}
+
+sub spray {
+    my ($uri, %o) = @_;
+    my $count = $o{count} || 1000;
+    my $clients = $o{clients} || 4;
+    my $first = $o{first} || 628100000000;
+    my $device = $o{device} || 'dev-spray';
+    my $auth = WaPairTest::auth_header(device_id => $device);
+    my (@pids, @files);
+    for my $c (0 .. $clients - 1) {
+        my $file = "$WaPairTest::Dir/spray-$c.out";
+        unlink $file;
+        my $pid = fork();
+        croak "fork: $!" unless defined $pid;
+        if ($pid == 0) {
+            my %counts;
+            my $sock;
+            for (my $i = $c; $i < $count; $i += $clients) {
+                my $body = '{"phone":"' . ($first + $i) . '"}';
+                $auth = WaPairTest::auth_header(device_id => "$device-$i") if $o{devices};
+                my $req = "POST $uri HTTP/1.1\r\nHost: localhost\r\n$auth\r\n"
+                    . "Content-Type: application/json\r\nContent-Length: " . length($body)
+                    . "\r\n\r\n$body";
+                $sock ||= IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                                PeerPort => WaPairTest::server_port(), Proto => 'tcp');
+                my ($status, $keepalive) = $sock && (print {$sock} $req) ? WaPairTest::read_answer($sock) : ();
+                $counts{ $status // 'no answer' }++;
+                undef $sock unless $status && $keepalive;
+            }
+            WaPairTest::write_file($file, join '', map { "$_\t$counts{$_}\n" } sort keys %counts);
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+        push @files, $file;
+    }
+    waitpid($_, 0) for @pids;
+    my %result;
+    for my $file (@files) {
+        for my $line (split /\n/, WaPairTest::slurp($file)) {
+            my ($status, $n) = split /\t/, $line;
+            $result{$status} += $n;
+        }
+    }
+    return \%result;
 }
 
 sub reload_nginx {

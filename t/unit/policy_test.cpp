@@ -514,9 +514,105 @@ TEST(Limits, ClocksReadOutOfOrderKeepTheLogSorted)
     EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::proceed);
 }
 
+// ---------------------------------------------------------------- the numbers a device holds
+
+// `count` distinct numbers' hashes.
+std::vector<PhoneHash> numbers(std::size_t count)
+{
+    std::vector<PhoneHash> out;
+    for (std::size_t i = 0; i < count; ++i) {
+        out.push_back(hashed(test_key(), "62812345" + std::to_string(10000 + i)));
+    }
+    return out;
+}
+
+TEST(Numbers, ADeviceHoldsAtMostEightLiveNumbersThenWaitsForTheFirstToLapse)
+{
+    PolicyConfig config;
+    config.reuse = false;
+    config.limits.per_phone = {1, kHour};  // each number's entry lives an hour after its call
+    DeviceState device{};
+    const std::vector<PhoneHash> hashes = numbers(kMaxNumbersPerDevice + 1);
+    std::vector<PhoneState> phones(hashes.size());
+    std::int64_t now = kT0;
+    for (std::size_t i = 0; i < kMaxNumbersPerDevice; ++i, now += kSecond) {
+        Decision d = decide(device, phones[i], hashes[i], false, config, i + 1, now);
+        ASSERT_EQ(d.verdict, Verdict::proceed) << i;
+        ASSERT_TRUE(record_outcome(device, &phones[i], d.flight, failure(500), now));
+    }
+    PhoneState ninth{};
+    Decision d = decide(device, ninth, hashes.back(), false, config, 99, now);
+    EXPECT_EQ(d.verdict, Verdict::limited);
+    EXPECT_EQ(d.seconds, seconds_until(kT0 + kHour, now));  // the first number's entry lapses
+    EXPECT_EQ(ninth.calls.size, 0u);                        // nothing counted for the ninth
+
+    // a number the device holds is not a new one
+    now = kT0 + kHour + 8 * kSecond;  // every per_phone window has passed
+    d = decide(device, phones[3], hashes[3], false, config, 100, now);
+    EXPECT_EQ(d.verdict, Verdict::proceed);
+    ASSERT_TRUE(record_outcome(device, &phones[3], d.flight, failure(500), now));
+    // and once the first lapsed, the ninth fits
+    d = decide(device, ninth, hashes.back(), false, config, 101, now);
+    EXPECT_EQ(d.verdict, Verdict::proceed);
+}
+
+TEST(Numbers, NumbersWhoseEntriesDoNotLiveAreNotHeld)
+{
+    PolicyConfig config;  // no per_phone limit, no interval: a number's entry outlives nothing
+    config.reuse = false;
+    DeviceState device{};
+    const std::vector<PhoneHash> hashes = numbers(3 * kMaxNumbersPerDevice);
+    std::int64_t now = kT0;
+    for (std::size_t i = 0; i < hashes.size(); ++i, now += kSecond) {
+        PhoneState phone{};
+        Decision d = decide(device, phone, hashes[i], false, config, i + 1, now);
+        ASSERT_EQ(d.verdict, Verdict::proceed) << i;
+        ASSERT_TRUE(record_outcome(device, &phone, d.flight, success("ABCD-1234", 120), now));
+    }
+}
+
+TEST(Numbers, ABackend429KeepsTheNumberHeldForTheCoolDown)
+{
+    PolicyConfig config;
+    config.reuse = false;
+    DeviceState device{};
+    const std::vector<PhoneHash> hashes = numbers(kMaxNumbersPerDevice + 1);
+    std::vector<PhoneState> phones(hashes.size());
+    for (std::size_t i = 0; i < kMaxNumbersPerDevice; ++i) {
+        Decision d = decide(device, phones[i], hashes[i], false, config, i + 1, kT0);
+        ASSERT_EQ(d.verdict, Verdict::proceed) << i;
+        ASSERT_TRUE(record_outcome(device, &phones[i], d.flight, failure(429, 600), kT0));
+        device.cooldown_until = 0;  // the device's own cool-down would answer first: not the point
+    }
+    Decision d = decide(device, phones.back(), hashes.back(), false, config, 50, kT0 + kSecond);
+    EXPECT_EQ(d.verdict, Verdict::limited);
+    EXPECT_EQ(d.seconds, 599);
+    EXPECT_GE(live_until(device, config.limits), kT0 + 600 * kSecond);  // the bound lives as long
+}
+
+TEST(Numbers, ARefusedRequestChangesNothingAZoneMustKeep)
+{
+    // Decided on empty states (a zone without entries for them), a refusal leaves them empty:
+    // a zone may store nothing for it.
+    PolicyConfig config;
+    config.limits.per_device = {1, kHour};
+    DeviceState device{};
+    PhoneState phone{};
+    Decision d = decide(device, phone, kPhoneA, false, config, 1, kT0);
+    ASSERT_EQ(d.verdict, Verdict::proceed);
+    ASSERT_TRUE(record_outcome(device, &phone, d.flight, failure(500), kT0));
+    const PhoneState fresh{};
+    PhoneState fresh_phone{};
+    d = decide(device, fresh_phone, kPhoneB, false, config, 2, kT0 + kSecond);  // per_device
+    EXPECT_EQ(d.verdict, Verdict::limited);
+    EXPECT_EQ(0, std::memcmp(&fresh_phone, &fresh, sizeof fresh));
+    EXPECT_EQ(fresh_phone.calls.size, 0u);
+    EXPECT_EQ(live_until(fresh_phone, config.limits), live_until(PhoneState{}, config.limits));
+}
+
 // ---------------------------------------------------------------- bookkeeping
 
-TEST(LiveUntil, CoversCodesCallsInFlightCoolDownsAndWindows)
+TEST(LiveUntil, CoversCodesCallsInFlightCoolDownsWindowsAndHeldNumbers)
 {
     World w;
     w.config.limits.per_device = {5, kHour};
@@ -527,8 +623,11 @@ TEST(LiveUntil, CoversCodesCallsInFlightCoolDownsAndWindows)
     EXPECT_LT(live_until(no_phone, w.config.limits), kT0);
 
     Decision d = w.ask(kPhoneA);
-    EXPECT_EQ(live_until(w.device, w.config.limits), kT0 + kHour);
     EXPECT_EQ(live_until(w.phone_a, w.config.limits), kT0 + 2 * kHour);
+    // the device holds number A as long as A's entry lives, beyond its own hour
+    EXPECT_EQ(live_until(w.device, w.config.limits), kT0 + 2 * kHour);
+    std::memset(w.device.numbers, 0, sizeof w.device.numbers);
+    EXPECT_EQ(live_until(w.device, w.config.limits), kT0 + kHour);
 
     record_outcome(w.device, &w.phone_a, d.flight, success("ABCD-1234", 120), w.now);
     Limits none;
