@@ -180,13 +180,16 @@ void ResponseReader::reset(size_t max_bytes) noexcept
     // The buffers keep their capacity for the next answer on this connection.
     std::string body = std::move(body_);
     std::string retry_after = std::move(retry_after_);
+    std::string request_id = std::move(request_id_);
     std::string line = std::move(line_);
     *this = ResponseReader(max_bytes);
     body.clear();
     retry_after.clear();
+    request_id.clear();
     line.clear();
     body_ = std::move(body);
     retry_after_ = std::move(retry_after);
+    request_id_ = std::move(request_id);
     line_ = std::move(line);
 }
 
@@ -397,6 +400,12 @@ void ResponseReader::header_line(std::string_view line)
         if (!has_retry_after_ && ascii::iequals(name, "retry-after")) {
             has_retry_after_ = true;
             retry_after_.assign(value.data(), value.size());
+        }
+        break;
+    case 12:
+        if (!has_request_id_ && ascii::iequals(name, "x-request-id")) {
+            has_request_id_ = true;
+            request_id_.assign(value.data(), value.size());
         }
         break;
     default:

@@ -55,6 +55,10 @@ public:
     State state() const noexcept { return state_; }
     int status() const noexcept { return status_; }          // of the final (non-1xx) answer
     std::string_view retry_after() const noexcept { return retry_after_; }  // first, trimmed
+    // The first X-Request-ID, trimmed: a native engine echoes its request's, which tells an
+    // answer from a stray one (another request's, on a kept connection).
+    bool has_request_id() const noexcept { return has_request_id_; }
+    std::string_view request_id() const noexcept { return request_id_; }
     const std::string &body() const noexcept { return body_; }
     // May the connection carry another request: HTTP/1.1 without "Connection: close", or
     // HTTP/1.0 with "Connection: keep-alive"; not both Content-Length and chunked; no bytes
@@ -90,6 +94,7 @@ private:
     State state_ = State::more;
     int status_ = 0;
     std::string retry_after_;
+    std::string request_id_;
     std::string body_;
     bool too_large_ = false;
     const char *error_ = "";
@@ -106,6 +111,7 @@ private:
     bool conn_close_ = false;
     bool conn_keep_alive_ = false;
     bool has_retry_after_ = false;
+    bool has_request_id_ = false;
     bool after_cr_ = false;        // chunk_data_end: the CR came, the LF is due
     bool extra_ = false;           // bytes came after the end of the answer
 };

@@ -74,6 +74,7 @@ struct backend_header_t {
 // A request's call to the backend (ngx_wa_pair_upstream.cpp), made when it gets that far.
 struct BackendCall {
     std::string request;          // the bytes sent: the protocol's request, the operator's headers
+    std::string_view sent_id;     // the X-Request-ID sent (the request's own, in its pool), else ""
     wa_pair::ResponseReader answer;
     // A failure nginx's upstream ends with (no connection, time out, an answer the module
     // refuses): answered as nginx's error page, which the error filter turns into this envelope.

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "ngx_wa_pair_conf.hpp"
+#include "ascii.hpp"
 #include "backend.hpp"
 #include "phone.hpp"
 
@@ -146,6 +147,12 @@ bool build_request(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *c
         }
         wa_pair::apply_operator_headers(request, headers);
     }
+    const std::string_view id = request_id(r);
+    for (const wa_pair::Header &h : request.headers) {
+        if (!id.empty() && h.value == id && wa_pair::ascii::iequals(h.name, "X-Request-ID")) {
+            ctx->call->sent_id = id;
+        }
+    }
     std::string with_query;
     if (!request.query.empty()) {
         with_query = wa_pair::append_query(uri, request.query);
@@ -186,7 +193,16 @@ ngx_int_t reinit_request(ngx_http_request_t *r) noexcept {
 // sends on (its length is the Content-Length), from the receive buffer or, when larger, its own.
 ngx_int_t answer(ngx_http_request_t *r, RequestCtx *ctx, wa_pair_loc_conf_t *lcf) {
     ngx_http_upstream_t *u = r->upstream;
-    const wa_pair::ResponseReader &answer = ctx->call->answer;
+    BackendCall &call = *ctx->call;
+    const wa_pair::ResponseReader &answer = call.answer;
+    // A native engine that echoes X-Request-ID says whose answer this is: another request's
+    // is a stray one (written after an earlier answer on a kept connection), never a code.
+    if (protocol_of(lcf) == wa_pair::Protocol::native && answer.has_request_id() && !call.sent_id.empty() &&
+        answer.request_id() != call.sent_id) {
+        call.failure = wa_pair::map_transport_failure(wa_pair::TransportFailure::bad_answer);
+        log_failure(r, ctx, NGX_LOG_ERR, "failed: it answered with another request's X-Request-ID");
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
     u->keepalive = answer.keep_alive();
     if (u->state != nullptr) {
         u->state->status = static_cast<ngx_uint_t>(answer.status());  // $upstream_status: the engine's

@@ -6,7 +6,7 @@ use Test::Nginx::Socket 'no_plan';
 # The envelope (DESIGN.md section 3): every answer of a wa_pair location, success or error,
 # including the errors nginx itself would render as HTML (413, 408), is compact JSON with the
 # keys status, code, message, then data or error; with Content-Type: application/json,
-# Cache-Control: no-store and an X-Request-ID.
+# Cache-Control: no-store, X-Content-Type-Options: nosniff and an X-Request-ID.
 #
 # Unless a block says otherwise: the config is the doc's location in front of the dev
 # backend, and a request carries a valid device token and Content-Type: application/json.
@@ -356,3 +356,30 @@ my $at = index($r, "\r\n\r\n") + 4;
 --- raw_request_middle_delay: 0.1
 --- response_body chomp
 {"status":true,"code":200,"message":"Pairing code generated successfully","data":{"pair_code":"ABCD-1234","timeout":120}}
+
+
+
+=== TEST 22: X-Content-Type-Options: nosniff on every status: the module's answers, the engine's mapped, nginx's own pages
+--- config
+    wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    location = /p      { wa_pair; client_max_body_size 10; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code; }
+    location = /s409   { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=409; }
+    location = /s429   { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=429; }
+    location = /s500   { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=500; }
+    location = /s400   { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?status=422&error=short; }
+    location = /bad    { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?garbage=notjson; }
+    location = /down   { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_NO_BACKEND_SOCK; }
+    location = /slow   { wa_pair; wa_pair_backend_timeout 200ms; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?delay=1; }
+    location = /ok     { wa_pair; wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code; }
+--- more_headers eval
+["", "!Authorization", "Content-Type: text/plain", "", "", "", "", "", "", "", "", "", ""]
+--- request eval
+["POST /ok\n{\"phone\":\"6281234567890\"}", "POST /ok\n{}", "POST /ok\n{}", "GET /ok", "POST /ok\n{}",
+ "POST /p\n{\"phone\":\"6281234567890\"}", "POST /s409\n{\"phone\":\"6281234567890\"}",
+ "POST /s429\n{\"phone\":\"6281234567890\"}", "POST /s500\n{\"phone\":\"6281234567890\"}",
+ "POST /s400\n{\"phone\":\"6281234567890\"}", "POST /bad\n{\"phone\":\"6281234567890\"}",
+ "POST /down\n{\"phone\":\"6281234567890\"}", "POST /slow\n{\"phone\":\"6281234567890\"}"]
+--- error_code eval
+[200, 401, 415, 405, 400, 413, 409, 429, 500, 400, 502, 503, 504]
+--- response_headers eval
+[("X-Content-Type-Options: nosniff\nContent-Type: application/json\nCache-Control: no-store") x 13]

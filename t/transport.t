@@ -3,6 +3,7 @@ BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when insta
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
 use IO::Socket::UNIX ();
+use Time::HiRes ();
 
 # The transport to the pairing backend, on nginx's upstream: connections kept alive by an
 # upstream{} block's keepalive (and not without one, as proxy_pass), the cap on the answer
@@ -32,6 +33,15 @@ our $FullQueue = IO::Socket::UNIX->new(Peer => $full) or die "$full: $!";
 $ENV{TEST_NGINX_FULL_SOCK} = $full;
 
 start_fakes(wuzapi => 'wuz-token-1');
+
+# An engine that writes an answer as soon as it accepts a connection, before it reads
+# anything (then waits 1 s and closes): tools/dev_backend.py --early-answer.
+my $early = "$WaPairTest::Dir/early.sock";
+$WaPairTest::BackendPids{early} = WaPairTest::spawn_backend("$WaPairTest::Dir/early.log",
+    '/usr/bin/python3', "$WaPairTest::RepoRoot/tools/dev_backend.py", '--socket', $early, '--early-answer');
+for (1 .. 200) { last if -S $early; Time::HiRes::sleep(0.05) }
+die "the early-answer backend did not start" unless -S $early;
+$ENV{TEST_NGINX_EARLY_SOCK} = $early;
 
 our $Helpers = <<'_EOC_';
     wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
@@ -99,6 +109,31 @@ sub main::closed_run {
     WaPairTest::write_file("$WaPairTest::Dir/result.txt",
         join('', map { "answers $_ x$answers->{$_}\n" } sort keys %$answers)
         . "pairing requests received $received\n");
+}
+
+# Pairings on /stray (the engine answers, then writes a stray answer 50 ms later on the same
+# kept connection) each followed by one on /next: after 0.2 s (the stray came while the
+# connection was idle) or at once (it may come after /next's request). What /next got, and
+# whether any client ever saw the stray answer's code.
+sub main::stray_run {
+    my %seen;
+    my $stray_seen = 0;
+    for my $pause (0.2, 0) {
+        for (1 .. 5) {
+            for my $path ('/stray', '/next') {
+                my $answer = WaPairTest::post_once($path, WaPairTest::auth_header());
+                $stray_seen++ if $answer =~ /STRA-Y222/;
+                if ($path eq '/next') {
+                    my ($status) = $answer =~ m{^HTTP/1\.1 (\d+)};
+                    my ($code) = $answer =~ /"pair_code":"([^"]+)"/;
+                    $seen{($pause ? 'idle' : 'at once') . ": $status" . ($code ? " $code" : '')}++;
+                }
+                Time::HiRes::sleep($pause) if $path eq '/stray';
+            }
+        }
+    }
+    WaPairTest::write_file("$WaPairTest::Dir/result.txt",
+        join('', map { "$_ x$seen{$_}\n" } sort keys %seen) . "stray code seen $stray_seen\n");
 }
 
 add_block_preprocessor(sub {
@@ -490,3 +525,48 @@ answers 502 x20
 pairing requests received 20
 --- error_log eval
 qr/\[error\].*wa_pair: native pairing backend "http:\/\/two_engines\/v1\/pair-code" failed: the connection ended before a whole answer/
+
+
+
+=== TEST 21: a stray answer the engine writes after a real one on a kept connection never answers another request
+While the connection is idle nginx's keepalive check closes it; when the stray comes after
+the next request was written, its X-Request-ID is another request's: a 502, never its code.
+--- config
+    location = /stray {
+        wa_pair;
+        wa_pair_backend http://engine_unix/v1/pair-code?garbage=stray;
+    }
+    location = /next {
+        wa_pair;
+        wa_pair_backend http://engine_unix/v1/pair-code?pair_code=HEA1THY2;
+    }
+--- init
+main::stray_run();
+--- request
+GET /result
+--- response_body_like eval
+qr/\A(?:at once: (?:200 HEA1-THY2|502) x\d\n){1,2}idle: 200 HEA1-THY2 x5\nstray code seen 0\n\z/
+--- timeout: 30
+
+
+
+=== TEST 22: an answer the engine writes before the request was written is a 502, never a code
+The request carries 1 MB of an operator's header, more than a Unix socket takes at once; the
+engine answers before it reads any of it.
+--- http_config
+    large_client_header_buffers 4 2m;
+--- config
+    location = /early {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_EARLY_SOCK:/v1/pair-code;
+        wa_pair_backend_header X-Pad $http_x_pad;
+    }
+--- more_headers eval
+"X-Pad: " . ("p" x (1024 * 1024))
+--- request eval
+main::pair("/early")
+--- error_code: 502
+--- response_body eval
+$main::BadAnswer
+--- error_log eval
+qr/\[error\].*wa_pair: native pairing backend "unix:[^"]+early\.sock:\/v1\/pair-code" failed: it answered before the request was written/

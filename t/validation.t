@@ -421,3 +421,26 @@ Content-Type: application/x-www-form-urlencoded
 [400, 400, 415, 400, 200]
 --- response_body_like eval
 ['"code":400', '"code":400', '"code":415', '"code":400', '^\{"requests":0,']
+
+
+
+=== TEST 27: curl -d without a Content-Type (form-typed) and a JSON body: read as JSON, the doc's answer, byte for byte
+What `curl -X POST http://.../devices/me/login-code -H "Authorization: Bearer $T"
+-d '{"phone":"+62 812-3456-7890"}'` sends: curl's own headers and the form type.
+--- raw_request eval
+"POST /devices/me/login-code HTTP/1.1\r\nHost: 127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n"
+. WaPairTest::auth_header() . "\r\nContent-Length: 29\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+. "Connection: close\r\n\r\n" . '{"phone":"+62 812-3456-7890"}'
+--- error_code: 200
+--- response_body eval
+$main::Ok
+
+
+
+=== TEST 28: ... and the backend got the digits only
+--- more_headers
+Content-Type: application/x-www-form-urlencoded
+--- request eval
+["POST /devices/me/login-code\n{\"phone\":\"+62 812-3456-7890\"}", "GET /backend-log"]
+--- response_body eval
+[$main::Ok, qq{{"device_id":"dev-42","phone":"6281234567890"}\n}]

@@ -7,7 +7,7 @@ use Test::Nginx::Socket 'no_plan';
 # The edge policy (issue #5), shared by every worker through wa_pair_zone: one backend call
 # per device at a time (others for the same phone wait for its answer, another phone gets
 # 409), a live code answered again, rate limits and the backend's 429 as cool-downs, state
-# kept by reloads, and a full zone that evicts and keeps serving.
+# kept by reloads, and a full zone that keeps what the policy needs and fails closed.
 #
 # nginx runs a master and two workers. Every config gets, besides its own locations:
 #   wa_pair_zone pairing:1m      at http level (a block's --- http_config may add zones)
@@ -398,9 +398,9 @@ WaPairZoneTest::reload_nginx();
 
 
 
-=== TEST 19: a full zone evicts the least recently used devices, warns, and keeps serving
-Sixty devices in a 32k zone (room for about thirty): the first device's code is gone, the
-last one's is reused; authentication still comes first.
+=== TEST 19: a full zone keeps every live code, refuses new devices with 503, and says so; authentication still comes first
+Sixty devices in a 32k zone (room for about thirty), each with a live code: the first
+device's code is still reused, a device that finds no room gets 503 with Retry-After.
 --- http_config
     wa_pair_zone tiny:32k;
 --- config
@@ -411,21 +411,23 @@ last one's is reused; authentication still comes first.
     }
 --- init
 WaPairTest::backend_reset();
+my %got;
 for my $i (1 .. 60) {
     my $answer = WaPairZoneTest::request_sync(WaPairZoneTest::pair_raw('/tiny', device => "dev-fill-$i"));
-    die "pairing $i failed: $answer" unless $answer =~ /^HTTP\/1\.1 200 /;
+    $got{ $answer =~ m{^HTTP/1\.1 (\d+)} ? $1 : 'none' }++;
 }
+die "expected codes, then refusals: " . join(' ', %got) unless $got{200} && $got{503} && $got{200} + $got{503} == 60;
 --- more_headers eval
-[WaPairTest::auth_header(device_id => 'dev-fill-1'), WaPairTest::auth_header(device_id => 'dev-fill-60'),
+[WaPairTest::auth_header(device_id => 'dev-fill-1'), WaPairTest::auth_header(device_id => 'dev-new'),
  "Authorization: Bearer nope"]
 --- request eval
 [main::pair('/tiny'), main::pair('/tiny'), main::pair('/tiny')]
 --- error_code eval
-[200, 200, 401]
---- response_headers eval
-["X-Cache: miss", "X-Cache: hit", ""]
+[200, 503, 401]
+--- response_headers_like eval
+["X-Cache: hit", "Retry-After: 1[01]\\d", ""]
 --- error_log
-wa_pair_zone "tiny" is full: evicted entries still in use
+wa_pair_zone "tiny" is full of entries the edge policy still needs
 
 
 

@@ -36,7 +36,9 @@ Behaviour switches, as process flags (--delay 2) or per request in the query str
                        body, then close) | reset (the head and half the body, then a TCP RST) |
                        bighead (a 200 whose head is 256 KB of headers) | close-kept (answers
                        the first request of a connection; closes on a later one without
-                       answering, as a backend that dropped a kept-alive connection)
+                       answering, as a backend that dropped a kept-alive connection) |
+                       stray (answers, then 50 ms later writes a second answer nobody asked
+                       for, code STRA-Y222, on the same connection)
 
 Run: /usr/bin/python3 tools/dev_backend.py --socket run/backend.sock [--verbose]
      /usr/bin/python3 tools/dev_backend.py --listen 127.0.0.1:8081
@@ -64,7 +66,8 @@ from urllib.parse import parse_qs, urlsplit
 WA_ALPHABET = b"123456789ABCDEFGHJKLMNPQRSTVWXYZ"
 TO_WA_ALPHABET = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", WA_ALPHABET)
 GARBAGE = ("notjson", "badcode", "nocode", "huge", "http", "close", "trickle", "chunked-bad",
-           "partial", "reset", "bighead", "close-kept")
+           "partial", "reset", "bighead", "close-kept", "stray")
+STRAY_CODE = "STRA-Y222"  # the code of an answer nobody asked for (garbage=stray, --early-answer)
 SWITCHES = ("delay", "status", "error", "retry_after", "timeout", "pair_code", "garbage")
 DEFAULT_ERRORS = {409: "device is already logged in", 429: "too many pairing requests"}
 MAX_BODY = 64 * 1024
@@ -256,6 +259,11 @@ class Handler(BaseHTTPRequestHandler):
         elif garbage == "bighead":
             pad = {f"X-Pad-{i}": "p" * 100 for i in range(2500)}
             self.send(status, payload, dict(extra, **pad))
+        elif garbage == "stray":
+            self.send(status, payload, extra)
+            self.wfile.flush()
+            time.sleep(0.05)
+            self.send(200, {"pair_code": STRAY_CODE, "timeout": 120})
         elif garbage == "chunked-bad":
             self.close_connection = True
             head = self.head(status, dict(extra, **{"Transfer-Encoding": "chunked"}), "application/json")
@@ -304,9 +312,19 @@ class Backend(socketserver.ThreadingMixIn):
         self.stats, self.sni, self.lock = {}, {}, threading.Lock()
         self.connections, self.generation = 0, 0
 
+    early_answer = False  # --early-answer
+
     def finish_request(self, request, client_address):
         """Over TLS: the handshake first, in the connection's own thread (a slow or failing
-        client never holds up the accepting one); a failure is one line, not a traceback."""
+        client never holds up the accepting one); a failure is one line, not a traceback.
+        --early-answer: an answer nobody asked for, before reading anything; then a close."""
+        if self.early_answer:
+            body = json.dumps({"pair_code": STRAY_CODE, "timeout": 120}).encode()
+            request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                            + str(len(body)).encode() + b"\r\n\r\n" + body)
+            time.sleep(1)
+            lingering_close(request)
+            return
         if self.tls is None:
             return super().finish_request(request, client_address)
         request.settimeout(HANDSHAKE_TIMEOUT)
@@ -410,6 +428,8 @@ def main():
     ap.add_argument("--timeout", default="120")
     ap.add_argument("--pair-code", dest="pair_code", default="")
     ap.add_argument("--garbage", default="", help=" | ".join(GARBAGE))
+    ap.add_argument("--early-answer", dest="early_answer", action="store_true",
+                    help="on every connection, write an answer before reading anything, then close")
     ap.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM)")
     ap.add_argument("--tls-key", metavar="FILE", help="the private key of --tls-cert (PEM)")
     ap.add_argument("--tls-client-ca", metavar="FILE",
@@ -441,6 +461,7 @@ def main():
         server = TCPBackend((host, int(port)), Handler)
         where = "%s:%d" % server.server_address[:2]
     server.setup_state(defaults, args.verbose, tls)
+    server.early_answer = args.early_answer
     if tls is not None:
         where = "https://" + where
     # One thread per connection share one interpreter lock: with hundreds of busy connections

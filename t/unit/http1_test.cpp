@@ -245,5 +245,36 @@ TEST(Http1Reader, EveryByteEverywhereInAValue)
     }
 }
 
+struct RequestIdRow {
+    const char *name;
+    std::string text;
+    bool has;
+    std::string id;
+};
+
+TEST(Http1Answer, KeepsTheFirstRequestIdOfTheFinalHead)
+{
+    const std::vector<RequestIdRow> rows = {
+        {"none", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, ""},
+        {"trimmed", "HTTP/1.1 200 OK\r\nX-Request-ID: \t abc-1 \r\nContent-Length: 0\r\n\r\n", true, "abc-1"},
+        {"any_case_first_one", "HTTP/1.1 200 OK\r\nx-request-id: a\r\nX-Request-Id: b\r\nContent-Length: 0\r\n\r\n",
+         true, "a"},
+        {"empty_value", "HTTP/1.1 200 OK\r\nX-Request-ID:\r\nContent-Length: 0\r\n\r\n", true, ""},
+        {"interim_head_ignored", "HTTP/1.1 100 Continue\r\nX-Request-ID: early\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+         false, ""},
+        {"trailer_ignored", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Request-ID: late\r\n\r\n",
+         false, ""},
+    };
+    for (const RequestIdRow &row : rows) {
+        ResponseReader reader;
+        ASSERT_EQ(reader.feed(row.text.data(), row.text.size()), ResponseReader::State::done) << row.name;
+        EXPECT_EQ(reader.has_request_id(), row.has) << row.name;
+        EXPECT_EQ(reader.request_id(), row.id) << row.name;
+        reader.reset(16384);
+        EXPECT_FALSE(reader.has_request_id()) << row.name;
+        EXPECT_EQ(reader.request_id(), "") << row.name;
+    }
+}
+
 }  // namespace
 }  // namespace wa_pair
