@@ -28,6 +28,12 @@ ngx_command_t commands[] = {
     {ngx_string("wa_pair"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, wa_pair_directive,
      NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
 
+    {ngx_string("wa_pair_authenticate"), kAnyLevel | NGX_CONF_FLAG, ngx_conf_set_flag_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, authenticate), nullptr},
+
+    {ngx_string("wa_pair_placement"), kAnyLevel | NGX_CONF_TAKE1, ngx_http_set_complex_value_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, placement), nullptr},
+
     {ngx_string("wa_pair_backend"), kAnyLevel | NGX_CONF_TAKE1, backend_directive,
      NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
 
@@ -182,6 +188,8 @@ void *create_loc_conf(ngx_conf_t *cf) noexcept {
         return nullptr;
     }
     // pcalloc: enable = 0, jwt_secret/jwt_device_claim unset (NULL)
+    lcf->authenticate = NGX_CONF_UNSET;
+    lcf->placement = static_cast<ngx_http_complex_value_t *>(NGX_CONF_UNSET_PTR);
     create_backend_conf(lcf);
     create_ssl_conf(lcf);
     lcf->code_timeout = NGX_CONF_UNSET;
@@ -203,6 +211,8 @@ char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept {
     ngx_conf_merge_sec_value(conf->code_timeout, prev->code_timeout, 120);
     ngx_conf_merge_str_value(conf->jwt_device_claim, prev->jwt_device_claim, "device_id");
     ngx_conf_merge_sec_value(conf->jwt_leeway, prev->jwt_leeway, 0);
+    ngx_conf_merge_value(conf->authenticate, prev->authenticate, 0);
+    ngx_conf_merge_ptr_value(conf->placement, prev->placement, nullptr);
     if (zone_merge_loc_conf(cf, &prev->zone, &conf->zone, conf->enable) != NGX_CONF_OK) {
         return WA_PAIR_CONF_ERROR;
     }
@@ -237,7 +247,7 @@ ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept {
 
     check_shared_tls_sessions(cf, mcf);
     install_filters();
-    return NGX_OK;
+    return install_access_handler(cf);
 }
 
 ngx_int_t init_process(ngx_cycle_t *cycle) noexcept {

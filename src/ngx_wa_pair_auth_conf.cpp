@@ -278,7 +278,7 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
                 own.revocations = parent.revocations;
             }
         }
-        if (!conf->enable) {
+        if (!conf->enable && !conf->authenticate) {
             // An "if" block inside a wa_pair location runs the handler with its own conf.
             conf->auth_config = prev->auth_config;
             return NGX_CONF_OK;
@@ -289,8 +289,9 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
         const bool has_api_keys = auth != nullptr && auth->api_keys;
         if (conf->jwt_secret.data == nullptr && !has_keys && !has_api_keys) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"wa_pair\" requires a credential source: \"wa_pair_jwt_secret_file\", "
-                               "\"wa_pair_jwt_key_file\" or \"wa_pair_api_keys_file\"");
+                               "\"%s\" requires a credential source: \"wa_pair_jwt_secret_file\", "
+                               "\"wa_pair_jwt_key_file\" or \"wa_pair_api_keys_file\"",
+                               conf->enable ? "wa_pair" : "wa_pair_authenticate");
             return WA_PAIR_CONF_ERROR;
         }
 

@@ -30,6 +30,8 @@ struct wa_pair_main_conf_t {
 
 struct wa_pair_loc_conf_t {
     ngx_flag_t enable;            // `wa_pair;` in this very location (not inherited)
+    ngx_flag_t authenticate;      // wa_pair_authenticate: the access phase authenticates
+    ngx_http_complex_value_t *placement;  // wa_pair_placement: empty for a device means no owner
     ngx_http_core_loc_conf_t *core;  // that location's core conf (client_max_body_size, name)
     off_t max_body_size;          // client_max_body_size, enforced after authentication
     ngx_str_t backend_raw;        // wa_pair_backend as written; data == NULL: unset
@@ -173,6 +175,12 @@ char *revocation_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) 
 // Inherits the auth directives and, for a wa_pair location, builds its AuthConfig (or fails
 // when it has no credential source).
 char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf_t *conf) noexcept;
+
+// ngx_wa_pair_auth_phase.cpp: authentication, in the content handler or the access phase.
+// NGX_DECLINED: authenticated (ctx has the device), go on; anything else: the 401 was sent,
+// finalize with it.
+ngx_int_t authenticate(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx);
+ngx_int_t install_access_handler(ngx_conf_t *cf) noexcept;  // postconfiguration
 
 // ngx_wa_pair_auth_vars.cpp: $wa_pair_device_id, $wa_pair_auth
 ngx_int_t add_auth_variables(ngx_conf_t *cf) noexcept;

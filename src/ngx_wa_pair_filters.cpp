@@ -1,5 +1,6 @@
-// nginx's own error pages (413 ...) in wa_pair locations become envelopes, and the body size
-// limit is enforced while the body is read.
+// nginx's own error pages (413 ...) in wa_pair locations, and in edge locations
+// (wa_pair_authenticate), become envelopes; the body size limit is enforced while the body is
+// read.
 
 #include "ngx_wa_pair_conf.hpp"
 
@@ -22,11 +23,33 @@ std::string_view nginx_error_text(ngx_uint_t status) {
     }
 }
 
+// An edge (wa_pair_authenticate in a proxy_pass location): nginx's own error page for the host
+// behind it, in the contract's terms. Answers that host sent pass through as they are.
+const wa_pair::PairCode *edge_failure(ngx_http_request_t *r, ngx_uint_t status, wa_pair::PairCode &out) {
+    using wa_pair::TransportFailure;
+    ngx_http_upstream_t *u = r->upstream;
+    switch (status) {
+    case NGX_HTTP_BAD_GATEWAY:
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        out = wa_pair::map_transport_failure(u != nullptr && u->request_sent && status == NGX_HTTP_BAD_GATEWAY
+                                                 ? TransportFailure::no_answer
+                                                 : TransportFailure::unreachable);
+        return &out;
+    case NGX_HTTP_GATEWAY_TIME_OUT:
+        out = wa_pair::map_transport_failure(TransportFailure::timeout);
+        return &out;
+    default:
+        return nullptr;
+    }
+}
+
 ngx_int_t wa_pair_header_filter(ngx_http_request_t *r) noexcept {
     wa_pair_loc_conf_t *lcf = loc_conf(r);
     ngx_uint_t status = r->headers_out.status;
     RequestCtx *ctx = get_ctx(r);
-    if (!lcf->enable || r != r->main || status < NGX_HTTP_BAD_REQUEST || (ctx && ctx->responded)) {
+    // An edge location's own error pages only (err_status): what its host answered is its own.
+    const bool edge = !lcf->enable && lcf->authenticate && r->err_status >= NGX_HTTP_BAD_REQUEST;
+    if ((!lcf->enable && !edge) || r != r->main || status < NGX_HTTP_BAD_REQUEST || (ctx && ctx->responded)) {
         return next_header_filter(r);
     }
     try {
@@ -34,7 +57,10 @@ ngx_int_t wa_pair_header_filter(ngx_http_request_t *r) noexcept {
             return NGX_ERROR;
         }
         ctx->responded = true;
-        const wa_pair::PairCode *failure = ctx->call && ctx->call->failure ? &*ctx->call->failure : nullptr;
+        wa_pair::PairCode edge_code;
+        const wa_pair::PairCode *failure = ctx->call && ctx->call->failure ? &*ctx->call->failure
+                                           : edge                          ? edge_failure(r, status, edge_code)
+                                                                           : nullptr;
         if (failure != nullptr) {
             // nginx's upstream ended the backend call with its own status (502 for a refused
             // connection, say): the answer is the one the call's failure says.

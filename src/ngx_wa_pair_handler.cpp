@@ -3,7 +3,6 @@
 #include <string>
 
 #include "ngx_wa_pair_conf.hpp"
-#include "auth.hpp"
 #include "login_body.hpp"
 #include "phone.hpp"
 
@@ -15,44 +14,11 @@ void body_handler(ngx_http_request_t *r) noexcept;
 
 // ---------------------------------------------------------------- content handler
 
-// NGX_DECLINED: authenticated, go on; anything else: the 401 was sent, finalize with it.
-ngx_int_t authenticate(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx) {
-    std::string_view authorization;
-    if (r->headers_in.authorization != nullptr) {
-        authorization = view(r->headers_in.authorization->value);
-    }
-    if (lcf->auth_config == nullptr) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: no authentication configured");
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    wa_pair::AuthResult scratch;
-    const wa_pair::AuthResult &auth =
-        wa_pair::authenticate_into(authorization, *lcf->auth_config, ngx_time(), scratch);
-    if (!auth.failure) {
-        ctx->device_id = auth.device_id;
-        ctx->auth_method = wa_pair::auth_method_name(auth.method);
-        ctx->api_key_id = auth.api_key_id;
-        if (auth.version) {
-            ctx->token_version = std::to_string(*auth.version);
-        }
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair: authenticated by %s",
-                       auth.method == wa_pair::AuthMethod::jwt ? "jwt" : "api_key");
-        return NGX_DECLINED;
-    }
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair: unauthorized: %s",
-                   auth.reason.c_str());
-    if (!add_header(r, "WWW-Authenticate",
-                    auth.token_presented ? "Bearer error=\"invalid_token\"" : "Bearer")) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    return reject(r, auth.failure);
-}
-
 ngx_int_t content_handler(ngx_http_request_t *r) noexcept {
     try {
         wa_pair_loc_conf_t *lcf = loc_conf(r);
-        RequestCtx *ctx = create_ctx(r);
-        if (ctx == nullptr) {
+        RequestCtx *ctx = get_ctx(r);  // made by the access phase (wa_pair_authenticate)
+        if (ctx == nullptr && (ctx = create_ctx(r)) == nullptr) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
         // Every answer of a wa_pair location is an envelope: an error_page (a server's
@@ -73,10 +39,13 @@ ngx_int_t content_handler(ngx_http_request_t *r) noexcept {
             return reject(r, {NGX_HTTP_NOT_ALLOWED, "Only POST is allowed"});
         }
 
-        ngx_int_t rc = authenticate(r, lcf, ctx);
-        if (rc != NGX_DECLINED) {
-            return rc;
+        if (ctx->auth_method.empty()) {  // not authenticated by the access phase already
+            ngx_int_t rc = authenticate(r, lcf, ctx);
+            if (rc != NGX_DECLINED) {
+                return rc;
+            }
         }
+        ngx_int_t rc;
 
         std::string_view content_type;
         if (r->headers_in.content_type != nullptr) {

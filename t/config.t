@@ -553,3 +553,15 @@ plain
 ["POST /via-unix\n{\"phone\":\"6281234567890\"}", "POST /via-tcp\n{\"phone\":\"6281234567890\"}"]
 --- response_body_like eval
 ['"pair_code":"SN1X-1234"', '"pair_code":"TCP1-2345"']
+
+
+
+=== TEST 35: wa_pair_authenticate without any credential source stops nginx and names the directive
+--- config
+    location = /edge {
+        wa_pair_authenticate on;
+        proxy_pass http://127.0.0.1:1/;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\].*"wa_pair_authenticate" requires a credential source: "wa_pair_jwt_secret_file", "wa_pair_jwt_key_file" or "wa_pair_api_keys_file"/
