@@ -24,6 +24,7 @@ inline constexpr std::string_view kInvalidToken = "Invalid or expired JWT token"
 inline constexpr long kMaxSeconds = 86400;
 inline constexpr long kDefaultRetryAfter = 30;  // a 429 without a usable Retry-After
 inline constexpr long kNotReadyRetryAfter = 5;  // an engine whose session is getting ready
+inline constexpr std::size_t kMaxBackendErrorBytes = 200;
 
 // WhatsApp's own rate limit on pairing codes (rate-overlimit), which no engine passes on with
 // a Retry-After: WhatsApp does not say how long it lasts, and those who hit it report hours
@@ -43,7 +44,6 @@ inline constexpr long kOpenConnectionSeconds = kWhatsmeowConnectionSeconds / 2;
 // current one was made: a code is answered, and reused by the zone, for at most 15 s, and a
 // client that asks again gets the code of the moment (which asks WhatsApp for nothing).
 inline constexpr long kEvolutionCodeSeconds = 15;
-inline constexpr std::size_t kMaxBackendErrorBytes = 200;
 
 // Every builder below throws only std::bad_alloc; map_answer catches it.
 PairCode success(std::string formatted_code, long timeout);
