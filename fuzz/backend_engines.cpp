@@ -35,6 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         FUZZ_CHECK(printable(pc.failure.error, 200), pc.failure.error);
         FUZZ_CHECK(pc.code.empty(), pc.code);
         if (pc.has_retry_after) FUZZ_CHECK(pc.retry_after >= 0 && pc.retry_after <= 86400, retry_after);
+        // A warning is a session that waits for its operator: a 503 that no retry can help.
+        FUZZ_CHECK((pc.log_level == LogLevel::warn) == (code == 503 && !pc.has_retry_after), body);
+        FUZZ_CHECK(pc.log_level != LogLevel::error || code >= 500, body);
         check_error_envelope(code, pc.failure.error);
         return 0;
     }
@@ -42,6 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     FUZZ_CHECK(status >= 200 && status <= 299, body);
     FUZZ_CHECK(is_pair_code(pc.code), pc.code);
     FUZZ_CHECK(pc.timeout >= 1 && pc.timeout <= 86400, body);
+    // Never more than the engine's code lives (120 is wa_pair_code_timeout here).
+    FUZZ_CHECK(pc.timeout <= max_code_seconds(protocol), body);
     check_success_envelope(pc.code, pc.timeout);
     return 0;
 }

@@ -210,10 +210,15 @@ ngx_int_t answer(ngx_http_request_t *r, RequestCtx *ctx, wa_pair_loc_conf_t *lcf
     wa_pair::PairCode pc = wa_pair::map_answer(protocol_of(lcf), answer.status(), answer.body(),
                                                answer.retry_after(), static_cast<long>(lcf->code_timeout));
     if (pc.failure) {
-        // A failure of the backend is an error; an answer about the request (already paired,
-        // refused, rate limited, the origin refusing the client's token) is information.
+        // A failure of the backend is an error; an engine session that needs its operator
+        // (stopped, failed) a warning; an answer about the request (already paired, refused,
+        // rate limited, the origin refusing the client's token) is information.
         const std::string what = "answered " + std::to_string(answer.status()) + ": " + std::string(pc.reason);
-        log_failure(r, ctx, pc.failure.code >= 500 ? NGX_LOG_ERR : NGX_LOG_INFO, what);
+        log_failure(r, ctx,
+                    pc.log_level == wa_pair::LogLevel::error  ? NGX_LOG_ERR
+                    : pc.log_level == wa_pair::LogLevel::warn ? NGX_LOG_WARN
+                                                              : NGX_LOG_INFO,
+                    what);
     }
     zone_after_backend(ctx, pc);
     ctx->outcome = pc.outcome;

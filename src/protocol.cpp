@@ -41,6 +41,7 @@ PairCode fail(int code, std::string_view text, Outcome outcome, std::string_view
     PairCode answer;
     answer.failure = Failure{code, std::string(text)};
     answer.outcome = outcome;
+    answer.log_level = code >= 500 ? LogLevel::error : LogLevel::info;
     answer.reason = reason;
     return answer;
 }
@@ -79,6 +80,23 @@ PairCode not_ready(std::string_view reason, bool retry)
     return answer;
 }
 
+PairCode session_down(std::string_view reason)
+{
+    // No Retry-After: the engine's session stays down until its operator starts it again,
+    // so a client told to retry would retry for ever.
+    PairCode answer = fail(503, kUnavailable, Outcome::backend_not_ready, reason);
+    answer.log_level = LogLevel::warn;
+    return answer;
+}
+
+PairCode whatsapp_rate_limited(std::string_view reason)
+{
+    PairCode answer = fail(429, kTooMany, Outcome::rate_limited, reason);
+    answer.retry_after = kWhatsAppRateLimitRetryAfter;
+    answer.has_retry_after = true;
+    return answer;
+}
+
 PairCode timed_out(std::string_view reason)
 {
     return fail(504, kTimedOut, Outcome::backend_timeout, reason);
@@ -100,6 +118,7 @@ PairCode internal_failure() noexcept
     answer.failure.code = 500;
     answer.failure.error.assign(kInternalError);  // noexcept ends the worker if this throws
     answer.outcome = Outcome::internal_error;
+    answer.log_level = LogLevel::error;
     answer.reason = "out of memory";
     return answer;
 }
@@ -126,6 +145,21 @@ bool is_short_printable(std::string_view text) noexcept
         if (c < 0x20 || c > 0x7e) return false;
     }
     return true;
+}
+
+WhatsmeowError whatsmeow_error(std::string_view text) noexcept
+{
+    // whatsmeow (errors.go): IQError's text is "info query returned status 429:
+    // rate-overlimit", which the engines may wrap; its other errors are plain sentences.
+    const auto ends_with = [text](std::string_view tail) {
+        return text.size() >= tail.size() && text.substr(text.size() - tail.size()) == tail;
+    };
+    if (text.find("rate-overlimit") != std::string_view::npos) return WhatsmeowError::rate_limited;
+    if (ends_with("info query timed out") || ends_with("context deadline exceeded")) {
+        return WhatsmeowError::timed_out;
+    }
+    if (ends_with("websocket not connected")) return WhatsmeowError::not_connected;
+    return WhatsmeowError::other;
 }
 
 const json* member(const json& object, const char* key)
@@ -189,15 +223,17 @@ struct ProtocolInfo {
     Protocol protocol;
     std::string_view name;
     std::string_view default_path;
+    long max_code_seconds;  // 0: the engine's timeout (or wa_pair_code_timeout) as it is
 };
 
 constexpr ProtocolInfo kProtocols[] = {
-    {Protocol::native, "native", "/v1/pair-code"},
-    {Protocol::origin, "origin", "/devices/me/login-code"},
-    {Protocol::gowa, "gowa", "/app/login-with-code"},
-    {Protocol::waha, "waha", "/api/default/auth/request-code"},
-    {Protocol::wuzapi, "wuzapi", "/session/pairphone"},
-    {Protocol::evolution, "evolution", "/instance/connect/default"},
+    {Protocol::native, "native", "/v1/pair-code", 0},
+    {Protocol::origin, "origin", "/devices/me/login-code",
+     kWhatsmeowConnectionSeconds - kFreshConnectionAllowance},
+    {Protocol::gowa, "gowa", "/app/login-with-code", kOpenConnectionSeconds},
+    {Protocol::waha, "waha", "/api/default/auth/request-code", kOpenConnectionSeconds},
+    {Protocol::wuzapi, "wuzapi", "/session/pairphone", kOpenConnectionSeconds},
+    {Protocol::evolution, "evolution", "/instance/connect/default", kEvolutionCodeSeconds},
 };
 
 const ProtocolInfo& info(Protocol protocol) noexcept
@@ -224,6 +260,8 @@ bool parse_protocol(std::string_view name, Protocol& out) noexcept
 std::string_view protocol_name(Protocol protocol) noexcept { return info(protocol).name; }
 
 std::string_view default_path(Protocol protocol) noexcept { return info(protocol).default_path; }
+
+long max_code_seconds(Protocol protocol) noexcept { return info(protocol).max_code_seconds; }
 
 BackendRequest build_request(Protocol protocol, const RequestInput& in)
 {
@@ -305,20 +343,35 @@ std::string format_pair_code(std::string_view code) noexcept
     }
 }
 
+namespace {
+
+PairCode map_protocol(Protocol protocol, long http_status, std::string_view body,
+                      std::string_view retry_after, long default_timeout)
+{
+    switch (protocol) {
+    case Protocol::native: return map_native(http_status, body, retry_after, default_timeout);
+    case Protocol::origin: return map_origin(http_status, body, retry_after, default_timeout);
+    case Protocol::gowa: return map_gowa(http_status, body, retry_after, default_timeout);
+    case Protocol::waha: return map_waha(http_status, body, retry_after, default_timeout);
+    case Protocol::wuzapi: return map_wuzapi(http_status, body, retry_after, default_timeout);
+    case Protocol::evolution:
+        return map_evolution(http_status, body, retry_after, default_timeout);
+    }
+    return invalid_answer("unknown protocol");
+}
+
+}  // namespace
+
 PairCode map_answer(Protocol protocol, long http_status, std::string_view body,
                     std::string_view retry_after, long default_timeout) noexcept
 {
     try {
-        switch (protocol) {
-        case Protocol::native: return map_native(http_status, body, retry_after, default_timeout);
-        case Protocol::origin: return map_origin(http_status, body, retry_after, default_timeout);
-        case Protocol::gowa: return map_gowa(http_status, body, retry_after, default_timeout);
-        case Protocol::waha: return map_waha(http_status, body, retry_after, default_timeout);
-        case Protocol::wuzapi: return map_wuzapi(http_status, body, retry_after, default_timeout);
-        case Protocol::evolution:
-            return map_evolution(http_status, body, retry_after, default_timeout);
-        }
-        return invalid_answer("unknown protocol");
+        PairCode answer = map_protocol(protocol, http_status, body, retry_after, default_timeout);
+        // Whatever the engine or the configuration says, never more than its code lives: the
+        // client is told so, and the zone reuses the code no longer.
+        const long cap = max_code_seconds(protocol);
+        if (!answer.failure && cap > 0 && answer.timeout > cap) answer.timeout = cap;
+        return answer;
     } catch (...) {
         return internal_failure();
     }

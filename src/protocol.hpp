@@ -29,6 +29,11 @@ std::string_view protocol_name(Protocol protocol) noexcept;
 // The path called when wa_pair_backend's URL has none ("/v1/pair-code" for native ...).
 std::string_view default_path(Protocol protocol) noexcept;
 
+// The most seconds a code of `protocol` is answered with (0: no cap, the engine says):
+// what is left of the engine's code when the module answers, as far as the engine's code
+// lets the module know (docs/engines.md, "Code lifetimes").
+long max_code_seconds(Protocol protocol) noexcept;
+
 struct Header {
     std::string name;
     std::string value;
@@ -61,13 +66,19 @@ void apply_operator_headers(BackendRequest& request, const std::vector<Header>& 
 // std::bad_alloc.
 std::string append_query(std::string_view url, std::string_view query);
 
+// How the glue logs a failed answer: `error` for the backend's own failures (5xx), `warn` for
+// an engine whose session needs its operator (stopped, failed: a retry cannot help), `info`
+// for an answer about the request (already paired, refused, rate limited).
+enum class LogLevel { info, warn, error };
+
 struct PairCode {
     std::string code;              // XXXX-XXXX on success
-    long timeout = 0;              // seconds
+    long timeout = 0;              // seconds, never more than the engine's code lives
     long retry_after = 0;          // seconds, sent as Retry-After when has_retry_after
     bool has_retry_after = false;
     bool invalid_token = false;    // a 401: WWW-Authenticate: Bearer error="invalid_token"
     Outcome outcome = Outcome::none;
+    LogLevel log_level = LogLevel::info;  // of a failure
     std::string_view reason;       // for the error log: what went wrong, in our own words
     Failure failure;
 };

@@ -1,8 +1,9 @@
 // go-whatsapp-multi-session-rest-api, the project whose documented contract this module
 // serves (docs/engines.md#origin). Its code answers differently from its doc: data.PairCode and
 // data.Timeout, "Success Generate Pairing Code", an already-paired device as a 200 whose
-// "code" is a sentence, and its raw error texts in 500s. The client's token is passed through:
-// the origin authenticates the device itself.
+// "code" is a sentence, and whatsmeow's raw error texts in 500s (WhatsApp's rate limit
+// among them). The client's token is passed through: the origin authenticates the device
+// itself. Each call opens a new WhatsApp connection, so its code's 160 s start in the call.
 #include <cstdint>
 
 #include "ascii.hpp"
@@ -59,6 +60,21 @@ PairCode map_success(std::string_view body, long default_timeout)
     return result;
 }
 
+// A 500 carries the Go error's text as `error` (and `message`): whatsmeow's, when pairing
+// failed at WhatsApp. Compared only; never shown, never logged.
+PairCode map_failure(std::string_view body)
+{
+    const json answer = parse_json(body);
+    const std::string* error = string_member(answer, "error");
+    switch (whatsmeow_error(error != nullptr ? std::string_view(*error) : std::string_view())) {
+    case WhatsmeowError::rate_limited:
+        return whatsapp_rate_limited("answered WhatsApp's rate-overlimit (as a 500)");
+    case WhatsmeowError::timed_out:
+        return timed_out("answered that WhatsApp did not answer it in time (as a 500)");
+    default: return backend_failed("answered a 5xx");
+    }
+}
+
 }  // namespace
 
 BackendRequest build_origin_request(const RequestInput& in)
@@ -96,6 +112,7 @@ PairCode map_origin(long status, std::string_view body, std::string_view retry_a
         return answer;
     }
     if (status == 429) return rate_limited(retry_after);
+    if (status == 500) return map_failure(body);
     if (status >= 500 && status <= 599) return backend_failed("answered a 5xx");
     return invalid_answer("answered an undocumented status");
 }

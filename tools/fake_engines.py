@@ -10,14 +10,20 @@ checks a request the way the engine does (method, path, credentials, body) and a
 engine's own error when it is wrong; otherwise it answers the shape the test asks for in the
 X-Fake-Answer header (set with wa_pair_backend_header), "success" by default:
 
-  origin     success reconnected phone_required too_many raw_500 panic
-             (and, from its DeviceAuth: no or malformed Authorization -> 401)
-  gowa       success already_logged_in validation_error gateway_timeout not_connected
-             internal_error   (and: unknown X-Device-Id -> 404, wrong Basic auth -> 401)
-  waha       success success_200 starting working not_implemented exception
+  origin     success reconnected phone_required too_many raw_500 panic rate_overlimit
+             iq_timeout   (and, from its DeviceAuth: no or malformed Authorization -> 401)
+  gowa       success already_logged_in validation_error gateway_timeout connect_failed
+             internal_error rate_overlimit manager_unavailable   (and: unknown X-Device-Id,
+             as GoWA decodes it -> 404, wrong Basic auth -> 401)
+  waha       success success_200 starting stopped failed working not_implemented exception
              (and: unknown session -> 404, wrong X-Api-Key -> 401)
-  wuzapi     success already_paired no_session pair_error   (and: unknown token -> 401)
-  evolution  success null_code open error   (and: unknown instance -> 404, wrong apikey -> 401)
+  wuzapi     success already_paired no_session pair_error rate_overlimit not_connected
+             iq_timeout   (and: unknown token -> 401)
+  evolution  success null_code waiting close_stale open error   (and: unknown instance ->
+             404, wrong apikey -> 401)
+
+X-Fake-Base-Path: /prefix serves the engine's routes under that prefix only, as origin's
+HTTP_BASE_URL and GoWA's APP_BASE_PATH do (anything else is the engine's 404).
 
 GET /_last answers the last pairing request as received: {"body":..,"headers":{lower-case
 name: value},"method":..,"target":..} (canonical JSON). GET /_stats: {"requests":N}.
@@ -36,6 +42,7 @@ import socketserver
 import stat
 import sys
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -46,6 +53,28 @@ MAX_BODY = 64 * 1024
 # One code per engine, in WhatsApp's alphabet, so a test sees which adapter mapped it.
 CODES = {"origin": "RGN1-2345", "gowa": "GWA2-CDE3", "waha": "WAHA-2345",
          "wuzapi": "WZP1-2345", "evolution": "EV1234XY"}
+
+# whatsmeow's error texts (errors.go), as the engines built on it pass them on.
+RATE_OVERLIMIT = "info query returned status 429: rate-overlimit"
+IQ_TIMED_OUT = "info query timed out"
+NOT_CONNECTED = "websocket not connected"
+
+
+def go_query_unescape(value):
+    """Go's url.QueryUnescape: "%XX" is a byte, "+" a space; None when an escape is invalid."""
+    raw, out, i = value.encode("latin-1", "replace"), bytearray(), 0
+    while i < len(raw):
+        c = raw[i]
+        if c == 0x25:
+            pair = raw[i + 1:i + 3]
+            if len(pair) != 2 or not all(chr(h) in "0123456789abcdefABCDEF" for h in pair):
+                return None
+            out.append(int(pair, 16))
+            i += 3
+            continue
+        out.append(0x20 if c == 0x2B else c)
+        i += 1
+    return out.decode("utf-8", "replace")
 
 
 def go_json(value):
@@ -73,7 +102,7 @@ def origin_response(code, message, data=None, error=None):
 
 
 def origin(req, want, server):
-    if req.method != "POST" or req.path != "/devices/me/login-code":
+    if req.method != "POST" or req.path != req.base + "/devices/me/login-code":
         return origin_response(404, f"Cannot {req.method} {req.path}", error=f"Cannot {req.method} {req.path}")
     auth = req.headers.get("Authorization", "")
     if not auth:
@@ -99,6 +128,9 @@ def origin(req, want, server):
     if want == "panic":
         text = "runtime error: invalid memory address or nil pointer dereference"
         return origin_response(500, text, error=text)
+    if want in ("rate_overlimit", "iq_timeout"):  # whatsmeow's PairPhone error, as it is
+        text = RATE_OVERLIMIT if want == "rate_overlimit" else IQ_TIMED_OUT
+        return origin_response(500, text, error=text)
     if want == "reconnected":
         data = {"PairCode": "WhatsApp Client is Reconnected", "Timeout": 0}
     else:
@@ -123,9 +155,14 @@ def gowa(req, want, server):
         if req.headers.get("Authorization") != expected:
             return Answer(401, "Unauthorized", "text/plain; charset=utf-8",
                           {"WWW-Authenticate": 'Basic realm="Restricted"'})
-    if req.method != "GET" or req.path != "/app/login-with-code":
+    if req.method != "GET" or req.path != req.base + "/app/login-with-code":
         return Answer(404, f"Cannot {req.method} {req.path}", "text/plain; charset=utf-8")
-    device = unquote(req.headers.get("X-Device-Id", "").strip())
+    if want == "manager_unavailable":
+        return gowa_response(503, "DEVICE_MANAGER_UNAVAILABLE", "Device manager is not initialized")
+    # middleware/device.go: trimmed, then URL-unescaped; the raw value when that fails
+    device = req.headers.get("X-Device-Id", "").strip()
+    decoded = go_query_unescape(device)
+    device = decoded if decoded is not None else device
     if not device:
         return gowa_response(400, "DEVICE_ID_REQUIRED",
                              "device_id is required via X-Device-Id header or device_id query")
@@ -141,9 +178,11 @@ def gowa(req, want, server):
     if want == "gateway_timeout":
         return gowa_response(504, "GATEWAY_TIMEOUT",
                              "Request timed out waiting for WhatsApp server response")
-    if want == "not_connected":
-        return gowa_response(401, "AUTHENTICATION_ERROR",
-                             "you are not connect to services server, please reconnect")
+    if want == "connect_failed":  # client.Connect()'s error, through the recovery middleware
+        return gowa_response(500, "INTERNAL_SERVER_ERROR",
+                             "failed to dial whatsapp web websocket: dial tcp: i/o timeout")
+    if want == "rate_overlimit":  # PairPhone's error, through the recovery middleware
+        return gowa_response(500, "INTERNAL_SERVER_ERROR", RATE_OVERLIMIT)
     if want == "internal_error":
         return gowa_response(500, "INTERNAL_SERVER_ERROR", "websocket not connected")
     return gowa_response(200, "SUCCESS", "Login with code success",
@@ -176,7 +215,7 @@ def waha(req, want, server):
         phone = body["phoneNumber"]
     except (ValueError, KeyError, TypeError):
         body, phone = {}, None
-    if want in ("starting", "working"):
+    if want in ("starting", "stopped", "failed", "working"):
         status = want.upper()
         return nest_error(422, "Can request code only in SCAN_QR_CODE status. "
                                f"The current status is {status}")
@@ -222,8 +261,14 @@ def wuzapi(req, want, server):
         return wuzapi_response(400, error="Missing Phone in Payload")
     if want == "already_paired":
         return wuzapi_response(400, error="Already paired")
-    if want == "pair_error":
-        return wuzapi_response(400, error="failed to request pair code: websocket not connected")
+    if want == "pair_error":  # whatsmeow's PairPhone errors, as they are
+        return wuzapi_response(400, error="international phone number required (must not start with 0)")
+    if want == "rate_overlimit":
+        return wuzapi_response(400, error=RATE_OVERLIMIT)
+    if want == "iq_timeout":
+        return wuzapi_response(400, error=IQ_TIMED_OUT)
+    if want == "not_connected":
+        return wuzapi_response(400, error=NOT_CONNECTED)
     return wuzapi_response(200, data={"LinkingCode": CODES["wuzapi"]})
 
 
@@ -256,6 +301,15 @@ def evolution(req, want, server):
     if want == "error":
         return Answer(200, json.dumps({"error": True, "message": "Error: Connection Closed"},
                                       separators=(",", ":")))
+    if want in ("waiting", "close_stale"):
+        # the close state: connect with the number, wait 2 s, answer the QR state, which is
+        # still a fresh instance's {"count":0} or the previous attempt's (its code included)
+        time.sleep(2)
+        if want == "waiting":
+            return Answer(200, json.dumps({"count": 0}, separators=(",", ":")))
+        previous = {"pairingCode": "PREV2345", "code": "2@old+attempt", "base64":
+                    "data:image/png;base64,b2xk", "count": 7}
+        return Answer(200, json.dumps(previous, separators=(",", ":")))
     if want == "null_code" or not number:
         return Answer(200, json.dumps(dict({"pairingCode": None}, **qr), separators=(",", ":")))
     return Answer(200, json.dumps(dict({"pairingCode": CODES["evolution"]}, **qr), separators=(",", ":")))
@@ -272,6 +326,7 @@ class Request:
         self.method, self.target, self.body = handler.command, handler.path, body
         split = urlsplit(handler.path)
         self.path, self.query, self.headers = split.path, split.query, handler.headers
+        self.base = handler.headers.get("X-Fake-Base-Path", "")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -357,7 +412,7 @@ def main():
     where.add_argument("--listen", metavar="HOST:PORT")
     ap.add_argument("--key", default="", help="the credential the engine requires: gowa user:pass "
                     "(Basic auth), waha X-Api-Key, wuzapi token, evolution apikey")
-    ap.add_argument("--names", default="default,dev-42", help="gowa devices, waha sessions, "
+    ap.add_argument("--names", default="default,dev-42,ops+1,x%41", help="gowa devices, waha sessions, "
                     "evolution instances that exist (comma-separated)")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()

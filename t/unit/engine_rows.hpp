@@ -18,6 +18,8 @@ inline constexpr const char* kTimedOut = "Pairing backend did not answer in time
 inline constexpr const char* kAlreadyLoggedIn = "Device is already logged in";
 inline constexpr const char* kTooMany = "Too many pairing requests";
 inline constexpr long kConfiguredTimeout = 90;  // wa_pair_code_timeout in these rows
+inline constexpr long kWhatsAppRetryAfter = 3600;  // WhatsApp's rate-overlimit, no Retry-After
+inline constexpr bool kWarn = true;  // a row whose failure is logged at warn
 
 struct EngineRow {
     const char* name;
@@ -29,6 +31,7 @@ struct EngineRow {
     long retry_after;  // -1: no Retry-After
     long timeout;      // on success
     std::string retry_after_header = "";
+    bool warn = false;  // logged at warn; else error from 500 up, info below
 };
 
 inline void PrintTo(const EngineRow& row, std::ostream* os) { *os << row.name; }
@@ -43,6 +46,13 @@ inline void check_engine_row(Protocol protocol, const EngineRow& row)
         EXPECT_EQ(answer.retry_after, row.retry_after);
     }
     EXPECT_FALSE(answer.reason.empty() && row.code != 200);  // the error log says why
+    if (row.code != 200) {
+        const LogLevel level = row.warn          ? LogLevel::warn
+                               : row.code >= 500 ? LogLevel::error
+                                                 : LogLevel::info;
+        EXPECT_EQ(static_cast<int>(answer.log_level), static_cast<int>(level))
+            << "0 info, 1 warn, 2 error";
+    }
     if (row.code == 200) {
         EXPECT_EQ(answer.failure.code, 0);
         EXPECT_EQ(answer.code, row.text);

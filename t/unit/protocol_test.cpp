@@ -30,6 +30,47 @@ TEST(ProtocolNames, RoundTrip)
     EXPECT_EQ(p, Protocol::gowa);  // untouched on failure
 }
 
+// What is left of an engine's code when the module answers (docs/engines.md, "Code
+// lifetimes"): the timeout answered never says more, whatever the engine or
+// wa_pair_code_timeout say.
+TEST(ProtocolCodeLifetimes, CapTheTimeoutAnswered)
+{
+    const std::vector<std::pair<Protocol, long>> caps = {
+        {Protocol::native, 0},     {Protocol::origin, 150}, {Protocol::gowa, 80},
+        {Protocol::waha, 80},      {Protocol::wuzapi, 80},  {Protocol::evolution, 15},
+    };
+    for (const auto& [protocol, cap] : caps) {
+        EXPECT_EQ(max_code_seconds(protocol), cap) << protocol_name(protocol);
+    }
+    // a configured timeout under the cap is kept; above it, the cap is answered
+    const std::string waha = R"({"code":"ABCD-EFGH"})";
+    EXPECT_EQ(map_answer(Protocol::waha, 201, waha, "", 30).timeout, 30);
+    EXPECT_EQ(map_answer(Protocol::waha, 201, waha, "", 600).timeout, 80);
+    const std::string native = R"({"pair_code":"ABCD-EFGH","timeout":3600})";
+    EXPECT_EQ(map_answer(Protocol::native, 200, native, "", 120).timeout, 3600);
+}
+
+TEST(WhatsmeowErrors, RecognisedByTheirOwnTexts)
+{
+    // the engines' answers carrying them are in t/unit/protocol_<engine>_test.cpp
+    const std::vector<std::pair<const char*, int>> texts = {
+        {"info query returned status 429: rate-overlimit", 429},
+        {"failed to request pairing code: info query returned status 429: rate-overlimit", 429},
+        {"info query returned status 400: bad-request", 0},
+        {"info query timed out", 504},
+        {"context deadline exceeded", 504},
+        {"websocket not connected", 503},
+        {"websocket not connected yet", 0},
+        {"", 0},
+    };
+    // Through wuzapi, which passes whatsmeow's text on as a 400's error.
+    for (const auto& [text, code] : texts) {
+        const std::string body = std::string(R"({"code":400,"error":")") + text + R"(","success":false})";
+        const PairCode answer = map_answer(Protocol::wuzapi, 400, body, "", 90);
+        EXPECT_EQ(answer.failure.code, code == 0 ? 400 : code) << text;
+    }
+}
+
 TEST(OperatorHeaders, ReplaceTheAdaptersOfTheSameName)
 {
     BackendRequest request = build_request(Protocol::gowa, {"dev-42", "1234567", "", "t-1"});
