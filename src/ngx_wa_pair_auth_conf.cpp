@@ -113,6 +113,37 @@ struct WipedString {
     ~WipedString() { ngx_explicit_memzero(text.data(), text.size()); }
 };
 
+// go-whatsapp-multi-session-rest-api (wa_pair_backend_protocol origin) is sent the client's own
+// token and verifies it again: only HMAC JWTs signed with its own secret (docs/engines.md). A
+// location that accepts other credentials would pass clients origin then refuses.
+bool origin_can_verify(ngx_conf_t *cf, const wa_pair_loc_conf_t *conf) {
+    if (static_cast<wa_pair::Protocol>(conf->backend_protocol) != wa_pair::Protocol::origin) {
+        return true;
+    }
+    const AuthDirectives *auth = conf->auth;
+    if (auth != nullptr && auth->api_keys) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"wa_pair_backend_protocol origin\" cannot be used with "
+                           "\"wa_pair_api_keys_file\": origin verifies the client's token itself "
+                           "and accepts only HMAC JWTs signed with its own secret");
+        return false;
+    }
+    if (auth != nullptr && auth->keys_set) {
+        for (const wa_pair::Key &key : auth->keys) {
+            if (key.type != wa_pair::KeyType::oct) {
+                const std::string type(wa_pair::key_type_name(key.type));
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"wa_pair_backend_protocol origin\" cannot be used with the %s "
+                                   "keys of \"wa_pair_jwt_key_file\": origin verifies the client's "
+                                   "token itself and accepts only HMAC JWTs signed with its own secret",
+                                   type.c_str());
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 // wa_pair_jwt_key_file PATH; (repeatable) a PEM public key or a JWK Set
@@ -292,6 +323,10 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
                                "\"%s\" requires a credential source: \"wa_pair_jwt_secret_file\", "
                                "\"wa_pair_jwt_key_file\" or \"wa_pair_api_keys_file\"",
                                conf->enable ? "wa_pair" : "wa_pair_authenticate");
+            return WA_PAIR_CONF_ERROR;
+        }
+
+        if (conf->enable && !origin_can_verify(cf, conf)) {
             return WA_PAIR_CONF_ERROR;
         }
 

@@ -284,7 +284,9 @@ char *merge_backend_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_c
     ngx_conf_merge_ptr_value(conf->backend_headers, prev->backend_headers, nullptr);
     ngx_conf_merge_size_value(conf->backend_buffer_size, prev->backend_buffer_size, 16384);
     ngx_conf_merge_msec_value(conf->connect_timeout, prev->connect_timeout, 5000);
-    ngx_conf_merge_msec_value(conf->backend_timeout, prev->backend_timeout, 60000);
+    // Above the slowest engine's own limit (origin: a 90 s context and a 20 s handshake,
+    // docs/engines.md): a 504 while a code is still being made invites a retry that kills it.
+    ngx_conf_merge_msec_value(conf->backend_timeout, prev->backend_timeout, 100000);
 
     // The call's upstream settings. The whole answer is the "header" nginx waits for (the
     // module reads it before it answers), so read_timeout bounds the time from the request

@@ -3,6 +3,9 @@ BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when insta
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
 
+write_jwt_keys();   # PEM files for the origin checks
+WaPairTest::write_file("$WaPairTest::Dir/origin-api-keys.txt", WaPairTest::sha256_hex('origin-key-1') . " dev-1\n");
+
 # The backend's directives at nginx -t, and their inheritance:
 #
 #   wa_pair_backend URL;                 variables allowed; the static parts are checked at
@@ -276,3 +279,52 @@ main::pair("/devices/me/login-code")
 [200, 502]
 --- response_body_like eval
 ['"pair_code":"WZP1-2345"', '"error":"Invalid answer from the pairing backend"']
+
+
+
+=== TEST 17: origin verifies the client's token itself (HMAC only): a location with API keys stops nginx, naming both directives
+--- config
+    location = /p {
+        wa_pair;
+        wa_pair_backend_protocol origin;
+        wa_pair_backend http://unix:/run/origin.sock;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+        wa_pair_api_keys_file $TEST_NGINX_WA_DIR/origin-api-keys.txt;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\].*"wa_pair_backend_protocol origin" cannot be used with "wa_pair_api_keys_file": origin verifies the client's token itself and accepts only HMAC JWTs signed with its own secret/
+
+
+
+=== TEST 18: ... and so does one with RSA (or EC, Ed25519) keys
+--- config
+    location = /p {
+        wa_pair;
+        wa_pair_backend_protocol origin;
+        wa_pair_backend http://unix:/run/origin.sock;
+        wa_pair_jwt_key_file $TEST_NGINX_JWT_RSA_PEM;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\].*"wa_pair_backend_protocol origin" cannot be used with the RSA keys of "wa_pair_jwt_key_file"/
+
+
+
+=== TEST 19: origin with its HMAC secret, inherited from the server level, starts
+--- config
+    wa_pair_backend_protocol origin;
+    location = /p {
+        wa_pair;
+        wa_pair_backend http://unix:/run/origin.sock;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+    }
+    location = /other {
+        wa_pair_backend_protocol native;
+        wa_pair;
+        wa_pair_backend http://unix:/run/native.sock;
+        wa_pair_api_keys_file $TEST_NGINX_WA_DIR/origin-api-keys.txt;
+    }
+--- request
+GET /p
+--- error_code: 405
