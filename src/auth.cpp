@@ -81,7 +81,7 @@ std::string_view auth_method_name(AuthMethod method) noexcept
 }
 
 const AuthResult& authenticate_into(std::string_view authorization, const AuthConfig& config,
-                                    std::time_t now, AuthResult& result) noexcept
+                                    std::time_t now, AuthResult& result, const KeySet* fetched) noexcept
 {
     if (trim(authorization).empty()) {
         return fail_into(result, kMissingAuth, "no Authorization header", false);
@@ -96,7 +96,7 @@ const AuthResult& authenticate_into(std::string_view authorization, const AuthCo
     }
     const AuthResult* verified = config.jwt_cache ? config.jwt_cache->find(token, now) : nullptr;
     if (verified == nullptr) {
-        result = verify_jwt(token, config.jwt, now);
+        result = verify_jwt(token, config.jwt, now, fetched);
         if (config.jwt_cache) config.jwt_cache->store(token, result);
         verified = &result;
     }
@@ -116,10 +116,10 @@ const AuthResult& authenticate_into(std::string_view authorization, const AuthCo
 }
 
 AuthResult authenticate(std::string_view authorization, const AuthConfig& config,
-                        std::time_t now) noexcept
+                        std::time_t now, const KeySet* fetched) noexcept
 {
     AuthResult result;
-    const AuthResult& decided = authenticate_into(authorization, config, now, result);
+    const AuthResult& decided = authenticate_into(authorization, config, now, result, fetched);
     if (&decided == &result) return result;
     try {
         return decided;  // the cache's entry

@@ -40,6 +40,7 @@ public:
     bool contains(Alg alg) const noexcept { return (bits_ & bit(alg)) != 0; }
     bool empty() const noexcept { return bits_ == 0; }
     bool operator==(const AlgSet& other) const noexcept { return bits_ == other.bits_; }
+    void add_all(const AlgSet& other) noexcept { bits_ |= other.bits_; }
     std::string names() const;  // "HS256 RS256", for logs and messages
 
 private:

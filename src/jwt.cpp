@@ -115,7 +115,7 @@ bool valid_claim_name(std::string_view name) noexcept
 
 // `token` has exactly two dots. `result` already holds the failure; it is cleared only when
 // every check has passed.
-void verify(std::string_view token, const JwtConfig& config, std::time_t now,
+void verify(std::string_view token, const JwtConfig& config, std::time_t now, const KeySet* fetched,
             AuthResult& result)
 {
     const auto reject = [&](const char* reason) { result.reason = reason; };
@@ -140,7 +140,11 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
     if (iequals(alg_name, "none")) return reject("alg none");
     const std::optional<Alg> alg = alg_from_name(alg_name);
     if (!alg) return reject("alg unknown");
-    const AlgSet allowed = config.algorithms.empty() ? algorithms_for(config.keys) : config.algorithms;
+    AlgSet allowed = config.algorithms;
+    if (allowed.empty()) {
+        allowed = algorithms_for(config.keys);
+        if (fetched != nullptr) allowed.add_all(algorithms_for(*fetched));
+    }
     if (!allowed.contains(*alg)) return reject("alg not allowed");
     if (const JsonValue* typ_value = header.find("typ"); typ_value != nullptr) {
         if (!typ_value->is_string()) return reject("typ is not JWT");
@@ -160,13 +164,20 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now,
     // The keys this token may be verified with. A kid is never a path, a URL or a query: it is
     // only compared with the configured kids.
     std::vector<const Key*> candidates;
-    for (const Key& key : config.keys) {
-        if (key.type != key_type_for(*alg)) continue;
-        if (key.alg && *key.alg != *alg) continue;
-        if (kid && (!key.kid || *key.kid != *kid)) continue;
-        candidates.push_back(&key);
-    }
+    bool kid_known = false;
+    const auto consider = [&](const KeySet& keys) {
+        for (const Key& key : keys) {
+            if (kid && (!key.kid || *key.kid != *kid)) continue;
+            kid_known = true;
+            if (key.type != key_type_for(*alg)) continue;
+            if (key.alg && *key.alg != *alg) continue;
+            candidates.push_back(&key);
+        }
+    };
+    consider(config.keys);
+    if (fetched != nullptr) consider(*fetched);
     if (candidates.empty()) {
+        result.unknown_kid = kid.has_value() && !kid_known;
         return reject(kid ? "no key of the token's kid for its alg" : "no key for the token's alg");
     }
 
@@ -271,7 +282,8 @@ bool is_identifier(std::string_view s) noexcept
     return true;
 }
 
-AuthResult verify_jwt(std::string_view token, const JwtConfig& config, std::time_t now) noexcept
+AuthResult verify_jwt(std::string_view token, const JwtConfig& config, std::time_t now,
+                      const KeySet* fetched) noexcept
 {
     AuthResult result;
     result.token_presented = !token.empty();
@@ -285,7 +297,7 @@ AuthResult verify_jwt(std::string_view token, const JwtConfig& config, std::time
             result.reason = token.empty() ? "no token" : "not a JWT (needs exactly two dots)";
             return result;
         }
-        verify(token, config, now, result);
+        verify(token, config, now, fetched, result);
         return result;
     } catch (...) {
         result.device_id.clear();

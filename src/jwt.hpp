@@ -56,6 +56,7 @@ struct AuthResult {
     std::string reason;     // why, for the debug log; a fixed text: never the token, a secret
                             // or a claim value
     bool token_presented = false;  // a credential was present (WWW-Authenticate error=)
+    bool unknown_kid = false;      // a JWT whose kid no key has: keys may have rotated
     TokenTimes times;              // a verified JWT's time claims
 };
 
@@ -76,7 +77,10 @@ struct AuthResult {
 //    back, a present invalid one is refused); api_key_id, when present, an integer or 1..128
 //    printable ASCII characters; version, when present, a non-negative integer.
 // Every failure of a JWT-shaped token is kBadJwt.
-AuthResult verify_jwt(std::string_view token, const JwtConfig& config, std::time_t now) noexcept;
+// `fetched`: keys fetched from identity providers (wa_pair_jwt_jwks_url), used as the
+// configuration's own; with no allow-list configured, what they fit is allowed too.
+AuthResult verify_jwt(std::string_view token, const JwtConfig& config, std::time_t now,
+                      const KeySet* fetched = nullptr) noexcept;
 
 // Adds one argument of wa_pair_jwt_require ("exp", "iss=https://id.example") to `into`.
 // Returns "" or why the argument is refused.
