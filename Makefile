@@ -79,7 +79,7 @@ bench: module
 # (debian/*.lintian-overrides).
 deb: module
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
-	dpkg-buildpackage -us -uc -b --post-clean \
+	WA_PAIR_DEB_DIR=$(DEB_DIR) dpkg-buildpackage -us -uc -b --post-clean \
 	    --buildinfo-file=$(DEB_DIR)/build.buildinfo --buildinfo-option=-u$(DEB_DIR) \
 	    --changes-file=$(DEB_DIR)/build.changes --changes-option=-u$(DEB_DIR) \
 	    > $(DEB_DIR)/build.log 2>&1 || { tail -30 $(DEB_DIR)/build.log; exit 1; }
