@@ -6,6 +6,7 @@ NGINX       := /usr/sbin/nginx
 PYTHON      := /usr/bin/python3
 MODULE      := $(BUILD)/ngx_http_wa_pair_module.so
 NGX_TREE    := $(BUILD)/nginx
+DEB_DIR     := $(BUILD)/deb
 
 CORE_SRCS   := $(filter-out src/ngx_%,$(wildcard src/*.cpp))
 MODULE_SRCS := ngx_wa_pair_module.cpp $(wildcard src/*.cpp) $(wildcard src/*.hpp)
@@ -17,7 +18,7 @@ JOBS        := $(shell nproc)
 NGX_CC_OPT  := -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2
 NGX_LD_OPT  := -Wl,-z,relro -Wl,-z,now -fPIC
 
-.PHONY: all deps module unit test test-nginx run bench clean
+.PHONY: all deps module unit test test-nginx run bench deb clean
 
 include fuzz/fuzz.mk
 include tools/asan/asan.mk
@@ -72,6 +73,19 @@ run: module
 # What the module costs over plain nginx: wrk, interleaved rounds, ratios, callgrind.
 bench: module
 	bench/bench.sh
+
+# The Debian package (debian/rules: nginx-dev's dh_nginx and nginx_mod, on the module built
+# above), every result in build/deb (debian/ is cleaned after); lintian must find nothing
+# (debian/*.lintian-overrides).
+deb: module
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	WA_PAIR_DEB_DIR=$(DEB_DIR) dpkg-buildpackage -us -uc -b --post-clean \
+	    --buildinfo-file=$(DEB_DIR)/build.buildinfo --buildinfo-option=-u$(DEB_DIR) \
+	    --changes-file=$(DEB_DIR)/build.changes --changes-option=-u$(DEB_DIR) \
+	    > $(DEB_DIR)/build.log 2>&1 || { tail -30 $(DEB_DIR)/build.log; exit 1; }
+	lintian --fail-on error,warning,info --info $(DEB_DIR)/build.changes \
+	    2> >(grep -v '^running with root privileges is not recommended!$$' >&2)
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf $(BUILD) t/servroot run

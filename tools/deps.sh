@@ -12,6 +12,7 @@ packages=(
     libtest-base-perl libipc-run-perl libtest-longstring-perl libtext-diff-perl
     liblist-moreutils-perl libhttp-message-perl libcrypt-jwt-perl   # Test::Nginx runner, Crypt::JWT
     libcryptx-perl                       # Crypt::PK::RSA/ECC/Ed25519: test keys for Crypt::JWT
+    debhelper dpkg-dev lintian           # make deb: the package (with nginx-dev's dh_nginx), its checks
 )
 
 missing=()

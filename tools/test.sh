@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make test`: the GoogleTest core suite, every Test::Nginx file against the built module
-# (the real Test::Nginx when installed, else the runner in t/lib), then an audit of the error
-# logs of the whole suite. Ends with one "N passed, N failed" line.
+# `make test`: the GoogleTest core suite, a short run of every fuzz target, the Debian
+# package installed into the system's nginx and purged (tools/deb_test.sh, as root on Debian),
+# every Test::Nginx file against the built module (the real Test::Nginx when installed, else
+# the runner in t/lib), then an audit of the error logs of the whole suite. Ends with one
+# "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,6 +62,18 @@ fp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' $build/fuzz-short.tx
 ff=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' $build/fuzz-short.txt)
 passed=$((passed + ${fp:-0})); failed=$((failed + ${ff:-0}))
 if [ $rc -ne 0 ]; then problems+=("fuzz: exit $rc"); [ -z "$ff$fp" ] && failed=$((failed + 1)); fi
+
+# the Debian package, installed into the system's nginx, then purged (as root on Debian; it
+# prints why it skips elsewhere); its ok lines are in build/deb-test.txt
+echo "== Debian package (make deb, tools/deb_test.sh)"
+tools/deb_test.sh > $build/deb-test.txt 2>&1
+rc=$?
+grep -v -e '^ok - ' -e '^   build/deb/' -e '^[0-9]* passed, [0-9]* failed$' $build/deb-test.txt
+dp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' $build/deb-test.txt)
+df=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' $build/deb-test.txt)
+[ -n "$dp$df" ] && echo "   checks: ${dp:-0} ok, ${df:-0} failed"
+passed=$((passed + ${dp:-0})); failed=$((failed + ${df:-0}))
+if [ $rc -ne 0 ]; then problems+=("deb: exit $rc"); [ -z "$df$dp" ] && failed=$((failed + 1)); fi
 fi
 
 export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
