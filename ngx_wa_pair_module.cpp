@@ -3,6 +3,7 @@
 // in src/ngx_wa_pair_handler.cpp, the decisions in the core (src/*.cpp without ngx_).
 
 #include "ngx_wa_pair_conf.hpp"
+#include "ngx_wa_pair_jwks.hpp"
 
 namespace ngx_wa_pair {
 namespace {
@@ -13,6 +14,7 @@ void *create_loc_conf(ngx_conf_t *cf) noexcept;
 char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept;
 ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept;
 ngx_int_t init_process(ngx_cycle_t *cycle) noexcept;
+void exit_process(ngx_cycle_t *cycle) noexcept;
 
 // ---------------------------------------------------------------- directives
 
@@ -132,6 +134,21 @@ ngx_command_t commands[] = {
     {ngx_string("wa_pair_jwt_revocation_file"), kAnyLevel | NGX_CONF_TAKE1,
      revocation_file_directive, NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
 
+    {ngx_string("wa_pair_jwt_jwks_url"), kAnyLevel | NGX_CONF_TAKE12, jwks_source_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_jwt_issuer"), kAnyLevel | NGX_CONF_TAKE12, jwks_source_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_jwt_jwks_redirect"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     jwks_redirect_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_jwt_jwks_trusted_certificate"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     jwks_ca_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_jwt_jwks_timeout"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     jwks_timeout_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
     ngx_null_command};
 
 ngx_http_module_t module_ctx = {
@@ -159,7 +176,7 @@ ngx_module_t ngx_http_wa_pair_module = {
     ngx_wa_pair::init_process,    // init process
     nullptr,                      // init thread
     nullptr,                      // exit thread
-    nullptr,                      // exit process
+    ngx_wa_pair::exit_process,    // exit process
     nullptr,                      // exit master
     NGX_MODULE_V1_PADDING};
 }
@@ -246,14 +263,20 @@ ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept {
     }
 
     check_shared_tls_sessions(cf, mcf);
+    if (jwks_postconfiguration(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
     install_filters();
     return install_access_handler(cf);
 }
 
 ngx_int_t init_process(ngx_cycle_t *cycle) noexcept {
-    (void) cycle;
     request_id_worker_init();
-    return NGX_OK;
+    return jwks_worker_init(cycle);
+}
+
+void exit_process(ngx_cycle_t *) noexcept {
+    jwks_worker_exit();
 }
 
 }  // namespace

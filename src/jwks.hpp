@@ -49,6 +49,9 @@ long refresh_after(long refresh_seconds, std::optional<long> max_age) noexcept;
 // at a URL is public, and so would be the secret.
 KeyFile parse_fetched_jwks(std::string_view body) noexcept;
 
+// The 503's text while a location has key sources and none has answered yet.
+inline constexpr std::string_view kKeysNotAvailable = "Authentication keys are not available yet";
+
 // The most a JWKS or discovery answer may weigh.
 inline constexpr std::size_t kMaxFetchedBytes = 1024 * 1024;
 

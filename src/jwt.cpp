@@ -141,11 +141,15 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now, co
     const std::optional<Alg> alg = alg_from_name(alg_name);
     if (!alg) return reject("alg unknown");
     AlgSet allowed = config.algorithms;
-    if (allowed.empty()) {
+    const bool derived = allowed.empty();
+    if (derived) {
         allowed = algorithms_for(config.keys);
         if (fetched != nullptr) allowed.add_all(algorithms_for(*fetched));
     }
-    if (!allowed.contains(*alg)) return reject("alg not allowed");
+    if (!allowed.contains(*alg)) {
+        result.no_key = derived;  // no key of the alg's type: none may have been fetched yet
+        return reject("alg not allowed");
+    }
     if (const JsonValue* typ_value = header.find("typ"); typ_value != nullptr) {
         if (!typ_value->is_string()) return reject("typ is not JWT");
         std::string scratch;
@@ -178,6 +182,7 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now, co
     if (fetched != nullptr) consider(*fetched);
     if (candidates.empty()) {
         result.unknown_kid = kid.has_value() && !kid_known;
+        result.no_key = true;
         return reject(kid ? "no key of the token's kid for its alg" : "no key for the token's alg");
     }
 

@@ -57,6 +57,8 @@ struct AuthResult {
                             // or a claim value
     bool token_presented = false;  // a credential was present (WWW-Authenticate error=)
     bool unknown_kid = false;      // a JWT whose kid no key has: keys may have rotated
+    bool no_key = false;           // no key could verify it (none of its kid, type or alg):
+                                   // keys not fetched yet, or rotated
     TokenTimes times;              // a verified JWT's time claims
 };
 

@@ -63,4 +63,9 @@ void JwtCache::store(std::string_view token, const AuthResult& verified) noexcep
     }
 }
 
+void JwtCache::clear() noexcept
+{
+    for (Slot& slot : slots_) slot.token.clear();
+}
+
 }  // namespace wa_pair

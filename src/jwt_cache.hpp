@@ -28,6 +28,9 @@ public:
     // Keeps a successful verification of `token` (replacing what its slot held).
     void store(std::string_view token, const AuthResult& verified) noexcept;
 
+    // Forgets every kept verification: the keys they were made with have changed.
+    void clear() noexcept;
+
 private:
     struct Slot {
         std::string token;  // empty: unused

@@ -4,13 +4,16 @@
 // and, for the line-based files, the line. Each wa_pair location gets one AuthConfig, built
 // in merge.
 
+#include <algorithm>
 #include <memory>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "ngx_wa_pair_conf.hpp"
+#include "ngx_wa_pair_jwks.hpp"
 #include "auth.hpp"
+#include "jwks.hpp"
 
 namespace ngx_wa_pair {
 
@@ -24,6 +27,9 @@ struct AuthDirectives {
     std::vector<wa_pair::ClaimRequirement> required;  // after merge: the effective list
     std::shared_ptr<const wa_pair::ApiKeys> api_keys;
     std::shared_ptr<const wa_pair::Revocations> revocations;
+    bool jwks_set = false;  // wa_pair_jwt_jwks_url or _issuer here: replaces the inherited ones
+    std::vector<size_t> jwks;            // JwksMain::sources
+    std::vector<std::string> issuers;    // a token's iss must be one of them
 };
 
 namespace {
@@ -126,6 +132,13 @@ bool origin_can_verify(ngx_conf_t *cf, const wa_pair_loc_conf_t *conf) {
                            "\"wa_pair_backend_protocol origin\" cannot be used with "
                            "\"wa_pair_api_keys_file\": origin verifies the client's token itself "
                            "and accepts only HMAC JWTs signed with its own secret");
+        return false;
+    }
+    if (auth != nullptr && auth->jwks_set && !auth->jwks.empty()) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"wa_pair_backend_protocol origin\" cannot be used with keys from "
+                           "\"wa_pair_jwt_jwks_url\" or \"wa_pair_jwt_issuer\": origin verifies the "
+                           "client's token itself and accepts only HMAC JWTs signed with its own secret");
         return false;
     }
     if (auth != nullptr && auth->keys_set) {
@@ -286,6 +299,65 @@ char *revocation_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) 
     }
 }
 
+// wa_pair_jwt_jwks_url URL [refresh=time]; wa_pair_jwt_issuer URL [refresh=time]; (repeatable)
+char *jwks_source_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept {
+    try {
+        AuthDirectives *auth = directives(cf, conf);
+        if (auth == nullptr) {
+            return WA_PAIR_CONF_ERROR;
+        }
+        const bool issuer = cmd->name.len == sizeof("wa_pair_jwt_issuer") - 1;
+        ngx_str_t *value = args(cf);
+        ngx_str_t url = value[1];
+        std::string_view text = view(url);
+        wa_pair::FetchUrl checked = wa_pair::check_fetch_url(text);
+        if (checked.error.empty() && text.size() >= kJwksMaxUrl) {
+            checked.error = "longer than " + std::to_string(kJwksMaxUrl - 1) + " bytes";
+        }
+        if (checked.error.empty() && issuer && text.find('?') != std::string_view::npos) {
+            checked.error = "an issuer has no query (OpenID Connect Discovery 1.0, section 2)";
+        }
+        if (!checked.error.empty()) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid URL \"%V\" in \"%V\": %s", &url, &cmd->name,
+                               checked.error.c_str());
+            return WA_PAIR_CONF_ERROR;
+        }
+        time_t refresh = kJwksDefaultRefresh;
+        for (ngx_uint_t i = 2; i < cf->args->nelts; i++) {
+            ngx_str_t arg = value[i];
+            if (arg.len > 8 && ngx_strncmp(arg.data, "refresh=", 8) == 0) {
+                ngx_str_t time = {arg.len - 8, arg.data + 8};
+                time_t seconds = ngx_parse_time(&time, 1);
+                if (seconds != static_cast<time_t>(NGX_ERROR) && seconds >= 60 && seconds <= 86400) {
+                    refresh = seconds;
+                    continue;
+                }
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid value \"%V\" in \"%V\": refresh= takes a time from 1m to 1d",
+                                   &arg, &cmd->name);
+            } else {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\" in \"%V\"", &arg,
+                                   &cmd->name);
+            }
+            return WA_PAIR_CONF_ERROR;
+        }
+        ngx_int_t index = jwks_add_source(cf, url, issuer, refresh);
+        if (index < 0) {
+            return WA_PAIR_CONF_ERROR;
+        }
+        auth->jwks_set = true;
+        if (std::find(auth->jwks.begin(), auth->jwks.end(), static_cast<size_t>(index)) == auth->jwks.end()) {
+            auth->jwks.push_back(static_cast<size_t>(index));
+        }
+        if (issuer) {
+            auth->issuers.emplace_back(text);
+        }
+        return NGX_CONF_OK;
+    } catch (...) {
+        return WA_PAIR_CONF_ERROR;
+    }
+}
+
 char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf_t *conf) noexcept {
     try {
         if (conf->auth == nullptr) {
@@ -308,20 +380,28 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
             if (!own.revocations) {
                 own.revocations = parent.revocations;
             }
+            if (!own.jwks_set) {
+                own.jwks_set = parent.jwks_set;
+                own.jwks = parent.jwks;
+                own.issuers = parent.issuers;
+            }
         }
         if (!conf->enable && !conf->authenticate) {
             // An "if" block inside a wa_pair location runs the handler with its own conf.
             conf->auth_config = prev->auth_config;
+            conf->jwks = prev->jwks;
             return NGX_CONF_OK;
         }
 
         const AuthDirectives *auth = conf->auth;
         const bool has_keys = auth != nullptr && auth->keys_set;
         const bool has_api_keys = auth != nullptr && auth->api_keys;
-        if (conf->jwt_secret.data == nullptr && !has_keys && !has_api_keys) {
+        const bool has_jwks = auth != nullptr && !auth->jwks.empty();
+        if (conf->jwt_secret.data == nullptr && !has_keys && !has_api_keys && !has_jwks) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"%s\" requires a credential source: \"wa_pair_jwt_secret_file\", "
-                               "\"wa_pair_jwt_key_file\" or \"wa_pair_api_keys_file\"",
+                               "\"wa_pair_jwt_key_file\", \"wa_pair_jwt_jwks_url\", "
+                               "\"wa_pair_jwt_issuer\" or \"wa_pair_api_keys_file\"",
                                conf->enable ? "wa_pair" : "wa_pair_authenticate");
             return WA_PAIR_CONF_ERROR;
         }
@@ -346,18 +426,21 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
             jwt.algorithms = auth->algorithms;
             for (int i = 0; i < wa_pair::kAlgCount; i++) {
                 auto alg = static_cast<wa_pair::Alg>(i);
-                if (jwt.algorithms.contains(alg) && !fitting.contains(alg)) {
+                if (jwt.algorithms.contains(alg) && !fitting.contains(alg) && !has_jwks) {
                     std::string name(wa_pair::alg_name(alg));
                     ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                                        "\"wa_pair_jwt_algorithms\" allows %s, but no configured key fits it",
                                        name.c_str());
                 }
             }
-        } else {
+        } else if (!has_jwks) {
             jwt.algorithms = fitting;
-        }
+        }  // else empty: what the configured keys and the fetched ones fit (verify_jwt)
         if (auth != nullptr) {
             jwt.required = auth->required;
+            if (!auth->issuers.empty()) {
+                jwt.required.push_back({"iss", auth->issuers});
+            }
             config->api_keys = auth->api_keys;
             config->revocations = auth->revocations;
         }
@@ -365,6 +448,15 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
         jwt.leeway_seconds = static_cast<long>(conf->jwt_leeway);
         config->jwt_cache = std::make_shared<wa_pair::JwtCache>();  // this location's own
         conf->auth_config = config;
+        conf->jwks = nullptr;
+        if (has_jwks) {
+            conf->jwks = pool_new<JwksUse>(cf);
+            if (conf->jwks == nullptr) {
+                return WA_PAIR_CONF_ERROR;
+            }
+            conf->jwks->sources = auth->jwks;
+            conf->jwks->cache = config->jwt_cache;
+        }
         return NGX_CONF_OK;
     } catch (...) {
         return WA_PAIR_CONF_ERROR;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ngx_wa_pair_conf.hpp"
+#include "ngx_wa_pair_jwks.hpp"
 #include "auth.hpp"
 
 namespace ngx_wa_pair {
@@ -19,9 +20,10 @@ ngx_int_t authenticate(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCt
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: no authentication configured");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+    const wa_pair::KeySet *fetched = lcf->jwks != nullptr ? jwks_keys(lcf->jwks).keys : nullptr;
     wa_pair::AuthResult scratch;
     const wa_pair::AuthResult &auth =
-        wa_pair::authenticate_into(authorization, *lcf->auth_config, ngx_time(), scratch);
+        wa_pair::authenticate_into(authorization, *lcf->auth_config, ngx_time(), scratch, fetched);
     if (!auth.failure) {
         ctx->device_id = auth.device_id;
         ctx->auth_method = wa_pair::auth_method_name(auth.method);
@@ -35,6 +37,14 @@ ngx_int_t authenticate(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCt
     }
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair: unauthorized: %s",
                    auth.reason.c_str());
+    if (lcf->jwks != nullptr) {
+        if (auth.unknown_kid) {
+            jwks_unknown_kid(lcf->jwks);  // the provider may have rotated its keys
+        }
+        if (auth.no_key && fetched == nullptr) {
+            return jwks_unavailable(r, lcf->jwks);  // not refused: not judged yet
+        }
+    }
     if (!add_header(r, "WWW-Authenticate",
                     auth.token_presented ? "Bearer error=\"invalid_token\"" : "Bearer")) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

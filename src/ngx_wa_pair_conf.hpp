@@ -22,10 +22,13 @@ struct AuthConfig;
 namespace ngx_wa_pair {
 
 struct AuthDirectives;  // ngx_wa_pair_auth_conf.cpp
+struct JwksMain;        // ngx_wa_pair_jwks.hpp
+struct JwksUse;
 
 struct wa_pair_main_conf_t {
     ngx_int_t request_id_index;
     ngx_array_t *tls_locations;   // of wa_pair_loc_conf_t *: static https backends (ssl_conf)
+    JwksMain *jwks;               // key sources and their settings, null when none
 };
 
 struct wa_pair_loc_conf_t {
@@ -65,6 +68,7 @@ struct wa_pair_loc_conf_t {
     AuthDirectives *auth;         // this level's key files, allow-list, requirements, API keys,
                                   // revocations (inherited when NULL)
     const wa_pair::AuthConfig *auth_config;  // a wa_pair location's, built in merge
+    JwksUse *jwks;                // its keys from identity providers, null when none
 };
 
 // wa_pair_backend_header Name value;
@@ -172,6 +176,8 @@ char *algorithms_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexc
 char *require_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *api_keys_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *revocation_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+// wa_pair_jwt_jwks_url URL [refresh=time], wa_pair_jwt_issuer URL [refresh=time]
+char *jwks_source_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 // Inherits the auth directives and, for a wa_pair location, builds its AuthConfig (or fails
 // when it has no credential source).
 char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf_t *conf) noexcept;

@@ -564,4 +564,4 @@ plain
     }
 --- must_die
 --- error_log eval
-qr/\[emerg\].*"wa_pair_authenticate" requires a credential source: "wa_pair_jwt_secret_file", "wa_pair_jwt_key_file" or "wa_pair_api_keys_file"/
+qr/\[emerg\].*"wa_pair_authenticate" requires a credential source: "wa_pair_jwt_secret_file", "wa_pair_jwt_key_file", "wa_pair_jwt_jwks_url", "wa_pair_jwt_issuer" or "wa_pair_api_keys_file"/

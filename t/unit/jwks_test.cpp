@@ -211,6 +211,7 @@ TEST(FetchedKeys, VerifyBesideTheConfiguredOnesAndWidenTheDefaultAllowList)
     const AuthResult without = verify_jwt(token, config, now);
     EXPECT_TRUE(without.failure);  // RS256 is not allowed by an HMAC-only configuration
     EXPECT_FALSE(without.unknown_kid);  // refused before keys are looked at
+    EXPECT_TRUE(without.no_key);        // but no key could verify it: keys may be missing
 
     const AuthResult with = verify_jwt(token, config, now, &fetched);
     EXPECT_FALSE(with.failure) << with.reason;
@@ -218,7 +219,9 @@ TEST(FetchedKeys, VerifyBesideTheConfiguredOnesAndWidenTheDefaultAllowList)
 
     // an explicit allow-list is not widened by what the fetched keys fit
     config.algorithms.add(Alg::HS256);
-    EXPECT_TRUE(verify_jwt(token, config, now, &fetched).failure);
+    const AuthResult listed = verify_jwt(token, config, now, &fetched);
+    EXPECT_TRUE(listed.failure);
+    EXPECT_FALSE(listed.no_key);  // the operator refused the alg: fetching changes nothing
 }
 
 TEST(FetchedKeys, AnUnknownKidIsSaidSoAnotherAlgOrAKnownKidIsNot)
@@ -233,16 +236,25 @@ TEST(FetchedKeys, AnUnknownKidIsSaidSoAnotherAlgOrAKnownKidIsNot)
         mint(Alg::RS256, other, R"({"alg":"RS256","kid":"idp-2"})", R"({"device_id":"d"})"), config, now, &fetched);
     EXPECT_TRUE(rotated.failure);
     EXPECT_TRUE(rotated.unknown_kid);
+    EXPECT_TRUE(rotated.no_key);
 
     const AuthResult forged = verify_jwt(
         mint(Alg::RS256, other, R"({"alg":"RS256","kid":"idp-1"})", R"({"device_id":"d"})"), config, now, &fetched);
     EXPECT_TRUE(forged.failure);
     EXPECT_FALSE(forged.unknown_kid);  // the kid is known: its key just does not verify
+    EXPECT_FALSE(forged.no_key);
 
     const AuthResult no_kid = verify_jwt(
         mint(Alg::RS256, other, R"({"alg":"RS256"})", R"({"device_id":"d"})"), config, now, &fetched);
     EXPECT_TRUE(no_kid.failure);
     EXPECT_FALSE(no_kid.unknown_kid);
+    EXPECT_FALSE(no_kid.no_key);  // a key of its type was tried: the signature is wrong
+
+    const auto& ec = test_key(KeyType::ec_p256);
+    const AuthResult no_ec = verify_jwt(
+        mint(Alg::ES256, ec, R"({"alg":"ES256"})", R"({"device_id":"d"})"), config, now, &fetched);
+    EXPECT_TRUE(no_ec.failure);
+    EXPECT_TRUE(no_ec.no_key);  // no EC key at all (and so not allowed): none fetched yet
 }
 
 }  // namespace

@@ -59,6 +59,22 @@ TEST(JwtCache, FindsOnlyTheSameBytes)
     EXPECT_EQ(cache.find("", kNow), nullptr);
 }
 
+TEST(JwtCache, ClearForgetsEveryKeptToken)
+{
+    JwtCache cache;
+    cache.clear();  // nothing kept yet: nothing to do
+    const std::string a = mint(R"({"device_id":"dev-a"})");
+    const std::string b = mint(R"({"device_id":"dev-b"})");
+    cache.store(a, verified(a));
+    cache.store(b, verified(b));
+    ASSERT_NE(cache.find(a, kNow), nullptr);
+    cache.clear();  // the keys changed: what was verified with them is judged again
+    EXPECT_EQ(cache.find(a, kNow), nullptr);
+    EXPECT_EQ(cache.find(b, kNow), nullptr);
+    cache.store(a, verified(a));
+    EXPECT_NE(cache.find(a, kNow), nullptr);
+}
+
 TEST(JwtCache, AByteOffAnywhereIsAnotherToken)
 {
     JwtCache cache;
