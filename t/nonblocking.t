@@ -1,6 +1,7 @@
 use strict; use warnings;
 BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when installed
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
+use WaPairIdp;                 # an identity provider (tools/fake_idp.py) for the key fetch
 use Test::Nginx::Socket 'no_plan';
 
 # The non-blocking rule (DESIGN.md section 7): nothing in a worker waits for the pairing
@@ -8,7 +9,33 @@ use Test::Nginx::Socket 'no_plan';
 # (sent by a second client that --- init forks, and seen to have reached the backend), the
 # block's own request is answered within --- timeout: 1; then, after --- wait, the second
 # client's answer (stored in <test dir>/slow.out, served by /slow-result) shows that the
-# slow call completed normally.
+# slow call completed normally. The same holds for a fetch of keys from an identity provider
+# that takes 3 s to answer (TEST 3, 4).
+
+WaPairTest::write_jwt_keys();
+start_idp();
+idp_route('/slow/jwks.json', jwks_of('rsa'), delay => 3);
+
+our $JwksConfig = <<'_EOC_';
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=ABCD1234;
+        wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+        wa_pair_jwt_jwks_url https://127.0.0.1:$TEST_NGINX_IDP_PORT/slow/jwks.json;
+    }
+    location = /fast {
+        return 200 "fast\n";
+    }
+_EOC_
+
+sub wait_for {
+    my ($done, $what) = @_;
+    my $deadline = Time::HiRes::time() + 10;
+    until ($done->()) {
+        die "no $what within 10 s\n" if Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.05);
+    }
+}
 
 our $Config = <<'_EOC_';
     wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
@@ -72,3 +99,34 @@ __DATA__
 --- response_body_like eval
 ['^\{"status":true,"code":200,"message":"Pairing code generated successfully","data":\{"pair_code":"ABCD-1234","timeout":120\}\}$',
  '^HTTP/1\.1 200 OK\r\n.*\r\n\r\n\{"status":true,"code":200,"message":"Pairing code generated successfully","data":\{"pair_code":"WA1T-2SEC","timeout":120\}\}$']
+
+
+
+=== TEST 3: requests are answered at once while the only worker fetches keys from a provider that takes 3 s
+--- http_config
+    wa_pair_jwt_jwks_trusted_certificate $TEST_NGINX_TLS_CA;
+--- config eval
+$main::JwksConfig
+--- init
+main::wait_for(sub { WaPairIdp::idp_hits('/slow/jwks.json') > 0 }, 'the key fetch to start');
+--- request eval
+["GET /fast", "POST /devices/me/login-code\n{\"phone\":\"6281234567891\"}"]
+--- timeout: 1
+--- response_body_like eval
+["^fast\n\$", '^\{"status":true,"code":200,"message":"Pairing code generated successfully","data":\{"pair_code":"ABCD-1234","timeout":120\}\}$']
+
+
+
+=== TEST 4: the fetch completes normally: a token of the fetched key is accepted
+--- http_config
+    wa_pair_jwt_jwks_trusted_certificate $TEST_NGINX_TLS_CA;
+--- config eval
+$main::JwksConfig
+--- init
+main::wait_for(sub { WaPairTest::slurp($Test::Nginx::Util::ErrLogFile) =~ /wa_pair: 1 keys from/ }, 'the keys');
+--- more_headers eval
+"Authorization: Bearer " . WaPairTest::token(alg => 'RS256', kid => 'rsa-1')
+--- request eval
+"POST /devices/me/login-code\n{\"phone\":\"6281234567891\"}"
+--- response_body_like eval
+'^\{"status":true,"code":200,"message":"Pairing code generated successfully","data":\{"pair_code":"ABCD-1234","timeout":120\}\}$'
