@@ -18,7 +18,7 @@ JOBS        := $(shell nproc)
 NGX_CC_OPT  := -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2
 NGX_LD_OPT  := -Wl,-z,relro -Wl,-z,now -fPIC
 
-.PHONY: all deps module unit test test-nginx run bench deb clean
+.PHONY: all deps module unit test test-nginx run bench bench-jwks deb clean
 
 include fuzz/fuzz.mk
 include tools/asan/asan.mk
@@ -73,6 +73,10 @@ run: module
 # What the module costs over plain nginx: wrk, interleaved rounds, ratios, callgrind.
 bench: module
 	bench/bench.sh
+
+# `make bench-jwks`: keys from a JWKS URL under load, 2 workers, refreshes in the window.
+bench-jwks: module
+	bench/jwks_window.sh
 
 # The Debian package (debian/rules: nginx-dev's dh_nginx and nginx_mod, on the module built
 # above), every result in build/deb (debian/ is cleaned after); lintian must find nothing

@@ -5,8 +5,9 @@
 # ceiling), proxy_pass with keep-alive to a fast backend on a Unix socket (nginx itself,
 # in the same worker, serving a fixed native answer: the baseline), the module's full path
 # against that same backend (HS256 JWT, JSON body, backend call, envelope), and the
-# module's 401 and 400 paths. wrk drives each from loopback, interleaved A B A B within
-# one run, several rounds, each compared pair side by side; medians and ratios at the end.
+# module's 401 and 400 paths, and RS256 keys from a file against the same keys fetched from a
+# JWKS URL. wrk drives each from loopback, interleaved A B A B within one run, several rounds,
+# each compared pair side by side; medians and ratios at the end.
 # Then instructions per request of every path under callgrind (repeatable where wall-clock
 # figures are not), the request pool's size per call, and the worker's RSS before and after.
 #
@@ -37,6 +38,9 @@ if [ -n "${BENCH_KEEP:-}" ]; then trap - EXIT; echo "bench: keeping $dir"; fi
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/jwt.secret"
 token=$("$python" "$root/tools/mint_jwt.py" --secret-file "$dir/jwt.secret" --device-id bench-device --ttl 86400)
+# An RSA key pair: its public half as a JWK Set (the file keys, and what /jwks.json serves for
+# the fetched keys), an RS256 token of its kid.
+rs_token=$("$python" "$root/bench/jwks_key.py" "$dir/jwks.json")
 
 render() {  # render [error_log level]
     sed -e "s|@DIR@|$dir|g" -e "s|@MODULE@|$module|g" -e "s|@PORT@|$port|g" \
@@ -71,7 +75,7 @@ stop_nginx() {  # TERM, and KILL after 10 s: under callgrind a TERM is sometimes
 # Each baseline is sent the same request bytes as the paths compared with it: nginx parsing a
 # token header or reading a body is not the module's cost. return and proxy get the full
 # path's request (token, JSON body); return_na the 401's (no token). Each compared pair runs
-# side by side (return/400, return_na/401, proxy/module), and every other round runs the
+# side by side (return/400, return_na/401, proxy/module, filekeys/fetched), and every other round runs the
 # list backwards, so that each pair's order alternates: a drift of the machine during a round
 # lands on both sides of a ratio.
 paths=(
@@ -81,6 +85,8 @@ paths=(
     "reject401|/devices/me/login-code||{\"phone\":\"6281234567890\"}|401"
     "proxy|/proxy|$token|{\"phone\":\"6281234567890\"}|200"
     "module|/devices/me/login-code|$token|{\"phone\":\"6281234567890\"}|200"
+    "filekeys|/filekeys|$rs_token|{\"phone\":\"6281234567890\"}|200"
+    "fetched|/fetched|$rs_token|{\"phone\":\"6281234567890\"}|200"
 )
 
 check_path() {
@@ -104,6 +110,10 @@ to_ms() {  # wrk latency (e.g. 812.00us, 1.20ms, 2.01s) -> milliseconds
 
 render warn
 start_nginx
+for _ in $(seq 50); do  # the first fetch of /fetched's keys
+    [ -s "$dir/jwks-access.log" ] && break
+    sleep 0.1
+done
 for p in "${paths[@]}"; do IFS='|' read -r name path tok body want <<< "$p"; check_path "$name" "$path" "$tok" "$body" "$want"; done
 
 echo "ngx_wa_pair bench: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
@@ -164,6 +174,8 @@ printf '  module/proxy_pass req/s   %.2f  [>= 0.95]\n' "$(round_ratio module pro
 printf '  module/proxy_pass p99     %.2f  [<= 1.20]\n' "$(round_ratio module proxy 5)"
 printf '  401/return req/s          %.2f  [>= 0.85]  (return without a token, as the 401 request)\n' "$(round_ratio reject401 return_na 3)"
 printf '  400/return req/s          %.2f  [>= 0.85]\n' "$(round_ratio reject400 return 3)"
+printf '  fetched/file keys req/s   %.2f  [>= 0.95]  (RS256; the keys of a JWKS URL against the same in a file)\n' "$(round_ratio fetched filekeys 3)"
+printf '  fetched/file keys p99     %.2f\n' "$(round_ratio fetched filekeys 5)"
 echo
 echo "worker RSS: ${rss_before} kB before, ${rss_after} kB after $(awk '{n++; r += $6} END {printf "%d wrk runs, %d requests", n, r}' "$results"); after each round: ${rss_rounds[*]} kB"
 stop_nginx
