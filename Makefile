@@ -17,7 +17,7 @@ JOBS        := $(shell nproc)
 NGX_CC_OPT  := -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2
 NGX_LD_OPT  := -Wl,-z,relro -Wl,-z,now -fPIC
 
-.PHONY: all deps module unit test test-nginx run bench clean
+.PHONY: all deps module unit test test-nginx run cluster bench bench-cluster clean
 
 include fuzz/fuzz.mk
 include tools/asan/asan.mk
@@ -68,6 +68,10 @@ test: deps
 
 run: module
 	tools/run.sh
+
+# Past one host on one machine: 2 edges, 3 owner hosts with their own engines (docs/scale-out.md).
+cluster: module
+	tools/cluster.sh
 
 # What the module costs over plain nginx: wrk, interleaved rounds, ratios, callgrind.
 bench: module
