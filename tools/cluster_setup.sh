@@ -80,7 +80,10 @@ rm -f "$pki/ca.key" "$pki/openssl.err"
 } > "$dir/placement.map"
 : > "$dir/owners.conf"
 while read -r name addr port; do
-    case $name in owner-*) printf 'upstream %s {\n    server %s:%s;\n    keepalive 16;\n}\n' "$name" "$addr" "$port" >> "$dir/owners.conf" ;; esac
+    # keepalive_timeout below the owner's (75s): the edge closes an idle connection first, so
+    # that it never writes a request into one the owner is closing (a POST is not sent twice).
+    case $name in owner-*) printf 'upstream %s {\n    server %s:%s;\n    keepalive 16;\n    keepalive_timeout 60s;\n}\n' \
+        "$name" "$addr" "$port" >> "$dir/owners.conf" ;; esac
 done < "$dir/nodes.txt"
 
 # ---- each nginx's configuration
