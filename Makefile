@@ -77,5 +77,9 @@ cluster: module
 bench: module
 	bench/bench.sh
 
+# An edge in front of an owner host against proxy_pass alone on the same path (docs/scale-out.md).
+bench-cluster: module
+	bench/cluster.sh
+
 clean:
 	rm -rf $(BUILD) t/servroot run
