@@ -17,7 +17,7 @@ JOBS        := $(shell nproc)
 NGX_CC_OPT  := -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2
 NGX_LD_OPT  := -Wl,-z,relro -Wl,-z,now -fPIC
 
-.PHONY: all deps module unit test test-nginx run cluster bench bench-cluster clean
+.PHONY: all deps module unit test test-nginx run cluster bench bench-cluster capacity clean
 
 include fuzz/fuzz.mk
 include tools/asan/asan.mk
@@ -80,6 +80,10 @@ bench: module
 # An edge in front of an owner host against proxy_pass alone on the same path (docs/scale-out.md).
 bench-cluster: module
 	bench/cluster.sh
+
+# Zone bytes per device and the placement map's cost at an edge (docs/scale-out.md, capacity).
+capacity: module
+	bench/capacity.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot run

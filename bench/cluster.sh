@@ -14,7 +14,9 @@
 # call, its live code; the engine gives codes an hour long), so the engine's speed is not
 # measured. wrk from loopback, interleaved rounds, every other round backwards; medians of
 # per-round ratios. Knobs: BENCH_ROUNDS (3), BENCH_DURATION (5s), BENCH_CONNECTIONS (32),
-# BENCH_CLUSTER_PORT (7700: edge-a on 7701, owner-1 on 127.0.0.2:7711).
+# BENCH_CLUSTER_PORT (7700: edge-a on 7701, owner-1 on 127.0.0.2:7711), BENCH_KEEPALIVE (the
+# edge's idle connections kept per owner, make cluster's 64; below the concurrency, the edge
+# opens a TLS connection for part of the requests).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -38,6 +40,8 @@ trap cleanup EXIT
 CLUSTER_LOG_LEVEL=warn CLUSTER_OWNER_WORKERS=1 CLUSTER_EDGE_WORKERS=1 \
     "$root/tools/cluster_setup.sh" "$dir" "$base"
 echo "bench-device owner-1;" >> "$dir/placement.map"
+keepalive=${BENCH_KEEPALIVE:-64}
+sed -i "s/^    keepalive [0-9]*;/    keepalive $keepalive;/" "$dir/owners.conf"
 read -r _ edge_addr edge_port < <(grep '^edge-a ' "$dir/nodes.txt")
 read -r _ owner_addr owner_port < <(grep '^owner-1 ' "$dir/nodes.txt")
 
@@ -95,7 +99,7 @@ to_ms() {
 }
 
 echo "ngx_wa_pair bench-cluster: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
-echo "nginx $($nginx -v 2>&1 | sed 's/.*\///'), edge and owner 1 worker each, TLS between them (keepalive);"
+echo "nginx $($nginx -v 2>&1 | sed 's/.*\///'), edge and owner 1 worker each, TLS between them (keepalive $keepalive);"
 echo "wrk -t1 -c$conns -d$duration, $rounds interleaved rounds"
 results="$dir/results.txt"
 : > "$results"

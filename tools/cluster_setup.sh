@@ -82,7 +82,7 @@ rm -f "$pki/ca.key" "$pki/openssl.err"
 while read -r name addr port; do
     # keepalive_timeout below the owner's (75s): the edge closes an idle connection first, so
     # that it never writes a request into one the owner is closing (a POST is not sent twice).
-    case $name in owner-*) printf 'upstream %s {\n    server %s:%s;\n    keepalive 16;\n    keepalive_timeout 60s;\n}\n' \
+    case $name in owner-*) printf 'upstream %s {\n    server %s:%s;\n    keepalive 64;\n    keepalive_timeout 60s;\n}\n' \
         "$name" "$addr" "$port" >> "$dir/owners.conf" ;; esac
 done < "$dir/nodes.txt"
 
