@@ -38,6 +38,7 @@ def main():
         """The owner's name for TLS (SNI, the certificate), its address for the socket."""
         def connect(self):
             sock = socket.create_connection((addr, int(port)), self.timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.sock = ctx.wrap_socket(sock, server_hostname=url.hostname)
 
     conn = Owner(url.hostname, int(port), context=ctx, timeout=30)
