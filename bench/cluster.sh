@@ -13,7 +13,7 @@
 # The owner answers every request from its zone (one device, one number: after the first
 # call, its live code; the engine gives codes an hour long), so the engine's speed is not
 # measured. wrk from loopback, interleaved rounds, every other round backwards; medians of
-# per-round ratios. Knobs: BENCH_ROUNDS (3), BENCH_DURATION (5s), BENCH_CONNECTIONS (32),
+# per-round ratios. Then the instructions per request of the edge's two paths (callgrind). Knobs: BENCH_ROUNDS (3), BENCH_DURATION (5s), BENCH_CONNECTIONS (32),
 # BENCH_CLUSTER_PORT (7700: edge-a on 7701, owner-1 on 127.0.0.2:7711), BENCH_KEEPALIVE (the
 # edge's idle connections kept per owner, make cluster's 64; below the concurrency, the edge
 # opens a TLS connection for part of the requests).
@@ -140,3 +140,27 @@ printf '  edge/proxy_pass alone req/s  %.2f\n' "$(round_ratio edge proxy 3)"
 printf '  edge/proxy_pass alone p99    %.2f\n' "$(round_ratio edge proxy 5)"
 printf '  edge/owner directly req/s    %.2f  (what the extra hop costs)\n' "$(round_ratio edge owner 3)"
 echo "engine calls during the bench: $(curl -s --unix-socket "$dir/owner-1/engine.sock" http://localhost/_stats)"
+
+# Instructions per request at the edge (callgrind counts instructions, which do not move with
+# the machine's noise): edge-a alone under callgrind (no master), 200 warm-up calls, then 2000
+# sequential keep-alive calls of each edge path.
+stop_last() { kill "${pids[-1]}" 2>/dev/null || true; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'; }
+stop_last
+sed 's/^daemon off;/daemon off;\nmaster_process off;/' "$dir/edge-a/nginx.conf" > "$dir/edge-a/callgrind.conf"
+echo
+echo "instructions per request in the edge's worker (callgrind, 2000 sequential calls):"
+for p in "${paths[@]:0:2}"; do
+    name=${p%%|*} path=/${p#*://*/}
+    valgrind -q --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/callgrind.$name" \
+        "$nginx" -p "$dir/edge-a/" -c "$dir/edge-a/callgrind.conf" -e "$dir/edge-a/logs/error.log" &
+    pids+=($!)
+    check "${p#*|}"
+    "$python" "$root/bench/calls.py" "$edge_port" "$path" "$token" "$body" 200 200 > /dev/null
+    callgrind_control -i on "${pids[-1]}" > /dev/null 2>&1
+    "$python" "$root/bench/calls.py" "$edge_port" "$path" "$token" "$body" 200 2000 > /dev/null
+    callgrind_control -i off "${pids[-1]}" > /dev/null 2>&1
+    callgrind_control -d "${pids[-1]}" > /dev/null 2>&1
+    stop_last
+    total=$(callgrind_annotate "$dir/callgrind.$name.1" 2>/dev/null | awk '/PROGRAM TOTALS/ && !t {gsub(",", "", $1); t = $1} END {print t}')
+    printf '  %-6s %8s\n' "$name" "$((total / 2000))"
+done
