@@ -12,6 +12,7 @@ packages=(
     libtest-base-perl libipc-run-perl libtest-longstring-perl libtext-diff-perl
     liblist-moreutils-perl libhttp-message-perl libcrypt-jwt-perl   # Test::Nginx runner, Crypt::JWT
     libcryptx-perl                       # Crypt::PK::RSA/ECC/Ed25519: test keys for Crypt::JWT
+    libio-socket-ssl-perl                # t/scale_out.t: requests straight to an owner host over TLS
 )
 
 missing=()
