@@ -32,6 +32,7 @@ use WaPairZoneTest ();
 
 our $Dir;          # the cluster's directory
 our %Node;         # name -> { addr, port, pid }
+my $Background = 0;  # post_background's answers, numbered
 my $OwnerPid = $$;
 
 sub start {
@@ -233,7 +234,7 @@ sub post_together {
 # Forks a client that posts and keeps its answer; background_result(pid) waits for it.
 sub post_background {
     my (@request) = @_;
-    my $file = "$WaPairTest::Dir/cluster-bg-" . scalar(keys %Node) . "-$$-" . int(rand 1e9) . ".out";
+    my $file = "$WaPairTest::Dir/cluster-bg-" . ++$Background . ".out";
     my $pid = fork();
     croak "fork: $!" unless defined $pid;
     if ($pid == 0) {
