@@ -18,7 +18,7 @@ JOBS        := $(shell nproc)
 NGX_CC_OPT  := -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2
 NGX_LD_OPT  := -Wl,-z,relro -Wl,-z,now -fPIC
 
-.PHONY: all deps module unit test test-nginx run bench bench-jwks deb clean
+.PHONY: all deps module unit test test-nginx run cluster bench bench-jwks bench-cluster capacity deb clean
 
 include fuzz/fuzz.mk
 include tools/asan/asan.mk
@@ -70,6 +70,10 @@ test: deps
 run: module
 	tools/run.sh
 
+# Past one host on one machine: 2 edges, 3 owner hosts with their own engines (docs/scale-out.md).
+cluster: module
+	tools/cluster.sh
+
 # What the module costs over plain nginx: wrk, interleaved rounds, ratios, callgrind.
 bench: module
 	bench/bench.sh
@@ -90,6 +94,14 @@ deb: module
 	lintian --fail-on error,warning,info --info $(DEB_DIR)/build.changes \
 	    2> >(grep -v '^running with root privileges is not recommended!$$' >&2)
 	@ls $(DEB_DIR)/*.deb
+
+# An edge in front of an owner host against proxy_pass alone on the same path (docs/scale-out.md).
+bench-cluster: module
+	bench/cluster.sh
+
+# Zone bytes per device and the placement map's cost at an edge (docs/scale-out.md, capacity).
+capacity: module
+	bench/capacity.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot run

@@ -397,7 +397,16 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
         const bool has_keys = auth != nullptr && auth->keys_set;
         const bool has_api_keys = auth != nullptr && auth->api_keys;
         const bool has_jwks = auth != nullptr && !auth->jwks.empty();
-        if (conf->jwt_secret.data == nullptr && !has_keys && !has_api_keys && !has_jwks) {
+        const bool has_source = conf->jwt_secret.data != nullptr || has_keys || has_api_keys || has_jwks;
+        auto *clcf = static_cast<ngx_http_core_loc_conf_t *>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+        if (!has_source && !conf->enable && clcf != nullptr && clcf->name.len == 0) {
+            // A server's own level (no location name): wa_pair_authenticate there is what its
+            // locations inherit, and each location is checked when it is merged. A request no
+            // location matches finds no AuthConfig here: a 500, logged (fail closed).
+            conf->auth_config = nullptr;
+            return NGX_CONF_OK;
+        }
+        if (!has_source) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"%s\" requires a credential source: \"wa_pair_jwt_secret_file\", "
                                "\"wa_pair_jwt_key_file\", \"wa_pair_jwt_jwks_url\", "

@@ -565,3 +565,52 @@ plain
 --- must_die
 --- error_log eval
 qr/\[emerg\].*"wa_pair_authenticate" requires a credential source: "wa_pair_jwt_secret_file", "wa_pair_jwt_key_file", "wa_pair_jwt_jwks_url", "wa_pair_jwt_issuer" or "wa_pair_api_keys_file"/
+
+
+
+=== TEST 36: wa_pair_authenticate on for a server whose credential source is in its locations: each location is checked, not the server
+--- http_config
+    server {
+        listen unix:$TEST_NGINX_WA_DIR/edge-36.sock;
+        wa_pair_authenticate on;
+        location = /edge {
+            wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+            proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/open;
+        }
+        location = /open-too {
+            wa_pair_authenticate off;
+            return 200 "open\n";
+        }
+    }
+--- config
+    location = /t {
+        proxy_pass http://unix:$TEST_NGINX_WA_DIR/edge-36.sock:/edge;
+    }
+    location = /open {
+        return 200 "open\n";
+    }
+--- request
+POST /t
+{"phone":"6281234567890"}
+--- response_body
+open
+
+
+
+=== TEST 37: ... and a location of that server that inherits wa_pair_authenticate without a credential source stops nginx
+--- http_config
+    server {
+        listen unix:$TEST_NGINX_WA_DIR/edge-37.sock;
+        wa_pair_authenticate on;
+        location = /edge {
+            wa_pair_jwt_secret_file $TEST_NGINX_JWT_SECRET_FILE;
+            proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/open;
+        }
+        location = /open {
+            return 200 "open\n";
+        }
+    }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\].*"wa_pair_authenticate" requires a credential source/

@@ -13,6 +13,7 @@ packages=(
     liblist-moreutils-perl libhttp-message-perl libcrypt-jwt-perl   # Test::Nginx runner, Crypt::JWT
     libcryptx-perl                       # Crypt::PK::RSA/ECC/Ed25519: test keys for Crypt::JWT
     debhelper dpkg-dev lintian           # make deb: the package (with nginx-dev's dh_nginx), its checks
+    libio-socket-ssl-perl                # t/scale_out.t: requests straight to an owner host over TLS
 )
 
 missing=()
