@@ -3,6 +3,7 @@
 // nlohmann departs from a plain reading of RFC 8259 (a leading byte order mark, a NUL byte
 // ending the input, a float that overflows a double), so does the scanner.
 #include "json_scan.hpp"
+#include "utf8.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -45,8 +46,6 @@ int hex4(const char* at) noexcept
     }
     return unit;
 }
-
-bool in(unsigned char c, unsigned char lo, unsigned char hi) noexcept { return c >= lo && c <= hi; }
 
 void append_utf8(std::string& out, std::uint32_t cp)
 {
@@ -333,35 +332,12 @@ private:
         return true;
     }
 
-    // A multi-byte UTF-8 sequence, well-formed as RFC 3629 section 4 has it (no overlong
-    // forms, no surrogates, nothing above U+10FFFF): nlohmann's table.
+    // A multi-byte UTF-8 sequence, well-formed (utf8.hpp).
     bool utf8() noexcept
     {
-        const unsigned char lead = static_cast<unsigned char>(*at_);
-        unsigned char lo = 0x80;
-        unsigned char hi = 0xBF;
-        std::size_t tail = 0;
-        if (in(lead, 0xC2, 0xDF)) {
-            tail = 1;
-        } else if (in(lead, 0xE0, 0xEF)) {
-            tail = 2;
-            if (lead == 0xE0) lo = 0xA0;
-            if (lead == 0xED) hi = 0x9F;
-        } else if (in(lead, 0xF0, 0xF4)) {
-            tail = 3;
-            if (lead == 0xF0) lo = 0x90;
-            if (lead == 0xF4) hi = 0x8F;
-        } else {
-            return false;
-        }
-        if (left() <= tail) return false;
-        const unsigned char* next = reinterpret_cast<const unsigned char*>(at_ + 1);
-        if (!in(next[0], lo, hi)) return false;
-        for (std::size_t i = 1; i < tail; ++i) {
-            if (!in(next[i], 0x80, 0xBF)) return false;
-        }
-        at_ += 1 + tail;
-        return true;
+        const std::size_t len = utf8_sequence_length(std::string_view(at_, left()), 0);
+        at_ += len;
+        return len != 0;
     }
 
     bool digit() const noexcept { return at_ != end_ && *at_ >= '0' && *at_ <= '9'; }
