@@ -160,7 +160,7 @@ void requests(Writer& w, const std::vector<LocationSnapshot>& locations)
         });
         for (const RequestCount& row : rows) {
             if (row.count == 0) continue;
-            const std::string status = std::to_string(row.status);
+            const std::string status = row.status == kOtherStatus ? "other" : std::to_string(row.status);
             w.sample("wa_pair_requests_total",
                      {{"location", loc.name}, {"status", status}, {"outcome", outcome_name(row.outcome)}},
                      row.count);

@@ -71,8 +71,12 @@ inline constexpr std::size_t kProtocolCount = static_cast<std::size_t>(Protocol:
 
 // ---------------------------------------------------------------- a snapshot
 
+// The status of requests counted by outcome alone (status="other"): the nginx side keeps a
+// small table of (status, outcome) pairs per location, and counts a pair past it so.
+inline constexpr int kOtherStatus = -1;
+
 struct RequestCount {
-    int status = 0;
+    int status = 0;                    // or kOtherStatus
     Outcome outcome = Outcome::none;
     std::uint64_t count = 0;
 };

@@ -102,7 +102,8 @@ TEST(Render, WritesEveryFamilyOnceWithItsSamples)
     pair.has_zone = true;
     pair.timeout_ms = 200;
     pair.requests = {{429, Outcome::rate_limited, 1}, {200, Outcome::ok, 3}, {401, Outcome::unauthorized, 0},
-                     {400, Outcome::backend_rejected, 2}, {400, Outcome::bad_request, 1}};
+                     {400, Outcome::backend_rejected, 2}, {400, Outcome::bad_request, 1},
+                     {kOtherStatus, Outcome::internal_error, 6}};
     pair.auth_failures = {0, 0, 4};
     pair.limited[static_cast<std::size_t>(Refusal::interval)] = 1;
     pair.calls[static_cast<std::size_t>(Protocol::native)][static_cast<std::size_t>(Outcome::ok)] = 3;
@@ -129,6 +130,7 @@ TEST(Render, WritesEveryFamilyOnceWithItsSamples)
     const std::string expected =
         "# HELP wa_pair_requests_total Requests answered by wa_pair locations, by HTTP status and outcome ($wa_pair_outcome).\n"
         "# TYPE wa_pair_requests_total counter\n"
+        "wa_pair_requests_total{location=\"/pair\",status=\"other\",outcome=\"internal_error\"} 6\n"
         "wa_pair_requests_total{location=\"/pair\",status=\"200\",outcome=\"ok\"} 3\n"
         "wa_pair_requests_total{location=\"/pair\",status=\"400\",outcome=\"backend_rejected\"} 2\n"
         "wa_pair_requests_total{location=\"/pair\",status=\"400\",outcome=\"bad_request\"} 1\n"
