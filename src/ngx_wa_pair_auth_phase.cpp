@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ngx_wa_pair_conf.hpp"
+#include "ngx_wa_pair_metrics.hpp"
 #include "auth.hpp"
 
 namespace ngx_wa_pair {
@@ -35,6 +36,7 @@ ngx_int_t authenticate(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCt
     }
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair: unauthorized: %s",
                    auth.reason.c_str());
+    metrics_auth_failure(r, authorization);
     if (!add_header(r, "WWW-Authenticate",
                     auth.token_presented ? "Bearer error=\"invalid_token\"" : "Bearer")) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
