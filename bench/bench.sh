@@ -13,7 +13,9 @@
 # Then instructions per request of every path under callgrind (repeatable where wall-clock
 # figures are not), the request pool's size per call, and the worker's RSS before and after.
 #
-# Knobs: BENCH_ROUNDS (5), BENCH_DURATION (5s), BENCH_CONNECTIONS (32), BENCH_CALLS (2000).
+# Knobs: BENCH_ROUNDS (5), BENCH_DURATION (5s), BENCH_CONNECTIONS (32), BENCH_CALLS (2000);
+# BENCH_METRICS_AA=1 renders the second nginx without its wa_pair_metrics location: an A/A
+# run, for what two nginx of one configuration differ by on this machine.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -26,6 +28,7 @@ rounds=${BENCH_ROUNDS:-5}
 duration=${BENCH_DURATION:-5s}
 conns=${BENCH_CONNECTIONS:-32}
 calls=${BENCH_CALLS:-2000}
+aa=${BENCH_METRICS_AA:-}
 
 dir=$(mktemp -d /tmp/wa-pair-bench.XXXXXX)
 chmod 755 "$dir"
@@ -47,7 +50,7 @@ port_of() { [ "$(instance_of "$1")" = metrics ] && echo "$port_metrics" || echo 
 
 render() {  # render INSTANCE [error_log level]: $dir/INSTANCE.conf
     local name=$1 metrics=''
-    [ "$name" = metrics ] && metrics='        location = /metrics { wa_pair_metrics; }'
+    [ "$name" = metrics ] && [ -z "$aa" ] && metrics='        location = /metrics { wa_pair_metrics; }'
     sed -e "s|@DIR@|$dir|g" -e "s|@MODULE@|$module|g" -e "s|@PORT@|$(port_of "$name")|g" \
         -e "s|@NAME@|$name|g" -e "s|@METRICS@|$metrics|" \
         -e "s|error.log\" warn;|error.log\" ${2:-warn};|" "$root/bench/nginx.conf.in" > "$dir/$name.conf"
@@ -187,9 +190,13 @@ printf '  metrics on/off req/s      %.2f  [>= 0.98]  (the full path, nginx "metr
 echo
 echo "worker RSS: ${rss_before} kB before, ${rss_after} kB after $(awk '{n++; r += $6} END {printf "%d wrk runs, %d requests", n, r}' "$results"); after each round: ${rss_rounds[*]} kB"
 # The metrics nginx counted what it answered (wrk counts only the answers it read in time).
-counted=$(curl -s "http://127.0.0.1:$port_metrics/metrics" |
-    awk '/^wa_pair_requests_total\{.*status="200"/ {n += $NF} END {printf "%d", n}')
-echo "metrics: nginx \"metrics\" counted $counted answers of 200, wrk read $(awk '$2 == "metrics" {r += $6} END {printf "%d", r}' "$results") (+1 check)"
+if [ -n "$aa" ]; then
+    echo "metrics: an A/A run (BENCH_METRICS_AA): nginx \"metrics\" counts nothing"
+else
+    counted=$(curl -s "http://127.0.0.1:$port_metrics/metrics" |
+        awk '/^wa_pair_requests_total\{.*status="200"/ {n += $NF} END {printf "%d", n}')
+    echo "metrics: nginx \"metrics\" counted $counted answers of 200, wrk read $(awk '$2 == "metrics" {r += $6} END {printf "%d", r}' "$results") (+1 check)"
+fi
 stop_nginx main
 stop_nginx metrics
 
