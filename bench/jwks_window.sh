@@ -33,17 +33,17 @@ trap cleanup EXIT
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/jwt.secret"
 token=$("$python" "$root/bench/jwks_key.py" "$dir/jwks-one.json" "$dir/jwks-two.json")
 cp "$dir/jwks-one.json" "$dir/jwks.json"
-sed -e "s|@DIR@|$dir|g" -e "s|@MODULE@|$module|g" -e "s|@PORT@|$port|g" \
+sed -e "s|@DIR@|$dir|g" -e "s|@MODULE@|$module|g" -e "s|@PORT@|$port|g" -e "s|@NAME@|main|g" -e "s|@METRICS@||" \
     -e 's|^master_process off;|master_process on;|' -e 's|^worker_processes 1;|worker_processes 2;|' \
     "$root/bench/nginx.conf.in" > "$dir/nginx.conf"
 
-"$nginx" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" &
+"$nginx" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/main-error.log" &
 nginx_pid=$!
 for _ in $(seq 100); do
-    [ -s "$dir/jwks-access.log" ] && break
+    [ -s "$dir/main-jwks-access.log" ] && break
     sleep 0.1
 done
-[ -s "$dir/jwks-access.log" ] || { echo "bench-jwks: no first fetch" >&2; tail -5 "$dir/error.log" >&2; exit 1; }
+[ -s "$dir/main-jwks-access.log" ] || { echo "bench-jwks: no first fetch" >&2; tail -5 "$dir/main-error.log" >&2; exit 1; }
 started=$(date +%s)
 
 ( n=0; while sleep 20; do   # a changed set for every refresh
@@ -62,10 +62,10 @@ to_ms() {
 
 echo "ngx_wa_pair bench-jwks: $(nproc) cores; nginx with 2 workers; wrk -t1 -c$conns -d${window}s per path"
 for path in fetched filekeys; do
-    before=$(wc -l < "$dir/jwks-access.log")
+    before=$(wc -l < "$dir/main-jwks-access.log")
     out=$(BENCH_TOKEN=$token wrk -t1 -c"$conns" -d"${window}s" --latency -s "$root/bench/request.lua" \
         "http://127.0.0.1:$port/$path")
-    fetches=$(( $(wc -l < "$dir/jwks-access.log") - before ))
+    fetches=$(( $(wc -l < "$dir/main-jwks-access.log") - before ))
     bad=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<< "$out")
     [ -z "$bad" ] || { echo "bench-jwks: $path had $bad non-2xx answers" >&2; exit 1; }
     printf '%-9s %9s req/s  p99 %7s ms  slowest %8s ms  fetches of /jwks.json meanwhile: %d\n' "$path" \
@@ -74,8 +74,8 @@ for path in fetched filekeys; do
         "$(to_ms "$(awk '$1 == "Latency" {print $4}' <<< "$out")")" "$fetches"
 done
 elapsed=$(( $(date +%s) - started ))
-total=$(wc -l < "$dir/jwks-access.log")
+total=$(wc -l < "$dir/main-jwks-access.log")
 echo "fetches of /jwks.json by 2 workers with refresh=1m: $total in the ${elapsed} s since the first" \
      "(one per refresh period: $((1 + elapsed / 60)) or $((2 + elapsed / 60)))"
-grep -E '\[(alert|crit|emerg)\]' "$dir/error.log" && { echo "bench-jwks: alarming lines in the error log" >&2; exit 1; }
+grep -E '\[(alert|crit|emerg)\]' "$dir/main-error.log" && { echo "bench-jwks: alarming lines in the error log" >&2; exit 1; }
 exit 0

@@ -7,6 +7,7 @@
 
 #include "ngx_wa_pair_conf.hpp"
 #include "ngx_wa_pair_jwks.hpp"
+#include "ngx_wa_pair_metrics.hpp"
 #include "auth.hpp"
 
 namespace ngx_wa_pair {
@@ -45,6 +46,7 @@ ngx_int_t authenticate(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCt
             return jwks_unavailable(r, lcf->jwks);  // not refused: not judged yet
         }
     }
+    metrics_auth_failure(r, authorization);
     if (!add_header(r, "WWW-Authenticate",
                     auth.token_presented ? "Bearer error=\"invalid_token\"" : "Bearer")) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

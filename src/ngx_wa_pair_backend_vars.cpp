@@ -36,11 +36,10 @@ ngx_int_t outcome_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, 
     (void) data;
     RequestCtx *ctx = get_ctx(r);
     wa_pair::Outcome outcome = ctx != nullptr ? ctx->outcome : wa_pair::Outcome::none;
-    if (outcome == wa_pair::Outcome::none && (ctx != nullptr || loc_conf(r)->enable) &&
-        r->headers_out.status >= NGX_HTTP_BAD_REQUEST) {
+    if (ctx != nullptr || loc_conf(r)->enable) {
         // Ended without an envelope: nginx's 408 for a body that stopped, 499 for a client
         // that went away.
-        outcome = wa_pair::outcome_for_status(static_cast<int>(r->headers_out.status));
+        outcome = wa_pair::final_outcome(outcome, static_cast<int>(r->headers_out.status));
     }
     if (outcome == wa_pair::Outcome::none) {
         return not_found(v);

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "ngx_wa_pair_conf.hpp"
+#include "ngx_wa_pair_metrics.hpp"
 #include "ascii.hpp"
 #include "backend.hpp"
 #include "phone.hpp"
@@ -342,11 +343,10 @@ std::string_view describe(wa_pair::TransportFailure kind) {
     }
 }
 
-// Called once, whatever ends the call, before nginx closes or keeps its connection. A call
-// that gave no envelope leaves its failure to the error filter; a client that left or a
-// request that ended otherwise leaves nothing (a zone's unrecorded call is given up with the
+// A call that gave no envelope leaves its failure to the error filter; a client that left or
+// a request that ended otherwise leaves nothing (a zone's unrecorded call is given up with the
 // request, ZoneRequest's destructor).
-void finalize_request(ngx_http_request_t *r, ngx_int_t rc) noexcept {
+void end_call(ngx_http_request_t *r, ngx_int_t rc) noexcept {
     RequestCtx *ctx = get_ctx(r);
     if (ctx == nullptr || !ctx->call) {
         return;
@@ -371,6 +371,12 @@ void finalize_request(ngx_http_request_t *r, ngx_int_t rc) noexcept {
     } catch (...) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: ending the backend call failed");
     }
+}
+
+// Called once, whatever ends the call, before nginx closes or keeps its connection.
+void finalize_request(ngx_http_request_t *r, ngx_int_t rc) noexcept {
+    end_call(r, rc);
+    metrics_backend_call(r, rc);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_wa_pair_conf.hpp"
+#include "ngx_wa_pair_metrics.hpp"
 
 namespace ngx_wa_pair {
 
@@ -46,6 +47,7 @@ struct ZoneShared {
     wa_pair::ZoneKey key;    // for the phone hashes; made at the first start, kept by reloads
     std::uint64_t last_flight;
     time_t warned_at;        // the last warning about this zone
+    std::uint64_t evictions; // entries freed to make room (wa_pair_zone_evictions_total)
 };
 
 struct Entry {
@@ -254,6 +256,7 @@ struct Locked {
                 return nullptr;
             }
             evicted++;
+            z->sh->evictions++;
             free_entry(victim);
         }
     }
@@ -538,20 +541,20 @@ void poll_handler(ngx_event_t *ev) noexcept {
             park(r, zr, now);
             return;
         case wa_pair::WaitState::answered:
-            zr.waiting = false;
+            zr.stop_waiting();
             r->read_event_handler = ngx_http_block_reading;
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0, "wa_pair zone: coalesced answer %d",
                            static_cast<int>(p.outcome.status));
             rc = answer_outcome(r, p);
             break;
         case wa_pair::WaitState::timed_out:
-            zr.waiting = false;
+            zr.stop_waiting();
             r->read_event_handler = ngx_http_block_reading;
             ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0, "wa_pair zone: the call waited for timed out");
             rc = send_failure(r, wa_pair::map_transport_failure(wa_pair::TransportFailure::timeout).failure);
             break;
         default:  // gone: the call ended without an answer to share; decide again
-            zr.waiting = false;
+            zr.stop_waiting();
             zr.cache = CacheStatus::none;
             ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0, "wa_pair zone: the call waited for is gone, deciding again");
             if (r->request_body == nullptr || r->request_body->post_handler == nullptr) {
@@ -616,12 +619,30 @@ ZoneRequest::~ZoneRequest() {
     if (waiting && log != nullptr) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair zone: a waiting request ended before the answer");
     }
+    stop_waiting();
     if (caller && zone != nullptr) {
         if (log != nullptr) {
             ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair zone: a call ended unrecorded, its waiters decide again");
         }
         abandon_flight(zone, *this);
     }
+}
+
+void ZoneRequest::start_waiting(ngx_atomic_t *cell) noexcept {
+    stop_waiting();
+    waiting = true;
+    waiting_cell = cell;
+    if (cell != nullptr) {
+        ngx_atomic_fetch_add(cell, 1);
+    }
+}
+
+void ZoneRequest::stop_waiting() noexcept {
+    if (waiting && waiting_cell != nullptr) {
+        ngx_atomic_fetch_add(waiting_cell, -1);
+    }
+    waiting = false;
+    waiting_cell = nullptr;
 }
 
 // ---------------------------------------------------------------- configuration
@@ -773,6 +794,7 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
         Consulted c = consult(z, zr, refresh, policy_config(lcf), now);
         warn(z, r->connection->log, c);
         if (!c.ok) {  // fail closed, as limit_req does: never a call without the policy
+            metrics_refused(r, wa_pair::metrics::Refusal::zone_full);
             ngx_http_finalize_request(r, answer_unavailable(r, wa_pair::seconds_until(c.retry_at, now)));
             return true;
         }
@@ -796,18 +818,22 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair zone: waiting for call %uL",
                            static_cast<uint64_t>(d.flight));
             zr.cache = CacheStatus::coalesced;
-            zr.waiting = true;
+            zr.start_waiting(metrics_waiting_cell(r));
             zr.flight = d.flight;
             zr.deadline = d.deadline;
             park(r, zr, now);
             return true;
         case wa_pair::Verdict::conflict:
             ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair zone: conflict");
+            metrics_refused(r, wa_pair::metrics::Refusal::in_progress);
             rc = send_failure(r, {NGX_HTTP_CONFLICT, std::string(kInProgress)});
             break;
         default:
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair zone: limited, retry after %l s",
                            d.seconds);
+            if (wa_pair::metrics::Refusal why; wa_pair::metrics::refusal_of(d.limit, why)) {
+                metrics_refused(r, why);
+            }
             rc = answer_limited(r, d.seconds);
             break;
         }
@@ -839,6 +865,38 @@ void zone_after_backend(RequestCtx *ctx, const wa_pair::PairCode &pc) noexcept {
     }
     record(zr.zone, zr, o, pc.failure ? std::string_view(pc.failure.error) : std::string_view(),
            static_cast<std::int64_t>(ngx_current_msec));
+}
+
+// ---------------------------------------------------------------- metrics
+
+bool zone_stats(ngx_shm_zone_t *shm_zone, ZoneStats &out) noexcept {
+    if (shm_zone == nullptr || shm_zone->tag != &ngx_http_wa_pair_module || shm_zone->data == nullptr) {
+        return false;
+    }
+    auto *z = static_cast<ZoneCtx *>(shm_zone->data);
+    if (z->sh == nullptr) {
+        return false;
+    }
+    auto now = static_cast<std::int64_t>(ngx_current_msec);
+    ZoneLock lock(z);
+    out = ZoneStats{};
+    for (ngx_queue_t *q = ngx_queue_head(&z->sh->lru); q != ngx_queue_sentinel(&z->sh->lru); q = ngx_queue_next(q)) {
+        Entry *e = ngx_queue_data(q, Entry, lru);
+        if (e->kind == kPhone) {
+            out.numbers++;
+            continue;
+        }
+        out.devices++;
+        const wa_pair::DeviceState &d = as_device(e)->state;
+        if (d.flight != 0 && now < d.flight_deadline) {
+            out.calls_in_flight++;
+        }
+    }
+    out.bytes_size = shm_zone->shm.size;
+    const std::uint64_t free_bytes = static_cast<std::uint64_t>(z->shpool->pfree) * ngx_pagesize;
+    out.bytes_used = free_bytes < out.bytes_size ? out.bytes_size - free_bytes : 0;
+    out.evictions = z->sh->evictions;
+    return true;
 }
 
 }  // namespace ngx_wa_pair

@@ -38,6 +38,7 @@ struct ZoneRequest {
     std::string device_id;
     ngx_event_t poll{};         // a waiter's timer: it looks at the zone every 25 ms
     ngx_log_t *log = nullptr;
+    ngx_atomic_t *waiting_cell = nullptr;  // this worker's count of the zone's waiters (metrics)
 
     ZoneRequest() = default;
     ZoneRequest(const ZoneRequest &) = delete;
@@ -45,6 +46,10 @@ struct ZoneRequest {
     // Deletes the timer of a waiter whose client left; a caller whose call was never recorded
     // gives it up, so that its waiters decide again instead of waiting for nothing.
     ~ZoneRequest();
+
+    // `waiting` with the metrics' count of waiters kept in step (`cell` may be NULL).
+    void start_waiting(ngx_atomic_t *cell) noexcept;
+    void stop_waiting() noexcept;
 };
 
 // ---- configuration (ngx_wa_pair_module.cpp's table and conf lifecycle)
@@ -67,5 +72,20 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
 // The backend answered (before the answer is sent): records it for the waiters, for reuse,
 // and a 429 as a cool-down.
 void zone_after_backend(RequestCtx *ctx, const wa_pair::PairCode &pc) noexcept;
+
+// ---- the metrics (ngx_wa_pair_metrics*.cpp)
+
+struct ZoneStats {
+    std::uint64_t devices = 0;
+    std::uint64_t numbers = 0;
+    std::uint64_t calls_in_flight = 0;  // calls not past their deadline, made in any worker
+    std::uint64_t bytes_used = 0;       // the zone's size less its free pages
+    std::uint64_t bytes_size = 0;
+    std::uint64_t evictions = 0;        // entries freed to make room, since the zone was made
+};
+
+// A wa_pair_zone's figures, read under its lock in one walk of its entries. false: not one of
+// the module's zones, or not initialised.
+bool zone_stats(ngx_shm_zone_t *shm_zone, ZoneStats &out) noexcept;
 
 }  // namespace ngx_wa_pair

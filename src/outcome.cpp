@@ -51,4 +51,10 @@ Outcome outcome_for_status(int status) noexcept
     return Outcome::internal_error;
 }
 
+Outcome final_outcome(Outcome recorded, int status) noexcept
+{
+    if (recorded != Outcome::none || status < 400) return recorded;
+    return outcome_for_status(status);
+}
+
 }  // namespace wa_pair

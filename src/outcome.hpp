@@ -1,6 +1,7 @@
 // How a request to a wa_pair location ended, for access logs ($wa_pair_outcome).
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace wa_pair {
@@ -33,5 +34,12 @@ std::string_view outcome_name(Outcome outcome) noexcept;
 // The outcome of an answer whose status alone tells it: the answers decided by the module
 // itself before any backend call, and nginx's own error pages.
 Outcome outcome_for_status(int status) noexcept;
+
+// How a finished request ended, as $wa_pair_outcome and the metrics report it: the outcome
+// recorded while it was served, else, for an error status, the one that status tells (nginx's
+// 408 for a body that stopped, 499 for a client that went away), else none.
+Outcome final_outcome(Outcome recorded, int status) noexcept;
+
+inline constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::client_closed) + 1;
 
 }  // namespace wa_pair

@@ -262,16 +262,25 @@ Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, b
         }
     }
 
+    // The latest time any limit allows the call, and which limit that is (the first on a tie).
     const Limits& limits = config.limits;
     std::int64_t next = now;
-    next = std::max(next, device.cooldown_until);
-    next = std::max(next, phone.cooldown_until);
-    next = std::max(next, allowed_at(device.calls, limits.per_device, now));
-    next = std::max(next, allowed_at(phone.calls, limits.per_phone, now));
-    next = std::max(next, after_interval(device.calls, limits.interval_ms, now));
-    next = std::max(next, after_interval(phone.calls, limits.interval_ms, now));
-    if (next > now) {
+    Limit limit = Limit::none;
+    const auto consider = [&](std::int64_t at, Limit which) {
+        if (at > next) {
+            next = at;
+            limit = which;
+        }
+    };
+    consider(std::max(device.cooldown_until, phone.cooldown_until), Limit::cooldown);
+    consider(allowed_at(device.calls, limits.per_device, now), Limit::per_device);
+    consider(allowed_at(phone.calls, limits.per_phone, now), Limit::per_phone);
+    consider(std::max(after_interval(device.calls, limits.interval_ms, now),
+                      after_interval(phone.calls, limits.interval_ms, now)),
+             Limit::interval);
+    if (limit != Limit::none) {
         d.verdict = Verdict::limited;
+        d.limit = limit;
         d.seconds = seconds_until(next, now);
         return d;
     }
@@ -279,6 +288,7 @@ Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, b
     NumberHeld* held = number_slot(device, hash, now);
     if (held == nullptr) {
         d.verdict = Verdict::limited;
+        d.limit = Limit::numbers;
         d.seconds = seconds_until(first_lapse(device), now);
         return d;
     }

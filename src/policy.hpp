@@ -126,8 +126,20 @@ enum class Verdict {
     limited,   // 429 with Retry-After
 };
 
+// Which limit refused a request (Verdict::limited), for the operator's metrics. When several
+// refuse, the one that holds longest (it sets Retry-After); on a tie, the first of this order.
+enum class Limit : std::uint8_t {
+    none,
+    cooldown,    // the backend's 429 for the device or the phone
+    per_device,  // wa_pair_limit per_device=
+    per_phone,   // wa_pair_limit per_phone=
+    interval,    // wa_pair_limit interval=, for the device or the phone
+    numbers,     // the device holds kMaxNumbersPerDevice live numbers already
+};
+
 struct Decision {
     Verdict verdict = Verdict::proceed;
+    Limit limit = Limit::none;      // limited: which limit
     std::uint64_t flight = 0;       // proceed: the new call; wait: the call waited for
     std::int64_t deadline = 0;      // wait: when waiting ends (then 504)
     char code[kPairCodeSize] = {};  // reuse

@@ -6,6 +6,7 @@ packages=(
     nginx nginx-dev                      # the stock nginx and its module build tree
     g++ make libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libgtest-dev
     python3 python3-jwt python3-cryptography   # dev backend, token minting (PyJWT, RSA/EC/EdDSA)
+    python3-prometheus-client            # t/metrics.t: the scrape read by the Prometheus parser
     curl
     openssl                              # t/tls.t: the test PKI and TLS dev backends' client (s_client)
     clang libclang-rt-14-dev valgrind wrk   # make fuzz, make valgrind, make faults / soak / bench

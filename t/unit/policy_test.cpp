@@ -426,6 +426,80 @@ TEST(Limits, RetryAfterIsWhenEveryLimitAllows)
     EXPECT_EQ(w.ask(kPhoneA).seconds, 90);
 }
 
+// Which limit refused, for wa_pair_limited_total: the one that holds longest, the first of
+// cooldown, per_device, per_phone, interval on a tie.
+struct WhichLimitRow {
+    const char* name;
+    RateLimit per_device;
+    RateLimit per_phone;
+    std::int64_t interval_ms;
+    int backend_retry_after;  // > 0: the call answers 429 with it, else a code
+    bool other_device;        // the refused request comes from another device (same phone)
+    Limit expected;
+    long seconds;
+};
+
+void PrintTo(const WhichLimitRow& row, std::ostream* os) { *os << row.name; }
+
+class WhichLimit : public testing::TestWithParam<WhichLimitRow> {};
+
+TEST_P(WhichLimit, IsTheOneThatHoldsLongest)
+{
+    const WhichLimitRow& row = GetParam();
+    World w;
+    w.config.reuse = false;
+    w.config.limits.per_device = row.per_device;
+    w.config.limits.per_phone = row.per_phone;
+    w.config.limits.interval_ms = row.interval_ms;
+    w.pair(kPhoneA, row.backend_retry_after > 0 ? failure(429, row.backend_retry_after)
+                                                : success("ABCD-1234", 120));
+    DeviceState other{};
+    Decision d = row.other_device ? decide(other, w.phone_a, kPhoneA, false, w.config, 90, w.now)
+                                  : w.ask(kPhoneA);
+    ASSERT_EQ(d.verdict, Verdict::limited);
+    EXPECT_EQ(d.limit, row.expected);
+    EXPECT_EQ(d.seconds, row.seconds);
+}
+
+constexpr RateLimit kNoLimit{};
+
+INSTANTIATE_TEST_SUITE_P(
+    Policy, WhichLimit,
+    testing::Values(
+        WhichLimitRow{"cooldown", kNoLimit, kNoLimit, 0, 7, false, Limit::cooldown, 7},
+        WhichLimitRow{"cooldown_of_the_phone", kNoLimit, kNoLimit, 0, 7, true, Limit::cooldown, 7},
+        WhichLimitRow{"per_device", {1, kHour}, kNoLimit, 0, 0, false, Limit::per_device, 3600},
+        WhichLimitRow{"per_phone", kNoLimit, {1, kHour}, 0, 0, true, Limit::per_phone, 3600},
+        WhichLimitRow{"interval_of_the_device", kNoLimit, kNoLimit, 30 * kSecond, 0, false,
+                      Limit::interval, 30},
+        WhichLimitRow{"interval_of_the_phone", kNoLimit, kNoLimit, 30 * kSecond, 0, true,
+                      Limit::interval, 30},
+        WhichLimitRow{"interval_holds_longer_than_per_device", {1, 60 * kSecond}, kNoLimit,
+                      90 * kSecond, 0, false, Limit::interval, 90},
+        WhichLimitRow{"per_device_holds_longer_than_interval", {1, 120 * kSecond}, kNoLimit,
+                      30 * kSecond, 0, false, Limit::per_device, 120},
+        WhichLimitRow{"per_phone_holds_longer_than_the_cooldown", kNoLimit, {1, kHour}, 0, 7, true,
+                      Limit::per_phone, 3600},
+        WhichLimitRow{"a_tie_names_per_device_before_interval", {1, 30 * kSecond}, kNoLimit,
+                      30 * kSecond, 0, false, Limit::per_device, 30},
+        WhichLimitRow{"a_tie_names_the_cooldown_first", {1, 7 * kSecond}, kNoLimit, 0, 7, false,
+                      Limit::cooldown, 7}),
+    RowName());
+
+TEST(Limits, OnlyARefusalNamesALimit)
+{
+    World w;
+    w.config.limits.interval_ms = 30 * kSecond;
+    Decision first = w.ask(kPhoneA);
+    EXPECT_EQ(first.limit, Limit::none);                      // proceed
+    EXPECT_EQ(w.ask(kPhoneA).limit, Limit::none);             // wait
+    EXPECT_EQ(w.ask(kPhoneB).limit, Limit::none);             // conflict
+    ASSERT_TRUE(record_outcome(w.device, &w.phone_a, first.flight, success("ABCD-1234", 120), w.now));
+    EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::reuse);
+    EXPECT_EQ(w.ask(kPhoneA).limit, Limit::none);             // reuse
+    EXPECT_EQ(w.ask(kPhoneA, true).limit, Limit::interval);  // refresh: refused
+}
+
 TEST(Limits, SixteenCallsAreTracked)
 {
     World w;
@@ -543,6 +617,7 @@ TEST(Numbers, ADeviceHoldsAtMostEightLiveNumbersThenWaitsForTheFirstToLapse)
     PhoneState ninth{};
     Decision d = decide(device, ninth, hashes.back(), false, config, 99, now);
     EXPECT_EQ(d.verdict, Verdict::limited);
+    EXPECT_EQ(d.limit, Limit::numbers);
     EXPECT_EQ(d.seconds, seconds_until(kT0 + kHour, now));  // the first number's entry lapses
     EXPECT_EQ(ninth.calls.size, 0u);                        // nothing counted for the ninth
 

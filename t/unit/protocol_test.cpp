@@ -138,5 +138,17 @@ TEST(Outcomes, NamesAndStatuses)
     }
 }
 
+TEST(Outcomes, AFinishedRequestKeepsItsRecordedOutcomeElseItsErrorStatusTells)
+{
+    EXPECT_EQ(final_outcome(Outcome::backend_failed, 500), Outcome::backend_failed);
+    EXPECT_EQ(final_outcome(Outcome::ok, 499), Outcome::ok) << "answered, then the client left";
+    EXPECT_EQ(final_outcome(Outcome::none, 499), Outcome::client_closed);
+    EXPECT_EQ(final_outcome(Outcome::none, 408), Outcome::request_timeout);
+    EXPECT_EQ(final_outcome(Outcome::none, 200), Outcome::none);
+    EXPECT_EQ(final_outcome(Outcome::none, 0), Outcome::none);
+    EXPECT_EQ(outcome_name(static_cast<Outcome>(kOutcomeCount - 1)), "client_closed")
+        << "kOutcomeCount counts every outcome";
+}
+
 }  // namespace
 }  // namespace wa_pair
