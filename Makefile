@@ -8,9 +8,11 @@ MODULE      := $(BUILD)/ngx_http_wa_pair_module.so
 NGX_TREE    := $(BUILD)/nginx
 DEB_DIR     := $(BUILD)/deb
 
-CORE_SRCS   := $(filter-out src/ngx_%,$(wildcard src/*.cpp))
-MODULE_SRCS := ngx_wa_pair_module.cpp $(wildcard src/*.cpp) $(wildcard src/*.hpp)
-UNIT_SRCS   := $(wildcard t/unit/*.cpp)
+# src/nginx/ is the glue (nginx types); every other folder of src/ is the core.
+CORE_SRCS   := $(sort $(shell find src -name '*.cpp' -not -path 'src/nginx/*'))
+SRC_HDRS    := $(shell find src -name '*.hpp')
+MODULE_SRCS := ngx_wa_pair_module.cpp $(shell find src -name '*.cpp') $(SRC_HDRS)
+UNIT_SRCS   := $(sort $(shell find t/unit -name '*.cpp'))
 UNIT_BIN    := $(BUILD)/unit/wa_pair_unit
 CXXFLAGS    := -std=c++17 -O2 -g -Wall -Wextra -Werror -Isrc
 JOBS        := $(shell nproc)
@@ -48,9 +50,9 @@ $(BUILD):
 # GoogleTest for the core (no nginx types); one object per source so that make -j works.
 UNIT_OBJS   := $(patsubst %.cpp,$(BUILD)/unit/obj/%.o,$(CORE_SRCS) $(UNIT_SRCS))
 
-$(BUILD)/unit/obj/%.o: %.cpp $(wildcard src/*.hpp) $(wildcard t/unit/*.hpp)
+$(BUILD)/unit/obj/%.o: %.cpp $(SRC_HDRS) $(wildcard t/unit/*.hpp)
 	@mkdir -p $(dir $@)
-	g++ $(CXXFLAGS) -c $< -o $@
+	g++ $(CXXFLAGS) -It/unit -c $< -o $@
 
 $(UNIT_BIN): $(UNIT_OBJS) | $(BUILD)
 	mkdir -p $(dir $@)

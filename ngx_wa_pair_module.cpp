@@ -1,9 +1,9 @@
 // ngx_wa_pair: POST /devices/me/login-code at the edge (DESIGN.md). This file wires the
 // module together: directives, configuration lifecycle, per-worker setup. The handler lives
-// in src/ngx_wa_pair_handler.cpp, the decisions in the core (src/*.cpp without ngx_).
+// in src/nginx/ngx_wa_pair_handler.cpp, the decisions in the core (src/*.cpp without ngx_).
 
-#include "ngx_wa_pair_conf.hpp"
-#include "ngx_wa_pair_jwks.hpp"
+#include "nginx/ngx_wa_pair_conf.hpp"
+#include "nginx/ngx_wa_pair_jwks.hpp"
 
 namespace ngx_wa_pair {
 namespace {

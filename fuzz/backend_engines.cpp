@@ -7,7 +7,7 @@
 #include <string>
 
 #include "check.hpp"
-#include "protocol.hpp"
+#include "backend/protocol.hpp"
 
 using namespace wa_pair;
 using namespace wa_pair_fuzz;

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "protocol.hpp"
+#include "backend/protocol.hpp"
 #include "check.hpp"
 
 using namespace wa_pair;

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "ascii.hpp"
-#include "backend.hpp"
+#include "common/ascii.hpp"
+#include "backend/backend.hpp"
 #include "check.hpp"
 
 using namespace wa_pair;

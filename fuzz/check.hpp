@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envelope.hpp"
+#include "edge/envelope.hpp"
 
 namespace wa_pair_fuzz {
 

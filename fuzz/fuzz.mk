@@ -12,7 +12,7 @@ FUZZ_CORE_OBJS := $(patsubst src/%.cpp,$(FUZZ_DIR)/obj/%.o,$(CORE_SRCS))
 .PHONY: fuzz fuzz-build fuzz-short
 
 # Core objects get coverage instrumentation; only the targets link libFuzzer's main.
-$(FUZZ_DIR)/obj/%.o: src/%.cpp $(wildcard src/*.hpp)
+$(FUZZ_DIR)/obj/%.o: src/%.cpp $(SRC_HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 

@@ -1,4 +1,4 @@
-// Fuzz target: the backend answer's reader (ResponseReader, src/http1.hpp).
+// Fuzz target: the backend answer's reader (ResponseReader, src/backend/http1.hpp).
 // Input: byte 0 chooses the cap (its top 2 bits) and the split patterns (the rest), then the
 // answer's bytes (what nginx's upstream hands the module's process_header, which never tells
 // the reader of a close). Invariants: the same result whether the answer comes whole, in two
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "http1.hpp"
+#include "backend/http1.hpp"
 #include "check.hpp"
 
 using namespace wa_pair;
@@ -20,7 +20,7 @@ namespace {
 
 using State = ResponseReader::State;
 
-// Every error() text of src/http1.cpp.
+// Every error() text of src/backend/http1.cpp.
 const char* const kErrors[] = {
     "not an HTTP/1.x answer",
     "the status line is malformed",

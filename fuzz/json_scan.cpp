@@ -1,4 +1,4 @@
-// Fuzz target: the JSON scanner (src/json_scan.hpp) against nlohmann through parse_json, the
+// Fuzz target: the JSON scanner (src/common/json_scan.hpp) against nlohmann through parse_json, the
 // reader it replaced on the hot paths. Input: any bytes, read as one JSON text. Invariant: both
 // accept or refuse it alike (within kMaxJsonDepth, and within a limit of 2 to reach the depth
 // check with short inputs), and read the same top-level members (t/unit/json_oracle.hpp).

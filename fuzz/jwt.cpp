@@ -13,8 +13,8 @@
 #include <ctime>
 #include <string>
 
-#include "auth.hpp"
-#include "base64url.hpp"
+#include "auth/auth.hpp"
+#include "common/base64url.hpp"
 #include "check.hpp"
 
 using namespace wa_pair;

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "check.hpp"
-#include "login_body.hpp"
-#include "phone.hpp"
+#include "edge/login_body.hpp"
+#include "edge/phone.hpp"
 
 using namespace wa_pair;
 using namespace wa_pair_fuzz;

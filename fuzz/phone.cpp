@@ -3,7 +3,7 @@
 #include <string>
 
 #include "check.hpp"
-#include "phone.hpp"
+#include "edge/phone.hpp"
 
 using namespace wa_pair;
 using namespace wa_pair_fuzz;

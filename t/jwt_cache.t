@@ -3,7 +3,7 @@ BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when insta
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
 
-# A location reuses the verification of a token it has already verified (src/jwt_cache.hpp),
+# A location reuses the verification of a token it has already verified (src/auth/jwt_cache.hpp),
 # in the same worker: the second request below always comes after a first one with the same
 # token on the same nginx, so each block proves a property of a kept verification — exp
 # judged again at each use, and a location never answering from another one's verifications.

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "../../src/protocol.hpp"
+#include "../../src/backend/protocol.hpp"
 
 namespace wa_pair {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "../../src/base64url.hpp"
+#include "../../src/common/base64url.hpp"
 
 namespace wa_pair::testing_hs256 {
 

@@ -1,6 +1,6 @@
-// The differential check of the JSON scanner (src/json_scan.hpp) against nlohmann through
+// The differential check of the JSON scanner (src/common/json_scan.hpp) against nlohmann through
 // parse_json(), the reader it replaces: both must accept and refuse the same texts and read
-// the same members. Shared by t/unit/json_scan_diff_test.cpp and fuzz/json_scan.cpp.
+// the same members. Shared by t/unit/common/json_scan_diff_test.cpp and fuzz/json_scan.cpp.
 #pragma once
 
 #include <cstring>
@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "json_parse.hpp"
-#include "json_scan.hpp"
+#include "common/json_parse.hpp"
+#include "common/json_scan.hpp"
 
 namespace wa_pair::oracle {
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Tokens minted by PyJWT (an independent JWT implementation) for t/unit/pyjwt_test.cpp.
+"""Tokens minted by PyJWT (an independent JWT implementation) for t/unit/jose/pyjwt_test.cpp.
 
 Run with Debian's /usr/bin/python3 (python3-jwt, python3-cryptography). Prints one token per
 line, fields separated by one TAB:

@@ -19,8 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "../../src/base64url.hpp"
-#include "../../src/jwa.hpp"
+#include "../../src/common/base64url.hpp"
+#include "../../src/jose/jwa.hpp"
 
 namespace wa_pair::test {
 
