@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/failure.hpp"
+
 namespace wa_pair {
 
 // "Bad request" for 400, "Unauthorized" for 401, ... ; a generic text for codes
@@ -29,16 +31,5 @@ void append_error_envelope(std::string& out, int code, std::string_view error);
 // Throws only std::bad_alloc.
 void append_json_string(std::string& out, std::string_view text);
 
-// A decision of the core: code 0 means "go on", any other code is the final answer and
-// `error` its human text.
-struct Failure {
-    int code = 0;
-    std::string error;
-    explicit operator bool() const noexcept { return code != 0; }
-};
-
-// The contract's 500 text. The core also answers it when it fails itself (memory exhausted),
-// so that no exception ever reaches nginx.
-inline constexpr std::string_view kInternalError = "Failed to generate pairing code";
 
 }  // namespace wa_pair

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "edge/envelope.hpp"
+#include "common/failure.hpp"
 
 namespace wa_pair {
 

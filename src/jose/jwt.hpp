@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "edge/envelope.hpp"
+#include "common/failure.hpp"
 #include "jose/jwa.hpp"
 #include "jose/jwk.hpp"
 

@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "nginx/ngx_wa_pair_nginx.hpp"
-#include "edge/metrics.hpp"
+#include "metrics/metrics.hpp"
 
 extern "C" ngx_module_t ngx_http_wa_pair_metrics_module;
 

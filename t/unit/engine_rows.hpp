@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "../../src/backend/protocol.hpp"
+#include "backend/protocol.hpp"
 
 namespace wa_pair {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "../../src/common/base64url.hpp"
+#include "common/base64url.hpp"
 
 namespace wa_pair::testing_hs256 {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "../../src/backend/http1.hpp"
+#include "backend/http1.hpp"
 
 namespace wa_pair::http1_rows {
 

@@ -19,8 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "../../src/common/base64url.hpp"
-#include "../../src/jose/jwa.hpp"
+#include "common/base64url.hpp"
+#include "jose/jwa.hpp"
 
 namespace wa_pair::test {
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "../../src/auth/api_keys.hpp"
+#include "auth/api_keys.hpp"
 #include "row_name.hpp"
 
 namespace wa_pair {

@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "../../src/auth/auth.hpp"
-#include "../../src/common/base64url.hpp"
+#include "auth/auth.hpp"
+#include "common/base64url.hpp"
 #include "row_name.hpp"
 
 #include "hs256.hpp"

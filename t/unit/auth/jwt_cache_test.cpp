@@ -9,9 +9,9 @@
 #include <memory>
 #include <string>
 
-#include "../../src/auth/auth.hpp"
-#include "../../src/common/base64url.hpp"
-#include "../../src/auth/jwt_cache.hpp"
+#include "auth/auth.hpp"
+#include "common/base64url.hpp"
+#include "auth/jwt_cache.hpp"
 
 #include "hs256.hpp"
 

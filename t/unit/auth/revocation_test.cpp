@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "../../src/auth/revocation.hpp"
+#include "auth/revocation.hpp"
 #include "row_name.hpp"
 
 namespace wa_pair {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "../../src/backend/backend.hpp"
+#include "backend/backend.hpp"
 #include "row_name.hpp"
 
 namespace wa_pair {

@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-#include "../../src/common/ascii.hpp"
+#include "common/ascii.hpp"
 
 namespace wa_pair {
 namespace {

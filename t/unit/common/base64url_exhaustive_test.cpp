@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "../../src/common/base64url.hpp"
+#include "common/base64url.hpp"
 
 namespace wa_pair {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "../../src/common/base64url.hpp"
+#include "common/base64url.hpp"
 #include "row_name.hpp"
 
 namespace wa_pair {

@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "../../src/common/ascii.hpp"
-#include "../../src/common/base64url.hpp"
-#include "../../src/jose/jwt.hpp"
-#include "../../src/edge/login_body.hpp"
-#include "../../src/edge/phone.hpp"
-#include "../../src/backend/protocol.hpp"
+#include "common/ascii.hpp"
+#include "common/base64url.hpp"
+#include "jose/jwt.hpp"
+#include "edge/login_body.hpp"
+#include "edge/phone.hpp"
+#include "backend/protocol.hpp"
 #include "json_oracle.hpp"
 
 #include "hs256.hpp"

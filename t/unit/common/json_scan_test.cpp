@@ -7,7 +7,7 @@
 #include <limits>
 #include <string>
 
-#include "../../src/common/json_scan.hpp"
+#include "common/json_scan.hpp"
 #include "json_oracle.hpp"
 #include "row_name.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "../../src/edge/envelope.hpp"
+#include "edge/envelope.hpp"
 #include "row_name.hpp"
 
 namespace wa_pair {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "../../src/edge/login_body.hpp"
+#include "edge/login_body.hpp"
 #include "row_name.hpp"
 
 namespace wa_pair {

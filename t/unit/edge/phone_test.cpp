@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "../../src/edge/phone.hpp"
+#include "edge/phone.hpp"
 #include "row_name.hpp"
 
 namespace wa_pair {

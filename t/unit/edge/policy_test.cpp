@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "../../src/edge/policy.hpp"
+#include "edge/policy.hpp"
 #include "row_name.hpp"
 
 namespace wa_pair {

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "../../src/common/base64url.hpp"
-#include "../../src/jose/jwk.hpp"
+#include "common/base64url.hpp"
+#include "jose/jwk.hpp"
 #include "row_name.hpp"
 #include "test_keys.hpp"
 

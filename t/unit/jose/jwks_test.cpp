@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "../../src/jose/jwks.hpp"
-#include "../../src/jose/jwt.hpp"
+#include "jose/jwks.hpp"
+#include "jose/jwt.hpp"
 #include "row_name.hpp"
 #include "test_keys.hpp"
 

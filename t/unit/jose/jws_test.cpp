@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "../../src/jose/jws.hpp"
-#include "../../src/jose/jwt.hpp"
+#include "jose/jws.hpp"
+#include "jose/jwt.hpp"
 #include "row_name.hpp"
 #include "test_keys.hpp"
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "../../src/common/base64url.hpp"
-#include "../../src/jose/jwt.hpp"
+#include "common/base64url.hpp"
+#include "jose/jwt.hpp"
 #include "row_name.hpp"
 
 namespace wa_pair {

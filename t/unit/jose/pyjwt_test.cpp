@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "../../src/auth/auth.hpp"
-#include "../../src/common/base64url.hpp"
+#include "auth/auth.hpp"
+#include "common/base64url.hpp"
 
 namespace wa_pair {
 namespace {

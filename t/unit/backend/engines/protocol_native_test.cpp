@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "../../src/backend/protocol.hpp"
+#include "backend/protocol.hpp"
 #include "row_name.hpp"
 
 namespace wa_pair {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "../../src/edge/metrics.hpp"
+#include "metrics/metrics.hpp"
 
 namespace wa_pair::metrics {
 namespace {

@@ -1,5 +1,5 @@
 // The metrics' labels, buckets and text exposition (metrics.hpp).
-#include "edge/metrics.hpp"
+#include "metrics/metrics.hpp"
 
 #include <algorithm>
 #include <tuple>
