@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "ngx_wa_pair_nginx.hpp"
 #include "policy.hpp"
@@ -67,5 +68,23 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
 // The backend answered (before the answer is sent): records it for the waiters, for reuse,
 // and a 429 as a cool-down.
 void zone_after_backend(RequestCtx *ctx, const wa_pair::PairCode &pc) noexcept;
+
+// ---- pairing completion (issue 20: ngx_wa_pair_events.cpp, ngx_wa_pair_status.cpp)
+
+// A zone declared by wa_pair_zone (not merely named).
+bool is_policy_zone(ngx_shm_zone_t *shm_zone) noexcept;
+
+enum class EventOutcome { changed, unchanged, stale, unknown_device };
+
+// Applies an engine's event to the device's entry, if the zone holds one (it never creates one).
+EventOutcome zone_apply_event(ngx_shm_zone_t *shm_zone, std::string_view device_id,
+                              const wa_pair::EventChange &change, std::int64_t now) noexcept;
+
+// The device's pairing as the zone knows it (none when it holds no entry).
+wa_pair::PairingStatus zone_pairing_status(ngx_shm_zone_t *shm_zone, std::string_view device_id,
+                                           std::int64_t now) noexcept;
+
+// Changes with every change a status may show; read without the zone's lock.
+ngx_atomic_uint_t zone_generation(ngx_shm_zone_t *shm_zone) noexcept;
 
 }  // namespace ngx_wa_pair
