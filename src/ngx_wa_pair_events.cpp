@@ -182,6 +182,9 @@ ngx_int_t take_event(ngx_http_request_t *r, const EventsLocConf &ec, std::string
     change.linked_ms = static_cast<std::int64_t>(ec.linked_ttl) * 1000;
     change.at_ms = e.at_ms;
     const EventOutcome o = zone_apply_event(ec.shm_zone, e.device, change, static_cast<std::int64_t>(ngx_current_msec));
+    if (o == EventOutcome::changed) {
+        status_wake_local();
+    }
     const ngx_uint_t level = o == EventOutcome::changed ? NGX_LOG_INFO : NGX_LOG_DEBUG;
     if (r->connection->log->log_level >= level) {
         ngx_log_error(level, r->connection->log, 0, "wa_pair_events: \"%s\" (%s) for device \"%s\": %s",

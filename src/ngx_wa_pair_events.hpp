@@ -33,6 +33,8 @@ char *events_header_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) no
 char *events_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *status_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 void events_create_loc_conf(EventsLocConf *conf) noexcept;
+// An event changed the zone in this worker: its waiters look now, not at the next 25 ms tick.
+void status_wake_local() noexcept;
 // Inherits the events directives and checks a wa_pair_events or wa_pair_status location.
 char *events_merge_loc_conf(ngx_conf_t *cf, EventsLocConf *prev, EventsLocConf *conf,
                             ngx_shm_zone_t *zone_use) noexcept;

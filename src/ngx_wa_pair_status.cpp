@@ -230,6 +230,12 @@ ngx_int_t status_handler(ngx_http_request_t *r) noexcept {
 
 }  // namespace
 
+void status_wake_local() noexcept {
+    if (watch.ready && !ngx_queue_empty(&watch.waiters) && !watch.tick.posted) {
+        ngx_post_event(&watch.tick, &ngx_posted_events);
+    }
+}
+
 char *status_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept {
     (void) cmd;
     EventsLocConf &ec = static_cast<wa_pair_loc_conf_t *>(conf)->events;

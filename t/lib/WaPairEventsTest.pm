@@ -7,7 +7,8 @@ package WaPairEventsTest;
 #
 # At import it writes the events secret (random, hex) to <dir>/events.key and exports
 # TEST_NGINX_EVENTS_SECRET_FILE; the shared header's value (Evolution) is
-# TEST_NGINX_EVENTS_HEADER_VALUE. Both are listed for `make test`'s log audit.
+# TEST_NGINX_EVENTS_HEADER_VALUE. Both are listed for `make test`'s log audit: the secret may
+# appear nowhere, the header's value (a credential a client sends) in no line of the module.
 #
 #   signed(protocol, body)              the signature header line of that engine for body
 #   post(uri, body, @header_lines)      a --- request value: "POST uri\n<body>"
@@ -40,11 +41,8 @@ my $Json = JSON::PP->new->canonical;
 WaPairTest::write_file("$WaPairTest::Dir/events.key", "$Secret\n");
 $ENV{TEST_NGINX_EVENTS_SECRET_FILE} = "$WaPairTest::Dir/events.key";
 $ENV{TEST_NGINX_EVENTS_HEADER_VALUE} = $HeaderValue;
-if (my $file = $ENV{WA_PAIR_AUDIT_SECRETS}) {
-    open my $fh, '>>', $file or die "$file: $!";
-    print $fh "$Secret\n$HeaderValue\n";
-    close $fh;
-}
+WaPairTest::audit_secret($Secret);
+WaPairTest::audit_credential($HeaderValue);
 
 my %Scheme = (
     native => ['X-Webhook-Signature', sub { 'sha256=' . hmac_sha256_hex($_[0], $Secret) }],
@@ -180,22 +178,29 @@ sub request_on {
 sub wake_across_workers {
     my (%o) = @_;
     my $auth = WaPairTest::auth_header(device_id => $o{device});
+    my $want = $o{waiters} || 4;
+    my $per_worker = int(($want + 1) / 2) + 1;    # its half of the waiters, and the event's
     my (%by_pid, @all);
-    for (1 .. 60) {
+    for (1 .. 200) {
         my $sock = connect_nginx();
         my ($status, $head) = request_on($sock, 'GET', '/pid');
         my ($pid) = $head =~ /^X-Worker: (\d+)/mi or croak "no X-Worker in: $head";
-        push @{ $by_pid{$pid} }, $sock;
         push @all, [$pid, $sock];
-        last if keys %by_pid >= 2 && (grep { @{ $by_pid{$_} } >= 2 } keys %by_pid) >= 2;
+        if (@{ $by_pid{$pid} || [] } >= $per_worker) {
+            next;    # kept open (closed at the end), so that the kernel spreads the next ones
+        }
+        push @{ $by_pid{$pid} }, $sock;
+        last if keys %by_pid >= 2 && !grep { @{ $by_pid{$_} } < $per_worker } keys %by_pid;
     }
     croak "could not reach two workers" unless keys %by_pid >= 2;
     my ($event_pid) = sort keys %by_pid;
     my $event_sock = shift @{ $by_pid{$event_pid} };
     my @waiters;
-    for my $pid (sort keys %by_pid) {
-        for my $sock (@{ $by_pid{$pid} }) {
-            last if @waiters >= ($o{waiters} || 4);
+    my @pids = sort keys %by_pid;
+    while (@waiters < $want && grep { @{ $by_pid{$_} } } @pids) {    # alternating workers
+        for my $pid (@pids) {
+            my $sock = shift @{ $by_pid{$pid} } or next;
+            last if @waiters >= $want;
             print {$sock} "GET /status?wait=$o{wait} HTTP/1.1\r\nHost: localhost\r\n$auth\r\n\r\n";
             push @waiters, { pid => $pid, sock => $sock };
         }
