@@ -20,6 +20,8 @@ package WaPairEventsTest;
 #   wuzapi_form(type, instance)         wuzapi's form body; wuzapi_json(type, instance)
 #   gowa(event, session)                a GoWA event
 #   rfc3339(epoch_seconds)              Go's time.Time in JSON (nanoseconds, an offset)
+#   spray(uri, count => 10000, clients => 4, protocol => 'native', body => sub { $i -> body })
+#                                       signed events over keep-alive connections; { status => n }
 
 use strict;
 use warnings;
@@ -239,6 +241,45 @@ sub wake_across_workers {
     return { event_pid => $event_pid, event_status => $event_status,
              waiters => [ map { { pid => $_->{pid}, status => $_->{status}, body => $_->{body},
                                   latency => $_->{latency} } } @waiters ] };
+}
+
+sub spray {
+    my ($uri, %o) = @_;
+    my $count = $o{count} || 1000;
+    my $clients = $o{clients} || 4;
+    my $protocol = $o{protocol} || 'native';
+    my (@pids, @files);
+    for my $c (0 .. $clients - 1) {
+        my $file = "$WaPairTest::Dir/event-spray-$c.out";
+        unlink $file;
+        my $pid = fork();
+        croak "fork: $!" unless defined $pid;
+        if ($pid == 0) {
+            my (%counts, $sock);
+            for (my $i = $c; $i < $count; $i += $clients) {
+                my $body = $o{body}->($i);
+                $sock ||= connect_nginx();
+                my ($status, $head) = eval { request_on($sock, 'POST', $uri, $body, signed($protocol, $body),
+                                                         'Content-Type: application/json') };
+                $counts{ $status // 'no answer' }++;
+                # nginx closes a keep-alive connection after keepalive_requests answers
+                undef $sock if !$status || $head =~ /^Connection:\s*close/mi;
+            }
+            WaPairTest::write_file($file, join '', map { "$_\t$counts{$_}\n" } sort keys %counts);
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+        push @files, $file;
+    }
+    waitpid($_, 0) for @pids;
+    my %result;
+    for my $file (@files) {
+        for my $line (split /\n/, WaPairTest::slurp($file)) {
+            my ($status, $n) = split /\t/, $line;
+            $result{$status} += $n;
+        }
+    }
+    return \%result;
 }
 
 1;
