@@ -149,7 +149,7 @@ ngx_command_t commands[] = {
     {ngx_string("wa_pair_jwt_jwks_timeout"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
      jwks_timeout_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
 
-    // pairing completion (issue 20): src/ngx_wa_pair_events.cpp, src/ngx_wa_pair_status.cpp
+    // pairing completion: src/ngx_wa_pair_events.cpp, src/ngx_wa_pair_status.cpp
     {ngx_string("wa_pair_events"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, events_directive,
      NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
 

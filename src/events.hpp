@@ -1,4 +1,4 @@
-// The engines' events (issue 20): each engine's webhook, as its code sends it, read into what it
+// The engines' events: each engine's webhook, as its code sends it, read into what it
 // says about a device's pairing (policy.hpp's DeviceEvent), and each engine's signature
 // scheme. docs/engines.md ("Events") cites the engine code every rule here follows;
 // docs/protocol.md is the native protocol's events.

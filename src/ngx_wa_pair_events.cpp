@@ -1,4 +1,4 @@
-// `wa_pair_events;` (issue 20): an engine's webhooks, authenticated by the engine's own
+// `wa_pair_events;`: an engine's webhooks, authenticated by the engine's own
 // signature (wa_pair_events_secret_file: an HMAC of the raw body, compared in constant time) or
 // a shared header (wa_pair_events_header), read strictly (events.hpp) and applied to the zone
 // of the pairing location (wa_pair_events_zone). Answers: 204 for an event taken (acted on or

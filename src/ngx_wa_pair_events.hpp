@@ -1,4 +1,4 @@
-// Pairing completion at the edge (issue 20), the nginx side: `wa_pair_events;` receives an
+// Pairing completion at the edge, the nginx side: `wa_pair_events;` receives an
 // engine's webhooks and applies them to the zone (ngx_wa_pair_events.cpp), `wa_pair_status;`
 // shows a device its own pairing state and holds a request until it changes
 // (ngx_wa_pair_status.cpp). The parsing and the decisions are the core's (events.hpp,

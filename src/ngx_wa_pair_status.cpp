@@ -1,4 +1,4 @@
-// `wa_pair_status;` (issue 20): GET, the same authentication as wa_pair, the caller's own
+// `wa_pair_status;`: GET, the same authentication as wa_pair, the caller's own
 // device as the zone knows it: {"status":true,"code":200,"message":"Pairing status",
 // "data":{"state":"none|pending|linked","timeout":N}}. `?wait=N` (1..60 s) holds the request
 // until that changes (another state, or another live code) or N seconds pass.

@@ -850,7 +850,7 @@ void zone_after_backend(RequestCtx *ctx, const wa_pair::PairCode &pc) noexcept {
            static_cast<std::int64_t>(ngx_current_msec));
 }
 
-// ---------------------------------------------------------------- pairing completion (issue 20)
+// ---------------------------------------------------------------- pairing completion
 
 // Events only change a device the zone holds: they never allocate, so a spray of events for
 // made-up devices stores nothing and evicts nothing.

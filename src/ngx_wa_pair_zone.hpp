@@ -69,7 +69,7 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
 // and a 429 as a cool-down.
 void zone_after_backend(RequestCtx *ctx, const wa_pair::PairCode &pc) noexcept;
 
-// ---- pairing completion (issue 20: ngx_wa_pair_events.cpp, ngx_wa_pair_status.cpp)
+// ---- pairing completion (ngx_wa_pair_events.cpp, ngx_wa_pair_status.cpp)
 
 // A zone declared by wa_pair_zone (not merely named).
 bool is_policy_zone(ngx_shm_zone_t *shm_zone) noexcept;

@@ -1,4 +1,4 @@
-// wa_pair_status's answer (issue 20): the envelope of a device's pairing state, and its
+// wa_pair_status's answer: the envelope of a device's pairing state, and its
 // `wait` parameter. No nginx types.
 #pragma once
 

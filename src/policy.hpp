@@ -109,7 +109,7 @@ struct DeviceState {
     std::int64_t cooldown_until;   // a backend 429
     CallLog calls;
     NumberHeld numbers[kMaxNumbersPerDevice];
-    // Pairing completion (issue 20), from the engine's events (events.hpp):
+    // Pairing completion, from the engine's events (events.hpp):
     std::int64_t linked_until;     // the device is paired until then; 0: not paired
     std::int64_t event_at;         // the engine's time of the newest event applied (ms since
                                    // the epoch); 0: none with a time
@@ -183,7 +183,7 @@ std::int64_t live_until(const PhoneState& phone, const Limits& limits) noexcept;
 // Seconds from `now` until `at`, rounded up, at least 1 (for Retry-After).
 long seconds_until(std::int64_t at, std::int64_t now) noexcept;
 
-// ---------------------------------------------------------------- pairing completion (issue 20)
+// ---------------------------------------------------------------- pairing completion
 //
 // The engine's events (events.hpp) keep the state true after the engine answered a code: a
 // device that paired is linked (its pairing requests answer 409 without a call), a failed

@@ -5,7 +5,7 @@ use WaPairEventsTest ();       # the engines' events, signed; the events secret 
 use WaPairZoneTest ();         # synchronous requests for --- init
 use Test::Nginx::Socket 'no_plan';
 
-# Pairing completion at the edge (issue 20), with the native protocol's events
+# Pairing completion at the edge, with the native protocol's events
 # (docs/protocol.md): a signed event keeps the zone true after the engine answered a code.
 # pair_success/connected link the device (its pairing requests answer 409 without a call
 # until logged_out or wa_pair_linked_ttl), pair_error drops the live code, a "code" event

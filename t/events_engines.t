@@ -4,7 +4,7 @@ use WaPairTest;                # starts the dev backend, writes secrets, mints t
 use WaPairEventsTest ();       # the engines' events as their code sends them, signed
 use Test::Nginx::Socket 'no_plan';
 
-# Each engine's events (issue 20; docs/engines.md, "Events") against the pairing location of
+# Each engine's events (docs/engines.md, "Events") against the pairing location of
 # that engine's adapter, with tools/fake_engines.py playing the engine's pairing endpoint:
 # origin's signed webhooks (X-Webhook-Signature: sha256=<HMAC-SHA256>, computed here) for each
 # of its events, Evolution's qrcode.updated replacing the live code (the repeated request gets

@@ -5,7 +5,7 @@ use WaPairZoneTest ();         # synchronous requests and reloads for --- init
 use WaPairEventsTest ();       # signed events; clients that wait on wa_pair_status
 use Test::Nginx::Socket 'no_plan';
 
-# wa_pair_status's long-poll across workers (issue 20): ?wait=N holds a request until the
+# wa_pair_status's long-poll across workers: ?wait=N holds a request until the
 # device's state changes, wherever the change happened, without blocking and without CPU of
 # its own (one timer per waiter, one 25 ms look at the zone's generation per worker).
 #

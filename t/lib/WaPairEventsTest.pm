@@ -1,6 +1,6 @@
 package WaPairEventsTest;
 
-# Helpers for the suites of issue 20 (t/events*.t, t/status.t): the engines' webhooks as each
+# Helpers for the suites of pairing completion (t/events*.t, t/status.t): the engines' webhooks as each
 # engine's code sends them (docs/engines.md, "Events"), signed the way each engine signs them,
 # and clients that wait on wa_pair_status. On top of WaPairTest; call them fully qualified
 # from --- init and eval sections.

@@ -1,4 +1,4 @@
-// Pairing completion in the policy core (policy.hpp, issue 20): the linked state, events applied
+// Pairing completion in the policy core (policy.hpp): the linked state, events applied
 // to a device, stale events, wa_pair_status's view, and its envelope (pairing_status.hpp).
 #include <gtest/gtest.h>
 
