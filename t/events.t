@@ -399,3 +399,17 @@ Time::HiRes::sleep(0.3);
 [204, 200]
 --- response_body_like eval
 ['^$', '"data":\{"state":"linked"\}\}$']
+
+
+
+=== TEST 19: wa_pair_status answers with the contract's headers, and HEAD with those headers alone
+--- request eval
+["GET /status", "HEAD /status"]
+--- error_code eval
+[200, 200]
+--- response_headers eval
+["Content-Type: application/json\nCache-Control: no-store", "Content-Type: application/json\nCache-Control: no-store"]
+--- response_headers_like eval
+["X-Request-ID: [0-9a-f]{32}", "X-Request-ID: [0-9a-f]{32}"]
+--- response_body eval
+[main::state('none'), ""]
