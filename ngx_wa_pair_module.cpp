@@ -149,6 +149,28 @@ ngx_command_t commands[] = {
     {ngx_string("wa_pair_jwt_jwks_timeout"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
      jwks_timeout_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
 
+    // pairing completion: src/nginx/ngx_wa_pair_events.cpp, src/nginx/ngx_wa_pair_status.cpp
+    {ngx_string("wa_pair_events"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, events_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_events_protocol"), kAnyLevel | NGX_CONF_TAKE1, events_protocol_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_events_secret_file"), kAnyLevel | NGX_CONF_TAKE1, events_secret_file_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_events_header"), kAnyLevel | NGX_CONF_TAKE2, events_header_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_events_zone"), kAnyLevel | NGX_CONF_TAKE1, events_zone_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("wa_pair_linked_ttl"), kAnyLevel | NGX_CONF_TAKE1, ngx_conf_set_sec_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, events.linked_ttl), &linked_ttl_post},
+
+    {ngx_string("wa_pair_status"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, status_directive,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
     ngx_null_command};
 
 ngx_http_module_t module_ctx = {
@@ -212,6 +234,7 @@ void *create_loc_conf(ngx_conf_t *cf) noexcept {
     lcf->code_timeout = NGX_CONF_UNSET;
     lcf->jwt_leeway = NGX_CONF_UNSET;
     zone_create_loc_conf(&lcf->zone);
+    events_create_loc_conf(&lcf->events);
     return lcf;
 }
 
@@ -231,6 +254,13 @@ char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept {
     ngx_conf_merge_value(conf->authenticate, prev->authenticate, 0);
     ngx_conf_merge_ptr_value(conf->placement, prev->placement, nullptr);
     if (zone_merge_loc_conf(cf, &prev->zone, &conf->zone, conf->enable) != NGX_CONF_OK) {
+        return WA_PAIR_CONF_ERROR;
+    }
+    if (events_merge_loc_conf(cf, &prev->events, &conf->events, conf->zone.shm_zone) != NGX_CONF_OK) {
+        return WA_PAIR_CONF_ERROR;
+    }
+    if (conf->enable && (conf->events.enable || conf->events.status)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"wa_pair\", \"wa_pair_events\" and \"wa_pair_status\" need a location each");
         return WA_PAIR_CONF_ERROR;
     }
     // In a zone a call goes on when its client leaves: others may wait for it, and a retry

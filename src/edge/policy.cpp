@@ -236,6 +236,14 @@ Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, b
 {
     Decision d;
 
+    if (device.linked_until != 0) {
+        if (now < device.linked_until) {
+            d.verdict = Verdict::linked;  // no call: for origin it would reconnect a paired session
+            return d;
+        }
+        device.linked_until = 0;  // wa_pair_linked_ttl passed without news: ask the engine again
+    }
+
     if (device.flight != 0) {
         if (now < device.flight_deadline) {
             if (device.flight_phone == hash) {
@@ -337,7 +345,7 @@ bool record_outcome(DeviceState& device, PhoneState* phone, std::uint64_t flight
     device.result_flight = flight;
     device.result = outcome;
     device.result.code[kPairCodeSize - 1] = '\0';
-    if (outcome.status == 200 && outcome.code[0] != '\0') {
+    if (outcome.status == 200 && outcome.code[0] != '\0' && device.linked_until <= now) {
         std::memcpy(device.code, outcome.code, kPairCodeSize);
         device.code[kPairCodeSize - 1] = '\0';
         device.code_phone = device.flight_phone;
@@ -382,7 +390,7 @@ std::int64_t live_until(const DeviceState& device, const Limits& limits) noexcep
     for (const NumberHeld& held : device.numbers) {  // the bound on its numbers holds as long
         until = std::max(until, held.until);
     }
-    return until;
+    return std::max(until, device.linked_until);  // a linked device's entry answers its 409s
 }
 
 std::int64_t live_until(const PhoneState& phone, const Limits& limits) noexcept
@@ -401,6 +409,89 @@ long seconds_until(std::int64_t at, std::int64_t now) noexcept
         return 1;
     }
     return static_cast<long>((at - now + 999) / 1000);
+}
+
+// ---------------------------------------------------------------- pairing completion
+
+namespace {
+
+bool drop_code(DeviceState& device) noexcept
+{
+    const bool had = device.code[0] != '\0';
+    device.code[0] = '\0';
+    device.code_expires = 0;
+    return had;
+}
+
+}  // namespace
+
+EventApplied apply_event(DeviceState& device, const EventChange& change, std::int64_t now) noexcept
+{
+    if (change.at_ms != 0 && change.at_ms < device.event_at) {
+        return EventApplied::stale;
+    }
+    if (change.at_ms != 0) {
+        device.event_at = change.at_ms;
+    }
+    const bool linked = device.linked_until > now;
+    bool changed = false;
+    switch (change.event) {
+    case DeviceEvent::linked:
+        changed = !linked || device.code[0] != '\0';
+        device.linked_until = now + std::max<std::int64_t>(change.linked_ms, 1);
+        drop_code(device);  // WhatsApp used it: it pairs nothing any more
+        break;
+    case DeviceEvent::pair_failed:
+        changed = drop_code(device);  // a linked device stays linked: that pairing is over
+        break;
+    case DeviceEvent::logged_out:
+        changed = linked;
+        device.linked_until = 0;
+        changed = drop_code(device) || changed;  // the engine starts anew: an old code is dead
+        break;
+    case DeviceEvent::not_linked:
+        changed = linked;
+        device.linked_until = 0;  // the live code stays: the engine shows a QR while it lives
+        break;
+    case DeviceEvent::new_code:
+        // Only a device that asked for a code: that code's number is the one the engine pairs.
+        if (linked || device.code[0] == '\0' || change.code[0] == '\0' || change.code_ms <= 0) {
+            break;
+        }
+        changed = std::memcmp(device.code, change.code, kPairCodeSize) != 0 ||
+                  device.code_expires != now + change.code_ms;
+        std::memcpy(device.code, change.code, kPairCodeSize);
+        device.code[kPairCodeSize - 1] = '\0';
+        device.code_expires = now + change.code_ms;
+        break;
+    case DeviceEvent::none:
+        break;
+    }
+    return changed ? EventApplied::changed : EventApplied::unchanged;
+}
+
+PairingStatus pairing_status(const DeviceState& device, std::int64_t now) noexcept
+{
+    PairingStatus s;
+    if (device.linked_until > now) {
+        s.state = PairingState::linked;
+        s.changes_at = device.linked_until;
+        return s;
+    }
+    const std::int64_t left = device.code_expires - now;
+    if (device.code[0] != '\0' && left >= 1000) {
+        s.state = PairingState::pending;
+        s.seconds = static_cast<long>(left / 1000);
+        s.code_expires = device.code_expires;
+        s.changes_at = device.code_expires - 999;  // then less than a second is left: none
+    }
+    return s;
+}
+
+bool status_changed(const PairingStatus& before, const PairingStatus& now) noexcept
+{
+    return before.state != now.state ||
+           (now.state == PairingState::pending && before.code_expires != now.code_expires);
 }
 
 }  // namespace wa_pair

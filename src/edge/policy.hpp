@@ -109,6 +109,10 @@ struct DeviceState {
     std::int64_t cooldown_until;   // a backend 429
     CallLog calls;
     NumberHeld numbers[kMaxNumbersPerDevice];
+    // Pairing completion, from the engine's events (events.hpp):
+    std::int64_t linked_until;     // the device is paired until then; 0: not paired
+    std::int64_t event_at;         // the engine's time of the newest event applied (ms since
+                                   // the epoch); 0: none with a time
 };
 
 struct PhoneState {
@@ -124,6 +128,7 @@ enum class Verdict {
     wait,      // the same call is in flight: wait for its answer
     conflict,  // a call for another phone is in flight: 409
     limited,   // 429 with Retry-After
+    linked,    // the engine said the device is paired: 409 "Device is already logged in"
 };
 
 // Which limit refused a request (Verdict::limited), for the operator's metrics. When several
@@ -146,7 +151,8 @@ struct Decision {
     long seconds = 0;               // reuse: seconds left; limited: Retry-After
 };
 
-// One request for (device, phone). Order: a call in flight for the device (wait, or conflict
+// One request for (device, phone). Order: a device the engine said is paired (linked, until a
+// logged-out event or its linked_until), a call in flight for the device (wait, or conflict
 // for another phone; a call past its deadline is given up), then reuse (unless `refresh`),
 // then cool-downs and limits, then the device's numbers (a new number while it already holds
 // kMaxNumbersPerDevice live ones is limited until the first of them lapses), then proceed.
@@ -160,7 +166,7 @@ Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, b
                 const PolicyConfig& config, std::uint64_t new_flight, std::int64_t now) noexcept;
 
 // Call `flight` answered `outcome`. Its waiters get the outcome; a code becomes the device's
-// live code (expiring `seconds` from now); a 429 starts a cool-down for the device and the
+// live code (expiring `seconds` from now) unless the device is linked meanwhile; a 429 starts a cool-down for the device and the
 // phone (and the device holds the number as long); an unreachable backend (503) asked
 // WhatsApp for nothing, so the call is not counted.
 // `phone` may be null (its entry is gone). Returns false when the call was no longer the
@@ -188,5 +194,60 @@ std::int64_t live_until(const PhoneState& phone, const Limits& limits) noexcept;
 
 // Seconds from `now` until `at`, rounded up, at least 1 (for Retry-After).
 long seconds_until(std::int64_t at, std::int64_t now) noexcept;
+
+// ---------------------------------------------------------------- pairing completion
+//
+// The engine's events (events.hpp) keep the state true after the engine answered a code: a
+// device that paired is linked (its pairing requests answer 409 without a call), a failed
+// pairing drops the live code, and an engine that replaces its code (Evolution) replaces the
+// zone's, so that reuse hands out the code the engine will accept. Events never create state:
+// they change a device the zone holds (a request made its entry), and nothing else.
+
+// What an event says about a device's pairing, in the policy's terms.
+enum class DeviceEvent : std::uint8_t {
+    none,         // nothing the edge acts on
+    linked,       // paired (pair success, connected): linked, the live code dropped
+    pair_failed,  // the pairing failed or its connection ended: the live code dropped
+    logged_out,   // unlinked by the phone or the engine: not linked, no live code
+    not_linked,   // the engine shows the device unpaired (waiting for a QR or a code)
+    new_code,     // the engine replaced its code for the number it pairs (Evolution)
+};
+
+struct EventChange {
+    DeviceEvent event = DeviceEvent::none;
+    char code[kPairCodeSize] = {};  // new_code: "ABCD-1234"
+    std::int64_t code_ms = 0;       // new_code: how long the code lives from now
+    std::int64_t linked_ms = 0;     // linked: how long the link is trusted without news
+    std::int64_t at_ms = 0;         // the engine's time of the event (ms since the epoch); 0: none
+};
+
+enum class EventApplied {
+    changed,    // the device's pairing state changed
+    unchanged,  // applied, nothing to change (a pair error without a live code ...)
+    stale,      // older than the newest event applied to the device: ignored
+};
+
+// Applies one event to a device the zone holds. An event with a time older than the newest
+// one applied is stale (an engine's retry, or a replay): it changes nothing. A linked device
+// stays linked whatever a pair error says (the pairing it reports is over) until a logged-out
+// or not-linked event or linked_until. A new code replaces the live code only of a device that
+// asked for one (its code is for the number that call named) and is not linked; its lifetime
+// restarts.
+EventApplied apply_event(DeviceState& device, const EventChange& change, std::int64_t now) noexcept;
+
+enum class PairingState : std::uint8_t { none, pending, linked };
+
+// A device's pairing as wa_pair_status shows it.
+struct PairingStatus {
+    PairingState state = PairingState::none;
+    long seconds = 0;               // pending: whole seconds the live code has left (>= 1)
+    std::int64_t code_expires = 0;  // pending: when it expires (a replaced code has another)
+    std::int64_t changes_at = 0;    // when time alone changes the state; 0: never
+};
+
+PairingStatus pairing_status(const DeviceState& device, std::int64_t now) noexcept;
+
+// The waiter's view changed: another state, or another live code.
+bool status_changed(const PairingStatus& before, const PairingStatus& now) noexcept;
 
 }  // namespace wa_pair

@@ -386,7 +386,7 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
                 own.issuers = parent.issuers;
             }
         }
-        if (!conf->enable && !conf->authenticate) {
+        if (!conf->enable && !conf->authenticate && !conf->events.status) {
             // An "if" block inside a wa_pair location runs the handler with its own conf.
             conf->auth_config = prev->auth_config;
             conf->jwks = prev->jwks;
@@ -411,7 +411,9 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
                                "\"%s\" requires a credential source: \"wa_pair_jwt_secret_file\", "
                                "\"wa_pair_jwt_key_file\", \"wa_pair_jwt_jwks_url\", "
                                "\"wa_pair_jwt_issuer\" or \"wa_pair_api_keys_file\"",
-                               conf->enable ? "wa_pair" : "wa_pair_authenticate");
+                               conf->enable           ? "wa_pair"
+                               : conf->events.status ? "wa_pair_status"
+                                                     : "wa_pair_authenticate");
             return WA_PAIR_CONF_ERROR;
         }
 

@@ -9,6 +9,7 @@
 
 #include "nginx/ngx_wa_pair_nginx.hpp"
 #include "nginx/ngx_wa_pair_zone.hpp"
+#include "nginx/ngx_wa_pair_events.hpp"
 #include "backend/backend.hpp"
 #include "edge/envelope.hpp"
 #include "backend/http1.hpp"
@@ -69,6 +70,7 @@ struct wa_pair_loc_conf_t {
                                   // revocations (inherited when NULL)
     const wa_pair::AuthConfig *auth_config;  // a wa_pair location's, built in merge
     JwksUse *jwks;                // its keys from identity providers, null when none
+    EventsLocConf events;         // wa_pair_events*, wa_pair_status, wa_pair_linked_ttl
 };
 
 // wa_pair_backend_header Name value;

@@ -37,6 +37,7 @@ constexpr std::size_t kMaxText = 255;
 constexpr std::size_t kMaxIdLen = 255;
 constexpr std::string_view kInProgress = "A pairing request for this device is already in progress";
 constexpr std::string_view kTooMany = "Too many pairing requests";
+constexpr std::string_view kAlreadyLinked = "Device is already logged in";
 
 enum EntryKind : u_char { kDevice = 1, kPhone = 2 };
 
@@ -48,6 +49,7 @@ struct ZoneShared {
     std::uint64_t last_flight;
     time_t warned_at;        // the last warning about this zone
     std::uint64_t evictions; // entries freed to make room (wa_pair_zone_evictions_total)
+    ngx_atomic_t generation; // bumped by every change wa_pair_status shows (read without the lock)
 };
 
 struct Entry {
@@ -339,6 +341,7 @@ Consulted consult(ZoneCtx *z, const ZoneRequest &zr, bool refresh, const wa_pair
             return out;
         }
         z->sh->last_flight = next;
+        ngx_atomic_fetch_add(&z->sh->generation, 1);  // its live code is gone
     }
     if (dev != nullptr) {
         as_device(dev)->state = device;
@@ -398,6 +401,7 @@ bool record(ZoneCtx *z, const ZoneRequest &zr, const wa_pair::CallResult &outcom
         ph->live_until = std::max(ph->live_until, as_phone(ph)->state.cooldown_until);
     }
     if (current) {
+        ngx_atomic_fetch_add(&z->sh->generation, 1);  // a new live code, perhaps
         l.free_text(d);
         if (outcome.status != 200 && !text.empty()) {
             size_t len = std::min(text.size(), kMaxText);
@@ -828,6 +832,11 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
             metrics_refused(r, wa_pair::metrics::Refusal::in_progress);
             rc = send_failure(r, {NGX_HTTP_CONFLICT, std::string(kInProgress)});
             break;
+        case wa_pair::Verdict::linked:  // the engine's events said so (ngx_wa_pair_events.cpp)
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair zone: the device is linked");
+            ctx->outcome = wa_pair::Outcome::already_logged_in;
+            rc = send_failure(r, {NGX_HTTP_CONFLICT, std::string(kAlreadyLinked)});
+            break;
         default:
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair zone: limited, retry after %l s",
                            d.seconds);
@@ -897,6 +906,62 @@ bool zone_stats(ngx_shm_zone_t *shm_zone, ZoneStats &out) noexcept {
     out.bytes_used = free_bytes < out.bytes_size ? out.bytes_size - free_bytes : 0;
     out.evictions = z->sh->evictions;
     return true;
+}
+
+// ---------------------------------------------------------------- pairing completion
+
+// Events only change a device the zone holds: they never allocate, so a spray of events for
+// made-up devices stores nothing and evicts nothing.
+EventOutcome zone_apply_event(ngx_shm_zone_t *shm_zone, std::string_view device_id,
+                              const wa_pair::EventChange &change, std::int64_t now) noexcept {
+    auto *z = static_cast<ZoneCtx *>(shm_zone->data);
+    if (device_id.empty() || device_id.size() > kMaxIdLen) {
+        return EventOutcome::unknown_device;
+    }
+    ZoneLock lock(z);
+    Locked l{z, now};
+    auto *id = reinterpret_cast<const u_char *>(device_id.data());
+    Key k = {kDevice, id, device_id.size(), ngx_crc32_short(const_cast<u_char *>(id), device_id.size())};
+    Entry *dev = l.find(k);
+    if (dev == nullptr) {
+        return EventOutcome::unknown_device;
+    }
+    wa_pair::DeviceState &state = as_device(dev)->state;
+    switch (wa_pair::apply_event(state, change, now)) {
+    case wa_pair::EventApplied::stale:
+        return EventOutcome::stale;
+    case wa_pair::EventApplied::unchanged:
+        return EventOutcome::unchanged;
+    case wa_pair::EventApplied::changed:
+        break;
+    }
+    dev->live_until = std::max({dev->live_until, state.linked_until, state.code[0] ? state.code_expires : 0});
+    l.touch(dev);
+    ngx_atomic_fetch_add(&z->sh->generation, 1);
+    return EventOutcome::changed;
+}
+
+wa_pair::PairingStatus zone_pairing_status(ngx_shm_zone_t *shm_zone, std::string_view device_id,
+                                           std::int64_t now) noexcept {
+    auto *z = static_cast<ZoneCtx *>(shm_zone->data);
+    if (device_id.empty() || device_id.size() > kMaxIdLen) {
+        return {};
+    }
+    ZoneLock lock(z);
+    Locked l{z, now};
+    auto *id = reinterpret_cast<const u_char *>(device_id.data());
+    Key k = {kDevice, id, device_id.size(), ngx_crc32_short(const_cast<u_char *>(id), device_id.size())};
+    Entry *dev = l.find(k);
+    return dev != nullptr ? wa_pair::pairing_status(as_device(dev)->state, now) : wa_pair::PairingStatus{};
+}
+
+ngx_atomic_uint_t zone_generation(ngx_shm_zone_t *shm_zone) noexcept {
+    return static_cast<ZoneCtx *>(shm_zone->data)->sh->generation;
+}
+
+bool is_policy_zone(ngx_shm_zone_t *shm_zone) noexcept {
+    return shm_zone != nullptr && shm_zone->tag == &ngx_http_wa_pair_module && shm_zone->data != nullptr &&
+           shm_zone->init == init_zone;
 }
 
 }  // namespace ngx_wa_pair

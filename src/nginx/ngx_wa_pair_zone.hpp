@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "nginx/ngx_wa_pair_nginx.hpp"
 #include "edge/policy.hpp"
@@ -87,5 +88,22 @@ struct ZoneStats {
 // A wa_pair_zone's figures, read under its lock in one walk of its entries. false: not one of
 // the module's zones, or not initialised.
 bool zone_stats(ngx_shm_zone_t *shm_zone, ZoneStats &out) noexcept;
+// ---- pairing completion (ngx_wa_pair_events.cpp, ngx_wa_pair_status.cpp)
+
+// A zone declared by wa_pair_zone (not merely named).
+bool is_policy_zone(ngx_shm_zone_t *shm_zone) noexcept;
+
+enum class EventOutcome { changed, unchanged, stale, unknown_device };
+
+// Applies an engine's event to the device's entry, if the zone holds one (it never creates one).
+EventOutcome zone_apply_event(ngx_shm_zone_t *shm_zone, std::string_view device_id,
+                              const wa_pair::EventChange &change, std::int64_t now) noexcept;
+
+// The device's pairing as the zone knows it (none when it holds no entry).
+wa_pair::PairingStatus zone_pairing_status(ngx_shm_zone_t *shm_zone, std::string_view device_id,
+                                           std::int64_t now) noexcept;
+
+// Changes with every change a status may show; read without the zone's lock.
+ngx_atomic_uint_t zone_generation(ngx_shm_zone_t *shm_zone) noexcept;
 
 }  // namespace ngx_wa_pair

@@ -1,0 +1,43 @@
+// wa_pair_status's envelope and its wait parameter (pairing_status.hpp).
+#include "edge/pairing_status.hpp"
+
+namespace wa_pair {
+
+std::string_view state_name(PairingState state) noexcept
+{
+    switch (state) {
+    case PairingState::pending: return "pending";
+    case PairingState::linked: return "linked";
+    default: return "none";
+    }
+}
+
+std::string status_envelope(const PairingStatus& status) noexcept
+{
+    try {
+        std::string out = R"({"status":true,"code":200,"message":"Pairing status","data":{"state":")";
+        out += state_name(status.state);
+        out += '"';
+        if (status.state == PairingState::pending) {
+            out += ",\"timeout\":";
+            out += std::to_string(status.seconds);
+        }
+        out += "}}";
+        return out;
+    } catch (...) {
+        return {};
+    }
+}
+
+long parse_wait_seconds(std::string_view value) noexcept
+{
+    if (value.empty() || value.size() > 2 || value[0] == '0') return -1;
+    long n = 0;
+    for (char c : value) {
+        if (c < '0' || c > '9') return -1;
+        n = n * 10 + (c - '0');
+    }
+    return n >= 1 && n <= kMaxWaitSeconds ? n : -1;
+}
+
+}  // namespace wa_pair
