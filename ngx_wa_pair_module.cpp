@@ -1,4 +1,4 @@
-// ngx_wa_pair: POST /devices/me/login-code at the edge (DESIGN.md). This file wires the
+// ngx_wa_pair: POST /devices/me/login-code at the edge (docs/architecture.md). This file wires the
 // module together: directives, configuration lifecycle, per-worker setup. The handler lives
 // in src/nginx/ngx_wa_pair_handler.cpp, the decisions in the core (src/*.cpp without ngx_).
 
@@ -272,7 +272,7 @@ char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept {
 
     if (conf->enable) {
         // nginx checks Content-Length against client_max_body_size before any handler; a
-        // wa_pair location authenticates first (DESIGN.md section 2), so the module takes the
+        // wa_pair location authenticates first (docs/architecture.md §1), so the module takes the
         // limit over and enforces it itself, after authentication (the core's merge ran first).
         conf->max_body_size = conf->core->client_max_body_size;
         conf->core->client_max_body_size = 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: what the module costs over plain nginx (issue 6).
+# `make bench`: what the module costs over plain nginx (docs/performance.md).
 #
 # One nginx, one worker (bench/nginx.conf.in): `return 200` with the success envelope (the
 # ceiling), proxy_pass with keep-alive to a fast backend on a Unix socket (nginx itself,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench-cluster`: what an edge (wa_pair_authenticate, the placement map, proxy_pass over
-# TLS to the owner host) costs against proxy_pass alone on the same path (issue 15).
+# TLS to the owner host) costs against proxy_pass alone on the same path (docs/scale-out.md).
 #
 # The files of `make cluster` (tools/cluster_setup.sh); started: owner-1 (1 worker) with its
 # development backend, and edge-a (1 worker) with one more location, /proxy: proxy_pass to

@@ -3,7 +3,7 @@ BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when insta
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
 
-# A client that goes away removes its transfer (DESIGN.md section 7), and leaves nothing
+# A client that goes away removes its transfer (docs/architecture.md §3), and leaves nothing
 # behind: no [alert], [crit] or [error] in the log, and the next pairing works.
 #
 # The slow location's backend (2 s) sits behind /recorder/, a proxy that logs

@@ -3,7 +3,7 @@ BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when insta
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
 
-# Step 2 of the request flow (DESIGN.md sections 2 and 5): the Authorization header gives the
+# Step 2 of the request flow (docs/architecture.md §1, docs/contract.md): the Authorization header gives the
 # device id. "Bearer <token>" (any case) and a bare "<token>" (the doc's curl) are accepted;
 # the token is a JWT verified with the secret of wa_pair_jwt_secret_file (HS256/384/512 only,
 # exp/nbf with wa_pair_jwt_leeway); the device is the device_id claim (or

@@ -3,7 +3,7 @@ BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when insta
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
 
-# Step 6 of the request flow (DESIGN.md section 6): the pairing backend's native protocol,
+# Step 6 of the request flow (docs/protocol.md): the pairing backend's native protocol,
 # POST /v1/pair-code over a Unix socket or TCP, and how each of its answers (or its silence)
 # becomes the client's envelope:
 #   200 + valid code          200, code as XXXX-XXXX, timeout from the answer or configured

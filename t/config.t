@@ -3,7 +3,7 @@ BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when insta
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
 
-# The directives (.spec-texts.md, DESIGN.md section 8 and STYLE.md): every bad value is an
+# The directives (docs/directives.md): every bad value is an
 # [emerg] at start (as `nginx -t` would report it) that names its directive; every directive
 # but wa_pair works at http, server and location level and is inherited downwards.
 #

@@ -3,7 +3,7 @@ BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when insta
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
 
-# The envelope (DESIGN.md section 3): every answer of a wa_pair location, success or error,
+# The envelope (README.md, "What a client gets"): every answer of a wa_pair location, success or error,
 # including the errors nginx itself would render as HTML (413, 408), is compact JSON with the
 # keys status, code, message, then data or error; with Content-Type: application/json,
 # Cache-Control: no-store, X-Content-Type-Options: nosniff and an X-Request-ID.

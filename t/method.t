@@ -3,7 +3,7 @@ BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when insta
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
 
-# Step 1 of the request flow (DESIGN.md section 2): POST is the only method. Anything else
+# Step 1 of the request flow (docs/architecture.md §1): POST is the only method. Anything else
 # is a 405 envelope with Allow: POST, decided before authentication, and the backend is
 # never called.
 #

@@ -5,7 +5,7 @@ use WaPairZoneTest ();         # reloads
 use WaPairMetricsTest ();      # requests, the scrape read by the Prometheus parser, reports
 use Test::Nginx::Socket 'no_plan';
 
-# wa_pair_metrics (issue 18): Prometheus metrics from shared memory. nginx runs a master and
+# wa_pair_metrics (docs/metrics.md): Prometheus metrics from shared memory. nginx runs a master and
 # two workers; each block's --- init sends a known mix of requests (around a reload where it
 # says so), scrapes /metrics, reads the scrape with the Prometheus client's own text parser
 # (python3-prometheus-client) and writes what it found to a report, which the block GETs:

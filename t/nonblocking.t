@@ -4,7 +4,7 @@ use WaPairTest;                # starts the dev backend, writes secrets, mints t
 use WaPairIdp;                 # an identity provider (tools/fake_idp.py) for the key fetch
 use Test::Nginx::Socket 'no_plan';
 
-# The non-blocking rule (DESIGN.md section 7): nothing in a worker waits for the pairing
+# The non-blocking rule (docs/architecture.md §3): nothing in a worker waits for the pairing
 # backend. The proof: with ONE worker, while a pairing call waits 2 s on the backend
 # (sent by a second client that --- init forks, and seen to have reached the backend), the
 # block's own request is answered within --- timeout: 1; then, after --- wait, the second

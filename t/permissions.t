@@ -1,7 +1,6 @@
 use strict; use warnings;
 BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when installed
-# The worker runs as nobody here, as nginx started by root does by default (DESIGN.md
-# section 9): root would bypass the file modes this file is about. Both runners read this
+# The worker runs as nobody here, as nginx started by root does by default: root would bypass the file modes this file is about. Both runners read this
 # when they load.
 BEGIN { $ENV{TEST_NGINX_WORKER_USER} = 'nobody nogroup' }
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens

@@ -3,7 +3,7 @@ BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when insta
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
 
-# X-Request-ID without a sane incoming one is nginx's $request_id (DESIGN.md section 3). The
+# X-Request-ID without a sane incoming one is nginx's $request_id (README.md, "What a client gets"). The
 # module draws it from OpenSSL's generator in batches (one RAND_bytes per 64 ids, per worker)
 # and stores it as the request's $request_id: what nginx's own variables, add_header and the
 # access log see must be the same id, and no two requests, in any worker, may share one.

@@ -4,7 +4,7 @@ use WaPairTest qw(auth_header); # the secret, tokens, the dev backend's counters
 use WaPairCluster ();          # the topology: 2 edges, 3 owners, an engine per owner
 use Test::More;
 
-# Past one host (issue 15, docs/scale-out.md): stateless edges authenticate each request and
+# Past one host (docs/scale-out.md): stateless edges authenticate each request and
 # route it, by the placement map, to the owner host that holds the device's WhatsApp session;
 # the owner keeps the device's edge policy (wa_pair_zone) and verifies the token again. The
 # configuration is `make cluster`'s (conf/cluster-edge.conf, conf/cluster-owner.conf: per

@@ -8,7 +8,7 @@ use Time::HiRes ();
 # The transport to the pairing backend, on nginx's upstream: connections kept alive by an
 # upstream{} block's keepalive (and not without one, as proxy_pass), the cap on the answer
 # (wa_pair_backend_buffer_size), every way a backend can fail on the wire turned into the
-# envelope of DESIGN.md section 6, a pairing request never written twice, and what an operator
+# envelope docs/protocol.md gives, a pairing request never written twice, and what an operator
 # sees: the error log lines of each failure (nginx's own and the module's, the phone masked)
 # and $wa_pair_outcome / $wa_pair_backend_time in the access log.
 #

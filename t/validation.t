@@ -3,7 +3,7 @@ BEGIN { push @INC, 't/lib' }   # appended, so a real Test::Nginx wins when insta
 use WaPairTest;                # starts the dev backend, writes secrets, mints tokens
 use Test::Nginx::Socket 'no_plan';
 
-# Steps 3 and 4 of the request flow (DESIGN.md sections 2 and 4): the body is JSON (also
+# Steps 3 and 4 of the request flow (docs/architecture.md §1, README.md "What a client gets"): the body is JSON (also
 # without Content-Type) or a urlencoded form, else 415; the phone is normalised (trim; drop
 # spaces, '-', '(', ')', '.'; drop one leading '+' or a leading "00") and checked in this
 # order, each failure a 400 with its own text:

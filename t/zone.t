@@ -4,7 +4,7 @@ use WaPairTest;                # starts the dev backend, writes secrets, mints t
 use WaPairZoneTest ();         # synchronous requests and reloads for --- init
 use Test::Nginx::Socket 'no_plan';
 
-# The edge policy (issue #5), shared by every worker through wa_pair_zone: one backend call
+# The edge policy (docs/edge-policy.md), shared by every worker through wa_pair_zone: one backend call
 # per device at a time (others for the same phone wait for its answer, another phone gets
 # 409), a live code answered again, rate limits and the backend's 429 as cool-downs, state
 # kept by reloads, and a full zone that keeps what the policy needs and fails closed.

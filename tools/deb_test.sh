@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # finish() and stop() run from traps
-# The Debian package in the system's own nginx (issue 18). Builds it (`make deb`: lintian
+# The Debian package in the system's own nginx (docs/metrics.md). Builds it (`make deb`: lintian
 # must find nothing), installs it with dpkg, checks `nginx -t` with the stock
 # /etc/nginx/nginx.conf and the package's example site adapted to a test engine, runs the
 # system nginx with its stock configuration (workers as www-data, as the service runs them),

@@ -4,8 +4,7 @@
 This is a development tool, not the product. It makes pairing codes the way whatsmeow does
 (5 random bytes in WhatsApp's base32 alphabet, shown XXXX-XXXX), but no WhatsApp session
 exists behind them: typing one into a phone does nothing. In production point
-`wa_pair_backend` at a real WhatsApp engine that speaks the native protocol (DESIGN.md
-section 6), or at a small adapter in front of your engine (GoWA, WAHA, wuzapi, Evolution API,
+`wa_pair_backend` at a real WhatsApp engine that speaks the native protocol (docs/protocol.md), or at a small adapter in front of your engine (GoWA, WAHA, wuzapi, Evolution API,
 a whatsmeow or Baileys service) that translates it.
 
 Protocol: POST .../pair-code, JSON {"device_id":"...","phone":"digits"}, headers X-Request-ID
@@ -411,7 +410,7 @@ def unix_backend(path):
                 sys.exit(f"dev_backend: another process is listening on {path}")
         os.unlink(path)  # stale socket of a backend that did not exit cleanly
     server = UnixBackend(path, Handler)
-    os.chmod(path, 0o666)  # nginx workers run as another user (DESIGN.md section 9)
+    os.chmod(path, 0o666)  # nginx workers run as another user (docs/testing.md)
     return server
 
 

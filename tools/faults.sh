@@ -8,7 +8,7 @@
 # restarts it, makes it slow (within and beyond wa_pair_backend_timeout 2s), makes it answer
 # garbage (not JSON, a bad code, no code, not HTTP, closed, trickling, bad chunking, 10 MB),
 # answer 500, 429 and 409, and removes its socket. Checks:
-#   - every response is the well-formed envelope DESIGN.md section 6 gives for its status
+#   - every response is the well-formed envelope docs/protocol.md gives for its status
 #     (tools/load/envelope.lua checks each one), and no request errors (reset, timeout);
 #   - no worker exits on a signal (same worker pids; no "exited on signal" in the log), no
 #     [alert], [crit] or [emerg] (but nginx's own [crit] for the removed socket, as for

@@ -4,7 +4,7 @@
 # development backend (tools/dev_backend.py), everything under run/ at the repository root.
 # Prints a ready-to-paste curl; Ctrl-C stops nginx and the backend. Safe to run again: stale
 # pid files and sockets of an earlier run are cleaned up. Never touches /var/lib/nginx,
-# /var/log/nginx or /run/nginx.pid (DESIGN.md section 9).
+# /var/log/nginx or /run/nginx.pid (docs/testing.md).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)

@@ -1,4 +1,4 @@
-// The Authorization header -> who is asking (DESIGN.md section 5): a JWT (jwt.hpp) or an API
+// The Authorization header -> who is asking (docs/contract.md): a JWT (jwt.hpp) or an API
 // key (api_keys.hpp), and the revocation of tokens by version (revocation.hpp).
 #pragma once
 

@@ -1,4 +1,4 @@
-// The pairing backend's protocols: the native one (DESIGN.md section 6) and adapters for the
+// The pairing backend's protocols: the native one (docs/protocol.md) and adapters for the
 // engines operators already run (docs/engines.md). For each: the request nginx sends, and how
 // every documented answer becomes the client's envelope. An engine's own text never reaches
 // the client raw.
@@ -14,7 +14,7 @@
 namespace wa_pair {
 
 enum class Protocol {
-    native,     // POST /v1/pair-code, {"device_id","phone"} (DESIGN.md section 6)
+    native,     // POST /v1/pair-code, {"device_id","phone"} (docs/protocol.md)
     origin,     // go-whatsapp-multi-session-rest-api: POST /devices/me/login-code
     gowa,       // GoWA (go-whatsapp-web-multidevice): GET /app/login-with-code?phone=
     waha,       // WAHA: POST /api/{session}/auth/request-code

@@ -1,4 +1,4 @@
-// The JSON envelope (DESIGN.md section 3). Built by hand rather than with a JSON library so
+// The JSON envelope (README.md, "What a client gets"). Built by hand rather than with a JSON library so
 // that the key order and the bytes are exactly the contract's.
 #include "edge/envelope.hpp"
 

@@ -1,4 +1,4 @@
-// The JSON envelope every wa_pair location answers with (DESIGN.md section 3).
+// The JSON envelope every wa_pair location answers with (README.md, "What a client gets").
 #pragma once
 
 #include <string>

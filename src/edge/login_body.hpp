@@ -18,7 +18,7 @@ BodyType classify_content_type(std::string_view content_type) noexcept;
 
 struct LoginRequest {
     std::string phone;     // normalised digits
-    bool refresh = false;  // "refresh": true (used by the edge policy, later issue)
+    bool refresh = false;  // "refresh": true, a new code even when one is live (docs/edge-policy.md)
     Failure failure;       // 400 / 415 with a specific text
 };
 

@@ -1,4 +1,4 @@
-// Phone normalisation (DESIGN.md section 4). People type "+62 812-3456-7890"; the backend
+// Phone normalisation (README.md, "What a client gets"). People type "+62 812-3456-7890"; the backend
 // only ever receives E.164 digits.
 #include "edge/phone.hpp"
 

@@ -1,4 +1,4 @@
-// Phone normalisation (DESIGN.md section 4).
+// Phone normalisation (README.md, "What a client gets").
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// The edge policy (issue #5): one backend call per device at a time, reuse of a live code,
+// The edge policy (docs/edge-policy.md): one backend call per device at a time, reuse of a live code,
 // rate limits. WhatsApp silently invalidates a device's previous code when it is asked for a
 // new one and answers rate-overlimit (risking a ban) when asked too often; people double-click,
 // refresh and retry. These functions decide, for every worker at once, what a request gets.

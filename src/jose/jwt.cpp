@@ -1,4 +1,4 @@
-// A compact JWS -> device id and forwarded claims (DESIGN.md section 5). Fails closed: every
+// A compact JWS -> device id and forwarded claims (docs/contract.md). Fails closed: every
 // path that is not a verified, valid token with a usable device id is a 401.
 #include "jose/jwt.hpp"
 #include "common/ascii.hpp"

@@ -1,4 +1,4 @@
-// JWT verification (DESIGN.md section 5): a compact JWS, its algorithm and key, its claims.
+// JWT verification (docs/contract.md): a compact JWS, its algorithm and key, its claims.
 #pragma once
 
 #include <cstdint>

@@ -284,7 +284,7 @@ std::string render(const std::vector<LocationSnapshot>& locations, const std::ve
     backend_calls(w, locations);
     durations(w, locations);
     zones(w, zs);
-    // Issue 14: the JWKS fetcher's families go here, per URL (no query string, as the error
+    // Not yet counted: the JWKS fetcher's families would go here, per URL (no query string, as the error
     // log names it): wa_pair_jwks_last_success_timestamp_seconds and wa_pair_jwks_failures_total.
     return out;
 }

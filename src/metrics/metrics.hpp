@@ -1,4 +1,4 @@
-// Prometheus metrics of wa_pair locations and zones (issue 18): the labels' values, the
+// Prometheus metrics of wa_pair locations and zones (docs/metrics.md): the labels' values, the
 // histogram's buckets, and the text exposition format (version 0.0.4) of a snapshot. Pure:
 // the nginx side (ngx_wa_pair_metrics*.cpp) keeps the counters in shared memory, reads them
 // into these plain values and sends what render() writes.

@@ -1,4 +1,4 @@
-// `wa_pair_metrics;` (issue 18): Prometheus metrics of every wa_pair location and zone of this
+// `wa_pair_metrics;` (docs/metrics.md): Prometheus metrics of every wa_pair location and zone of this
 // nginx. A module of its own in the same .so, so that its directive, configuration and
 // lifecycle stay out of the wa_pair module's; the request flow reaches it through the hooks
 // of ngx_wa_pair_metrics.hpp. This file: the directive, the configuration (which locations

@@ -1,4 +1,4 @@
-// Prometheus metrics (issue 18), the nginx side. A module of its own in this .so,
+// Prometheus metrics (docs/metrics.md), the nginx side. A module of its own in this .so,
 // ngx_http_wa_pair_metrics_module (ngx_wa_pair_metrics.cpp): the `wa_pair_metrics` directive,
 // its configuration, the shared memory zone of the counters, the log phase that counts every
 // request of a wa_pair location, and the scrape handler. The counters themselves, their

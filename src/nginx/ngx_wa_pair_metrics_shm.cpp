@@ -1,4 +1,4 @@
-// The metrics' counters in shared memory (issue 18): one zone for the whole nginx, made by
+// The metrics' counters in shared memory (docs/metrics.md): one zone for the whole nginx, made by
 // the module for itself (as stub_status keeps its counters), of a fixed size so that every
 // reload reuses it. In it, one slot of counters per location name and one per wa_pair_zone
 // name, found by name when a configuration is loaded: a reload keeps the counts of every

@@ -1,4 +1,4 @@
-// The edge policy in nginx (issue #5): a shared memory zone that every worker consults after
+// The edge policy in nginx (docs/edge-policy.md): a shared memory zone that every worker consults after
 // the body is parsed and before the backend call. Like limit_req's: a slab pool, an rbtree
 // keyed by a hash of the entry's id (the id kept for collisions), an LRU queue, the pool's
 // mutex; reused by `nginx -s reload` when its size is unchanged. Two kinds of entries: a

@@ -1,4 +1,4 @@
-// The edge policy's nginx side (issue #5): the shared zone every worker consults, its
+// The edge policy's nginx side (docs/edge-policy.md): the shared zone every worker consults, its
 // directives, a request's part in it and $wa_pair_cache. The decisions are the core's
 // (policy.hpp); the handler calls the three zone_* hooks of the request flow.
 #pragma once

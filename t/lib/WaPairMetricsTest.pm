@@ -1,6 +1,6 @@
 package WaPairMetricsTest;
 
-# Helpers for t/metrics.t (issue 18), on top of WaPairTest and WaPairZoneTest. Called from
+# Helpers for t/metrics.t (docs/metrics.md), on top of WaPairTest and WaPairZoneTest. Called from
 # --- init (call them fully qualified). A block's init sends its requests, scrapes, and writes
 # what it found to a report file that the block then GETs and compares as its body.
 #

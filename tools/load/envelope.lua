@@ -1,6 +1,6 @@
 -- wrk script for make faults / make soak: POSTs the login body with a valid device token
 -- and checks EVERY response: the status line and the body's code agree, the body is exactly
--- one envelope of DESIGN.md section 6 for that code (message and error text included), with
+-- one envelope docs/protocol.md gives for that code (message and error text included), with
 -- the envelope's headers. Counts per status; prints them, and up to 3 bad responses, at the
 -- end. Usage: wrk -s envelope.lua URL -- TOKEN [PHONE]
 
@@ -8,7 +8,7 @@ local alphabet = "[123456789ABCDEFGHJKLMNPQRSTVWXYZ]"
 local code4 = alphabet:rep(4)
 local ok_body = '^{"status":true,"code":200,"message":"Pairing code generated successfully",'
              .. '"data":{"pair_code":"' .. code4 .. '%-' .. code4 .. '","timeout":%d+}}$'
--- code -> {message, error} of DESIGN.md section 6 (the backend's failures)
+-- code -> {message, error} of docs/protocol.md (the backend's failures)
 local failures = {
   [409] = {"Conflict", "Device is already logged in"},
   [429] = {"Too many requests", "Too many pairing requests"},

@@ -1,4 +1,4 @@
-// The native protocol (DESIGN.md section 6): POST /v1/pair-code with
+// The native protocol (docs/protocol.md): POST /v1/pair-code with
 // {"device_id":"dev-42","phone":"6281234567890"}; 200 {"pair_code":..,"timeout":..}.
 #include <cstdint>
 #include <new>

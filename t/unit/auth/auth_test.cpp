@@ -1,4 +1,4 @@
-// The Authorization decision (DESIGN.md section 5): the credential in the header, then a JWT
+// The Authorization decision (docs/contract.md): the credential in the header, then a JWT
 // (verify_jwt and the revocation list) or an API key; the texts, the method and the claims
 // forwarded to the backend.
 #include <gtest/gtest.h>

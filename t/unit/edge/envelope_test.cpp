@@ -1,4 +1,4 @@
-// The envelope's exact bytes (DESIGN.md section 3, .spec-texts.md).
+// The envelope's exact bytes (README.md, "What a client gets").
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>

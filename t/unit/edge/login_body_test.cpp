@@ -1,4 +1,4 @@
-// The request body: Content-Type and JSON/form parsing (.spec-texts.md, 400 and 415 texts).
+// The request body: Content-Type and JSON/form parsing (README.md "What a client gets": the 400 and 415 texts).
 #include <gtest/gtest.h>
 
 #include <string>

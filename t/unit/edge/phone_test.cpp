@@ -1,4 +1,4 @@
-// Phone normalisation (DESIGN.md section 4, .spec-texts.md): one table of what people type.
+// Phone normalisation (README.md, "What a client gets"): one table of what people type.
 #include <gtest/gtest.h>
 
 #include <string>

@@ -1,4 +1,4 @@
-// JWT verification (DESIGN.md section 5) with HMAC keys: RFC 7515 A.1, the claims, the
+// JWT verification (docs/contract.md) with HMAC keys: RFC 7515 A.1, the claims, the
 // requirements of wa_pair_jwt_require, and an attack table. Asymmetric algorithms: jws_test.cpp;
 // PyJWT's tokens: pyjwt_test.cpp.
 #include <gtest/gtest.h>

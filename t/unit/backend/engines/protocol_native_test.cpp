@@ -1,4 +1,4 @@
-// The native protocol (DESIGN.md section 6, .spec-texts.md): the request body, pair codes,
+// The native protocol (docs/protocol.md): the request body, pair codes,
 // and one row per answer.
 #include <gtest/gtest.h>
 
@@ -118,7 +118,7 @@ TEST(FormatPairCodeBytes, EveryByteEverywhere)
 }
 
 // ---------------------------------------------------------------------------------------------
-// map_backend_answer: every row of DESIGN.md section 6 and .spec-texts.md
+// map_backend_answer: every row of docs/protocol.md's answer table
 
 constexpr const char* kInvalid = "Invalid answer from the pairing backend";
 constexpr const char* kRejected = "Pairing request was rejected by the backend";
