@@ -3,6 +3,9 @@
 #include "session_common.hpp"
 
 #include <algorithm>
+#include <cctype>
+
+#include "backend.hpp"
 
 namespace wa_pair {
 
@@ -119,6 +122,31 @@ SessionTargets session_targets(Protocol protocol, std::string_view pairing_targe
     return t;
 }
 
+std::string check_session_backend(Protocol protocol, std::string_view value)
+{
+    std::string plain;
+    plain.reserve(value.size());
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        if (value[i] != '$') {
+            plain += value[i];
+            continue;
+        }
+        std::size_t end = i + 1;
+        if (end < value.size() && value[end] == '{') {
+            end = value.find('}', end);
+            if (end == std::string_view::npos) return {};
+            ++end;
+        } else {
+            while (end < value.size() && (std::isalnum(static_cast<unsigned char>(value[end])) || value[end] == '_')) ++end;
+        }
+        plain += 'x';
+        i = end - 1;
+    }
+    const BackendUrl url = parse_backend_url(plain, default_path(protocol));
+    if (!url.error.empty()) return {};
+    return session_targets(protocol, url.uri).error;
+}
+
 BackendRequest build_step_request(Protocol protocol, Step step, const RequestInput& in)
 {
     if (step == Step::pair || step == Step::read) return build_request(protocol, in);
@@ -231,9 +259,10 @@ Next SessionExchange::wait_then(Step step, std::int64_t now)
 {
     if (remaining(now) <= kReadyPollMs) {
         Next next;
-        next.answer = timed_out(started_ ? "the session did not become ready within wa_pair_backend_timeout "
-                                           "after its start"
-                                         : "the session did not become ready within wa_pair_backend_timeout");
+        next.answer = timed_out(started_ ? "did not make the session ready within wa_pair_backend_timeout "
+                                           "of the request (started by this request)"
+                                         : "did not make the session ready within wa_pair_backend_timeout "
+                                           "of the request");
         return next;
     }
     after_wait_ = step;
@@ -386,7 +415,10 @@ Next SessionExchange::on_claim(bool granted, std::int64_t retry_at, std::int64_t
                                     "device was made less than wa_pair_backend_timeout ago (one start "
                                     "per device per wa_pair_backend_timeout)",
                                     true);
-        answer.retry_after = std::max<long>(1, ceil_seconds(retry_at - now));
+        // The start was made moments ago by another request: its session is likely ready in
+        // seconds, and a retry that finds it still not started is refused again, without a
+        // start, until the window ends.
+        answer.retry_after = std::clamp<long>(ceil_seconds(retry_at - now), 1, answer.retry_after);
         answer.log_level = LogLevel::warn;
         Next next;
         next.answer = std::move(answer);
@@ -403,7 +435,7 @@ Next SessionExchange::on_wake(std::int64_t now) noexcept
     try {
         if (remaining(now) == 0) {
             Next next;
-            next.answer = timed_out("the session did not become ready within wa_pair_backend_timeout");
+            next.answer = timed_out("did not make the session ready within wa_pair_backend_timeout of the request");
             return next;
         }
         return call(after_wait_);

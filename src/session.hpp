@@ -1,4 +1,4 @@
-// wa_pair_session_start (issue 16): for the engines whose WhatsApp session must run before they
+// wa_pair_session_start: for the engines whose WhatsApp session must run before they
 // pair, how each says it does not, how it is started, how it says it is ready, and the
 // exchange that goes from such an answer to a code in one client request. Pure decisions over
 // the engine's answers and the time; the glue (ngx_wa_pair_session.cpp) makes each call on
@@ -42,6 +42,12 @@ struct SessionTargets {
     std::string error;
 };
 SessionTargets session_targets(Protocol protocol, std::string_view pairing_target);
+
+// nginx -t's check of wa_pair_session_start against wa_pair_backend's value as written: "" when
+// its path has the shape the protocol's start needs, with every variable replaced by a
+// placeholder segment (a value whose variables stand for the whole path, or that does not
+// parse, is left to the request: wa_pair_backend's own checks name it), else why not.
+std::string check_session_backend(Protocol protocol, std::string_view value);
 
 // The request of a step other than pair and read (build_request's): method, body, and the
 // protocol's headers; the caller adds the operator's. Throws only std::bad_alloc.

@@ -74,6 +74,24 @@ const TargetRow kTargets[] = {
 
 INSTANTIATE_TEST_SUITE_P(Table, SessionTargetsTable, testing::ValuesIn(kTargets), RowName());
 
+TEST(SessionStart, CheckedAtNginxT)
+{
+    EXPECT_EQ(check_session_backend(Protocol::waha, "http://127.0.0.1:3000"), "");
+    EXPECT_EQ(check_session_backend(Protocol::waha, "http://unix:/run/w.sock:/api/$wa_pair_device_id/auth/request-code"), "");
+    EXPECT_EQ(check_session_backend(Protocol::waha, "http://127.0.0.1:3000/api/${wa_pair_device_id}/auth/request-code?k=$arg_k"), "");
+    EXPECT_NE(check_session_backend(Protocol::waha, "http://127.0.0.1:3000/api/default/auth/qr"), "");
+    EXPECT_NE(check_session_backend(Protocol::wuzapi, "http://127.0.0.1:8080/pair"), "");
+    EXPECT_EQ(check_session_backend(Protocol::wuzapi, "http://127.0.0.1:8080"), "");
+    EXPECT_EQ(check_session_backend(Protocol::gowa, "http://$gowa_host/gowa/app/login-with-code"), "");
+    EXPECT_NE(check_session_backend(Protocol::gowa, "http://127.0.0.1:3000/gowa/app/login"), "");
+    EXPECT_EQ(check_session_backend(Protocol::evolution, "http://127.0.0.1:8081/instance/connect/$wa_pair_device_id"), "");
+    EXPECT_NE(check_session_backend(Protocol::evolution, "http://127.0.0.1:8081/instance/state/x"), "");
+    EXPECT_NE(check_session_backend(Protocol::native, "http://127.0.0.1:8081"), "");
+    // a variable standing for the whole path, or a value that does not parse: left to the request
+    EXPECT_EQ(check_session_backend(Protocol::waha, "http://127.0.0.1:3000$waha_path"), "");
+    EXPECT_EQ(check_session_backend(Protocol::waha, "ftp://x"), "");
+}
+
 TEST(SessionStart, SupportedEngines)
 {
     EXPECT_FALSE(session_start_supported(Protocol::native));
@@ -273,7 +291,7 @@ TEST(SessionExchangeWaha, StartsWaitsForScanQrCodeThenPairs)
     EXPECT_EQ(d.calls, (Lines{"pairing", "start", "readiness", "readiness", "pairing"}));
 }
 
-TEST(SessionExchangeWaha, ARefusedClaimIsA503UntilAStartIsAllowed)
+TEST(SessionExchangeWaha, ARefusedClaimIsA503WithTheUsualRetryAfter)
 {
     Driver d(Protocol::waha, true);
     d.answer(404, kWahaNotRunning);
@@ -281,9 +299,13 @@ TEST(SessionExchangeWaha, ARefusedClaimIsA503UntilAStartIsAllowed)
     ASSERT_EQ(n.kind, Kind::answer);
     EXPECT_EQ(n.answer.failure.code, 503);
     EXPECT_TRUE(n.answer.has_retry_after);
-    EXPECT_EQ(n.answer.retry_after, 43);
+    EXPECT_EQ(n.answer.retry_after, 5);  // the other request's start is likely ready by then
     EXPECT_EQ(n.answer.log_level, LogLevel::warn);
     EXPECT_FALSE(d.x.started());
+
+    Driver late(Protocol::waha, true);
+    late.answer(404, kWahaNotRunning);
+    EXPECT_EQ(late.claim(false, late.now + 2500).answer.retry_after, 3);  // the window's end
 }
 
 TEST(SessionExchangeWaha, AlreadyStartedGoesOnWithTheUsualCap)
