@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_wa_pair_conf.hpp"
+#include "session.hpp"
 
 namespace ngx_wa_pair {
 
@@ -62,6 +63,7 @@ struct DeviceEntry {
     wa_pair::DeviceState state;
     u_char *text;            // the error text of state.result (slab); NULL: none
     std::uint16_t text_len;
+    std::int64_t session_started;  // wa_pair_session_start's last start, 0: none
     u_char id[1];            // the device id, id_len bytes
 };
 
@@ -839,6 +841,28 @@ void zone_after_backend(RequestCtx *ctx, const wa_pair::PairCode &pc) noexcept {
     }
     record(zr.zone, zr, o, pc.failure ? std::string_view(pc.failure.error) : std::string_view(),
            static_cast<std::int64_t>(ngx_current_msec));
+}
+
+bool zone_claim_session_start(RequestCtx *ctx, std::int64_t now, std::int64_t window_ms,
+                              std::int64_t &retry_at, bool &recorded) noexcept {
+    ZoneRequest &zr = ctx->zone;
+    recorded = false;
+    if (zr.zone == nullptr || zr.device_id.empty()) {
+        return false;
+    }
+    ZoneLock lock(zr.zone);
+    Locked l{zr.zone, now};
+    Entry *dev = l.find(device_key(zr.device_id));
+    if (dev == nullptr) {  // evicted meanwhile: the caller keeps the start itself
+        return false;
+    }
+    recorded = true;
+    DeviceEntry *d = as_device(dev);
+    const bool granted = wa_pair::claim_start(d->session_started, now, window_ms, retry_at);
+    if (granted) {
+        dev->live_until = std::max(dev->live_until, now + window_ms);  // kept while it counts
+    }
+    return granted;
 }
 
 }  // namespace ngx_wa_pair

@@ -68,4 +68,10 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
 // and a 429 as a cool-down.
 void zone_after_backend(RequestCtx *ctx, const wa_pair::PairCode &pc) noexcept;
 
+// wa_pair_session_start: may the caller's device's session be started now, at most once per
+// `window_ms` for every worker (session.hpp, claim_start)? `recorded` is false when the
+// request has no entry in a zone to keep the start in (the caller keeps it itself).
+bool zone_claim_session_start(RequestCtx *ctx, std::int64_t now, std::int64_t window_ms,
+                              std::int64_t &retry_at, bool &recorded) noexcept;
+
 }  // namespace ngx_wa_pair
