@@ -415,3 +415,30 @@ starts 1
 ["", main::ok_envelope("GWA2-CDE3", 80)]
 --- no_error_log
 [error]
+
+
+
+=== TEST 16: through an upstream{} block with keepalive: every call of the exchange on the pool's connections, then a second request pairs at once
+--- http_config
+    upstream waha {
+        server unix:$TEST_NGINX_FAKE_WAHA_SOCK;
+        keepalive 2;
+    }
+--- config
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend_protocol waha;
+        wa_pair_backend http://waha/api/default/auth/request-code;
+        wa_pair_backend_header X-Api-Key waha-key-1;
+        wa_pair_backend_header X-Fake-Answer not_started;
+        wa_pair_session_start on;
+    }
+--- request eval
+[main::pair("/devices/me/login-code"), main::pair("/devices/me/login-code"), "GET /fake-session/waha"]
+--- response_body eval
+[main::ok_envelope("WAHA-2345", 120), main::ok_envelope("WAHA-2345", 80),
+ main::session(1, "POST /api/default/auth/request-code", "POST /api/sessions/default/start",
+               "GET /api/sessions/default", "POST /api/default/auth/request-code")]
+--- no_error_log
+[error]
+[warn]
