@@ -6,14 +6,16 @@ use Test::Nginx::Socket 'no_plan';
 # wa_pair_session_start on | off: for the engines whose session must be started before they
 # pair (WAHA, wuzapi, Evolution, GoWA), the module starts it once when the engine says it is
 # not started, waits for the engine's own ready signal within wa_pair_backend_timeout, then
-# asks for the code (docs/engines.md, "Starting a session").
+# asks for the code (docs/engines.md, "Starting a session"). A code made on a connection the
+# module saw begin (a session it just started, origin's connection inside its call) is
+# answered for no longer than what is left of that connection.
 #
 # tools/fake_engines.py keeps each session's state as the engine does (X-Fake-Answer
 # not_started, never_ready, closed) until /_reset; /fake-session/<engine> shows every call it
 # received, in order, with a run of the same call (readiness polls) listed once, and how many
 # start calls reached it.
 
-start_fakes(gowa => 'admin:s3cret', waha => 'waha-key-1', wuzapi => 'wuz-token-1',
+start_fakes(origin => '', gowa => 'admin:s3cret', waha => 'waha-key-1', wuzapi => 'wuz-token-1',
             evolution => 'evo-key-1');
 
 our $Helpers = <<'_EOC_';
@@ -62,7 +64,7 @@ add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value(config => $block->config . $Helpers);
     my $reset = join '', map { "WaPairTest::backend_call('POST', '/_reset', \$ENV{TEST_NGINX_FAKE_${_}_SOCK});\n" }
-                             qw(GOWA WAHA WUZAPI EVOLUTION);
+                             qw(ORIGIN GOWA WAHA WUZAPI EVOLUTION);
     $block->set_value(init => $reset . ($block->init // ''));
     $block->set_value(more_headers => with_headers($block->more_headers,
                           auth_header(), 'Content-Type: application/json'))
@@ -442,3 +444,19 @@ starts 1
 --- no_error_log
 [error]
 [warn]
+
+
+
+=== TEST 17: origin opens its connection inside the pairing call: a code that took 11 s to make is answered for less than origin's usual 150 s
+whatsmeow's login connection ends 160 s after it began, whatever origin's answer says.
+--- config
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend_protocol origin;
+        wa_pair_backend http://unix:$TEST_NGINX_FAKE_ORIGIN_SOCK;
+        wa_pair_backend_header X-Fake-Answer slow;
+    }
+--- request eval
+main::pair("/devices/me/login-code")
+--- timeout: 20
+--- response_body_like: ^\{"status":true,"code":200,"message":"Pairing code generated successfully","data":\{"pair_code":"RGN1-2345","timeout":14[0-8]\}\}$

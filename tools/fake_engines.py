@@ -11,7 +11,8 @@ engine's own error when it is wrong; otherwise it answers the shape the test ask
 X-Fake-Answer header (set with wa_pair_backend_header), "success" by default:
 
   origin     success reconnected phone_required too_many raw_500 panic rate_overlimit
-             iq_timeout   (and, from its DeviceAuth: no or malformed Authorization -> 401)
+             iq_timeout slow (success after 11 s: its connection and PairPhone take time)
+             (and, from its DeviceAuth: no or malformed Authorization -> 401)
   gowa       success already_logged_in validation_error gateway_timeout connect_failed
              internal_error rate_overlimit manager_unavailable   (and: unknown X-Device-Id,
              as GoWA decodes it -> 404, wrong Basic auth -> 401)
@@ -151,6 +152,8 @@ def origin(req, want, server):
     if want in ("rate_overlimit", "iq_timeout"):  # whatsmeow's PairPhone error, as it is
         text = RATE_OVERLIMIT if want == "rate_overlimit" else IQ_TIMED_OUT
         return origin_response(500, text, error=text)
+    if want == "slow":
+        time.sleep(11)
     if want == "reconnected":
         data = {"PairCode": "WhatsApp Client is Reconnected", "Timeout": 0}
     else:
