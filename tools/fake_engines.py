@@ -78,7 +78,7 @@ NOT_CONNECTED = "websocket not connected"
 SESSION_MODES = ("not_started", "never_ready", "closed")
 READY_AFTER = 0.6   # from a start to the session's readiness (its first QR)
 EVOLUTION_FIRST_QR = 0.05  # Evolution: its new connection's first QR, after the close answer
-START_TAKES = 0.3   # a start call's own duration
+START_TAKES = 0.5   # a start call's own duration (a concurrent request still finds it not started)
 
 
 def go_query_unescape(value):
