@@ -60,6 +60,9 @@ ngx_command_t commands[] = {
     {ngx_string("wa_pair_next_upstream"), kAnyLevel | NGX_CONF_1MORE, next_upstream_directive,
      NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
 
+    {ngx_string("wa_pair_session_start"), kAnyLevel | NGX_CONF_FLAG, ngx_conf_set_flag_slot,
+     NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, session_start), nullptr},
+
 #if (NGX_HTTP_SSL)
     {ngx_string("wa_pair_ssl_verify"), kAnyLevel | NGX_CONF_FLAG, ngx_conf_set_flag_slot,
      NGX_HTTP_LOC_CONF_OFFSET, offsetof(wa_pair_loc_conf_t, upstream.ssl_verify), nullptr},
@@ -230,6 +233,7 @@ void *create_loc_conf(ngx_conf_t *cf) noexcept {
     lcf->authenticate = NGX_CONF_UNSET;
     lcf->placement = static_cast<ngx_http_complex_value_t *>(NGX_CONF_UNSET_PTR);
     create_backend_conf(lcf);
+    lcf->session_start = NGX_CONF_UNSET;
     create_ssl_conf(lcf);
     lcf->code_timeout = NGX_CONF_UNSET;
     lcf->jwt_leeway = NGX_CONF_UNSET;
@@ -279,6 +283,9 @@ char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept {
     }
     if (conf->enable && conf->backend_raw.data == nullptr) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"wa_pair\" requires \"wa_pair_backend\"");
+        return WA_PAIR_CONF_ERROR;
+    }
+    if (merge_session_conf(cf, prev, conf) != NGX_CONF_OK) {
         return WA_PAIR_CONF_ERROR;
     }
     return merge_auth_conf(cf, prev, conf);

@@ -11,7 +11,8 @@ engine's own error when it is wrong; otherwise it answers the shape the test ask
 X-Fake-Answer header (set with wa_pair_backend_header), "success" by default:
 
   origin     success reconnected phone_required too_many raw_500 panic rate_overlimit
-             iq_timeout   (and, from its DeviceAuth: no or malformed Authorization -> 401)
+             iq_timeout slow (success after 11 s: its connection and PairPhone take time)
+             (and, from its DeviceAuth: no or malformed Authorization -> 401)
   gowa       success already_logged_in validation_error gateway_timeout connect_failed
              internal_error rate_overlimit manager_unavailable   (and: unknown X-Device-Id,
              as GoWA decodes it -> 404, wrong Basic auth -> 401)
@@ -22,12 +23,27 @@ X-Fake-Answer header (set with wa_pair_backend_header), "success" by default:
   evolution  success null_code waiting close_stale open error   (and: unknown instance ->
              404, wrong apikey -> 401)
 
+Sessions that must be started first (wa_pair_session_start), per name, kept until /_reset:
+  not_started  GoWA: the device does not exist until POST /devices creates it; WAHA: the
+               session is STOPPED until POST /api/sessions/{name}/start, then STARTING for
+               READY_AFTER s, then SCAN_QR_CODE; wuzapi: no client until POST /session/connect,
+               then not connected, then connected with no QR, then its first QR (READY_AFTER s)
+  never_ready  the same, but the session never gets ready (WAHA stays STARTING, wuzapi's QR
+               stays empty, Evolution's QR state never changes)
+  closed       Evolution: the instance is closed; its pairing call connects it, waits 2 s and
+               answers the previous attempt's QR state; the new connection's first QR (and
+               its pairing code) comes just after
+A start call takes START_TAKES s, as a real one takes a moment; the session counts as started
+at its end.
+
 X-Fake-Base-Path: /prefix serves the engine's routes under that prefix only, as origin's
 HTTP_BASE_URL and GoWA's APP_BASE_PATH do (anything else is the engine's 404).
 
-GET /_last answers the last pairing request as received: {"body":..,"headers":{lower-case
+GET /_last answers the last request as received: {"body":..,"headers":{lower-case
 name: value},"method":..,"target":..} (canonical JSON). GET /_stats: {"requests":N}.
-POST /_reset zeroes both.
+GET /_session: {"calls":["METHOD target",..],"starts":N}: every request received, in order, a
+run of the same one (readiness polls) listed once; the session starts made.
+POST /_reset zeroes them all and forgets started sessions.
 
 Run: /usr/bin/python3 tools/fake_engines.py --engine waha --socket run/waha.sock --key k1
 """
@@ -58,6 +74,11 @@ CODES = {"origin": "RGN1-2345", "gowa": "GWA2-CDE3", "waha": "WAHA-2345",
 RATE_OVERLIMIT = "info query returned status 429: rate-overlimit"
 IQ_TIMED_OUT = "info query timed out"
 NOT_CONNECTED = "websocket not connected"
+
+SESSION_MODES = ("not_started", "never_ready", "closed")
+READY_AFTER = 0.6   # from a start to the session's readiness (its first QR)
+EVOLUTION_FIRST_QR = 0.05  # Evolution: its new connection's first QR, after the close answer
+START_TAKES = 0.5   # a start call's own duration (a concurrent request still finds it not started)
 
 
 def go_query_unescape(value):
@@ -131,6 +152,8 @@ def origin(req, want, server):
     if want in ("rate_overlimit", "iq_timeout"):  # whatsmeow's PairPhone error, as it is
         text = RATE_OVERLIMIT if want == "rate_overlimit" else IQ_TIMED_OUT
         return origin_response(500, text, error=text)
+    if want == "slow":
+        time.sleep(11)
     if want == "reconnected":
         data = {"PairCode": "WhatsApp Client is Reconnected", "Timeout": 0}
     else:
@@ -155,6 +178,8 @@ def gowa(req, want, server):
         if req.headers.get("Authorization") != expected:
             return Answer(401, "Unauthorized", "text/plain; charset=utf-8",
                           {"WWW-Authenticate": 'Basic realm="Restricted"'})
+    if req.method == "POST" and req.path == req.base + "/devices":
+        return gowa_add_device(req, want, server)
     if req.method != "GET" or req.path != req.base + "/app/login-with-code":
         return Answer(404, f"Cannot {req.method} {req.path}", "text/plain; charset=utf-8")
     if want == "manager_unavailable":
@@ -166,7 +191,7 @@ def gowa(req, want, server):
     if not device:
         return gowa_response(400, "DEVICE_ID_REQUIRED",
                              "device_id is required via X-Device-Id header or device_id query")
-    if device not in server.names:
+    if not gowa_device_exists(device, want, server):
         return gowa_response(404, "DEVICE_NOT_FOUND", "device not found; create a device first "
                              "from /api/devices or provide a valid X-Device-Id", {"device_id": device})
     phone = parse_qs(req.query).get("phone", [""])[-1]
@@ -189,6 +214,30 @@ def gowa(req, want, server):
                          {"device_id": device, "pair_code": CODES["gowa"]})
 
 
+def gowa_device_exists(device, want, server):
+    if want in SESSION_MODES:
+        return server.age(device) is not None  # only the devices POST /devices created
+    return device in server.names
+
+
+def gowa_add_device(req, want, server):
+    """src/ui/rest/device.go AddDevice; src/infrastructure/whatsapp/device_manager.go
+    CreateDevice: "device <id> already exists" is an error, panicked by PanicIfNeeded and
+    answered by the recovery middleware as a 500."""
+    try:
+        device = json.loads(req.body).get("device_id", "")
+        if not isinstance(device, str):
+            raise ValueError
+    except (ValueError, AttributeError):
+        return gowa_response(400, "BAD_REQUEST", "Invalid request body")
+    existed = gowa_device_exists(device, want, server)
+    if not device or not server.start(device, START_TAKES) or existed:
+        return gowa_response(500, "INTERNAL_SERVER_ERROR", f"device {device} already exists")
+    return gowa_response(200, "SUCCESS", "Device added", {
+        "created_at": "2026-01-01T00:00:00Z", "display_name": "", "id": device, "jid": "",
+        "state": "disconnected"})
+
+
 # --------------------------------------------------------------- WAHA
 # src/api/auth.controller.ts requestCode (a NestJS @Post: 201), src/structures/auth.dto.ts,
 # src/core/engines/noweb/session.noweb.core.ts requestCode, src/core/manager.core.ts
@@ -203,13 +252,27 @@ def waha(req, want, server):
     if server.key and req.headers.get("X-Api-Key") != server.key:
         return Answer(401, json.dumps({"message": "Unauthorized", "statusCode": 401},
                                       separators=(",", ":")))
+    m = re.fullmatch(r"/api/sessions/([^/]+)/start", req.path)
+    if req.method == "POST" and m:
+        return waha_start(unquote(m.group(1)), want, server)
+    m = re.fullmatch(r"/api/sessions/([^/]+)", req.path)
+    if req.method == "GET" and m:
+        return waha_session(unquote(m.group(1)), want, server)
     m = re.fullmatch(r"/api/([^/]+)/auth/request-code", req.path)
     if req.method != "POST" or not m:
         return nest_error(404, f"Cannot {req.method} {req.path}")
     session = unquote(m.group(1))
-    if session not in server.names:
+    status = waha_status(session, want, server)
+    if session not in server.names or status == "STOPPED":
         return nest_error(404, f"We didn't find a session with name '{session}'.\n"
                                f"Please start it first by using POST /api/sessions/{session}/start request")
+    # NOWEB's requestCode waits for the first QR while the session is STARTING
+    deadline = time.monotonic() + 30
+    while status == "STARTING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status = waha_status(session, want, server)
+    if status == "STARTING":
+        want = "starting"
     try:
         body = json.loads(req.body)
         phone = body["phoneNumber"]
@@ -232,6 +295,41 @@ def waha(req, want, server):
                   json.dumps({"code": CODES["waha"]}, separators=(",", ":")))
 
 
+def waha_status(session, want, server):
+    """The session's status (src/structures/enums.dto.ts WAHASessionStatus): STOPPED until a
+    start in the session modes, then STARTING until its first QR, then SCAN_QR_CODE."""
+    if want not in SESSION_MODES:
+        return "SCAN_QR_CODE"
+    age = server.age(session)
+    if age is None:
+        return "STOPPED"
+    return "STARTING" if want == "never_ready" or age < READY_AFTER else "SCAN_QR_CODE"
+
+
+def waha_info(session, status, code=200):
+    return Answer(code, json.dumps({
+        "name": session, "status": status, "config": {}, "me": None,
+        "engine": {"engine": "NOWEB"}}, separators=(",", ":")))
+
+
+def waha_start(session, want, server):
+    """src/api/sessions.controller.ts start (a NestJS @Post: 201 with the session's info; 404
+    "Session not found"), src/core/manager.core.ts start (422 "Session '<name>' is already
+    started." when it runs)."""
+    if session not in server.names:
+        return nest_error(404, "Session not found")
+    if not server.start(session, START_TAKES) or want not in SESSION_MODES:
+        return nest_error(422, f"Session '{session}' is already started.")
+    return waha_info(session, waha_status(session, want, server), 201)
+
+
+def waha_session(session, want, server):
+    """src/api/sessions.controller.ts get, src/core/manager.core.ts getSessions(true)."""
+    if session not in server.names:
+        return nest_error(404, "Session not found")
+    return waha_info(session, waha_status(session, want, server))
+
+
 # --------------------------------------------------------------- wuzapi
 # handlers.go PairPhone, Respond (envelope {"code","data"|"error","success"}, a trailing
 # newline from json.Encoder), authalice (the `token` header), routes.go.
@@ -249,10 +347,17 @@ def wuzapi(req, want, server):
     token = req.headers.get("token", "")
     if not token or (server.key and token != server.key):
         return wuzapi_response(401, error="Unauthorized")
+    if req.method == "POST" and req.path == "/session/connect":
+        return wuzapi_connect(req, want, server)
+    if req.method == "GET" and req.path == "/session/qr":
+        return wuzapi_qr(want, server)
     if req.method != "POST" or req.path != "/session/pairphone":
         return Answer(404, "404 page not found\n", "text/plain; charset=utf-8")
-    if want == "no_session":
+    client = wuzapi_client(want, server)
+    if want == "no_session" or client is None:
         return wuzapi_response(500, error="No session")
+    if client == "connecting":
+        return wuzapi_response(400, error=NOT_CONNECTED)
     try:
         phone = json.loads(req.body).get("Phone", "")
     except (ValueError, AttributeError):
@@ -272,6 +377,48 @@ def wuzapi(req, want, server):
     return wuzapi_response(200, data={"LinkingCode": CODES["wuzapi"]})
 
 
+def wuzapi_client(want, server):
+    """The user's whatsmeow client: None until /session/connect in the session modes (its
+    goroutine registers it, then connects: wmiau.go startClient), "connecting", "qr_pending"
+    (connected, no QR stored yet), or "qr" (its first QR stored in users.qrcode)."""
+    if want not in SESSION_MODES:
+        return "qr"
+    age = server.age("user")
+    if age is None:
+        return None
+    if age < READY_AFTER / 2:
+        return "connecting"
+    return "qr_pending" if want == "never_ready" or age < READY_AFTER else "qr"
+
+
+def wuzapi_connect(req, want, server):
+    """handlers.go Connect: 500 "Already Connected" when the user has a client; else the
+    client starts in a goroutine and, with "Immediate": true, the answer comes at once."""
+    try:
+        body = json.loads(req.body)
+        if not isinstance(body, dict):
+            raise ValueError
+    except ValueError:
+        return wuzapi_response(400, error="Could not decode Payload")
+    existed = wuzapi_client(want, server) is not None
+    if not server.start("user", START_TAKES if body.get("Immediate") else 10) or existed:
+        return wuzapi_response(500, error="Already Connected")
+    return wuzapi_response(200, data={"details": "Connected!", "events": "All", "jid": "",
+                                      "webhook": ""})
+
+
+def wuzapi_qr(want, server):
+    """handlers.go GetQR: "No session" without a client, "Not connected" while it connects,
+    then the QR stored at its first QR event ("" before it)."""
+    client = wuzapi_client(want, server)
+    if client is None:
+        return wuzapi_response(500, error="No session")
+    if client == "connecting":
+        return wuzapi_response(500, error="Not connected")
+    qr = "data:image/png;base64,iVBORw0KGgo=" if client == "qr" else ""
+    return wuzapi_response(200, data={"QRCode": qr})
+
+
 # --------------------------------------------------------------- Evolution API
 # src/api/routes/instance.router.ts (GET /instance/connect/:instanceName), src/api/controllers/
 # instance.controller.ts connectToWhatsapp, whatsapp.baileys.service.ts qrCode, src/api/guards/
@@ -283,6 +430,9 @@ def evolution_error(status, message):
 
 
 def evolution(req, want, server):
+    m = re.fullmatch(r"/instance/connectionState/([^/]+)", req.path)
+    if m and req.method == "GET":
+        return evolution_state(req, unquote(m.group(1)), want, server)
     m = re.fullmatch(r"/instance/connect/([^/]+)", req.path)
     if not m:
         return evolution_error(404, [f"Cannot {req.method} {req.path}"])
@@ -295,6 +445,20 @@ def evolution(req, want, server):
         return evolution_error(404, [f"Cannot {req.method} {req.path}"])
     number = parse_qs(req.query).get("number", [None])[-1]
     qr = {"code": "2@y8eK+bjtEjUWy9/FOM", "base64": "data:image/png;base64,iVBORw0KGgo=", "count": 1}
+    previous = {"pairingCode": "PREV2345", "code": "2@old+attempt", "base64":
+                "data:image/png;base64,b2xk", "count": 7}
+    if want in SESSION_MODES:
+        # closed: the pairing call connects the instance, waits 2 s and answers its QR state,
+        # still the previous attempt's; in state "connecting" it only reads the QR state,
+        # which the new connection's first QR replaces (pairingCode first, then code)
+        if server.age(instance) is None and server.start(instance):
+            time.sleep(2)
+            return Answer(200, json.dumps(previous, separators=(",", ":")))
+        if want == "never_ready" or server.age(instance) < 2 + EVOLUTION_FIRST_QR:
+            return Answer(200, json.dumps(previous, separators=(",", ":")))
+        fresh = dict(qr, code="2@new+connection")
+        return Answer(200, json.dumps(dict({"pairingCode": CODES["evolution"] if number else None},
+                                           **fresh), separators=(",", ":")))
     if want == "open":
         return Answer(200, json.dumps({"instance": {"instanceName": instance, "state": "open"}},
                                       separators=(",", ":")))
@@ -307,12 +471,25 @@ def evolution(req, want, server):
         time.sleep(2)
         if want == "waiting":
             return Answer(200, json.dumps({"count": 0}, separators=(",", ":")))
-        previous = {"pairingCode": "PREV2345", "code": "2@old+attempt", "base64":
-                    "data:image/png;base64,b2xk", "count": 7}
         return Answer(200, json.dumps(previous, separators=(",", ":")))
     if want == "null_code" or not number:
         return Answer(200, json.dumps(dict({"pairingCode": None}, **qr), separators=(",", ":")))
     return Answer(200, json.dumps(dict({"pairingCode": CODES["evolution"]}, **qr), separators=(",", ":")))
+
+
+def evolution_state(req, instance, want, server):
+    """instance.controller.ts connectionState: {"instance":{"instanceName","state"}}, after the
+    same guards as connect (apikey, the instance exists)."""
+    if not req.headers.get("apikey") or (server.key and req.headers.get("apikey") != server.key):
+        return evolution_error(401, "Unauthorized")
+    if instance not in server.names:
+        return evolution_error(404, [f'The "{instance}" instance does not exist'])
+    if want in SESSION_MODES:
+        state = "close" if server.age(instance) is None else "connecting"
+    else:
+        state = "open" if want == "open" else "connecting"
+    return Answer(200, json.dumps({"instance": {"instanceName": instance, "state": state}},
+                                  separators=(",", ":")))
 
 
 ENGINE_FUNCTIONS = {"origin": origin, "gowa": gowa, "waha": waha, "wuzapi": wuzapi,
@@ -362,12 +539,19 @@ class Handler(BaseHTTPRequestHandler):
             with server.lock:
                 count = server.requests
             return self.reply(Answer(200, json.dumps({"requests": count})))
+        if path == "/_session" and self.command == "GET":
+            with server.lock:
+                answer = {"calls": list(server.calls), "starts": server.starts}
+            return self.reply(Answer(200, json.dumps(answer, separators=(",", ":"))))
         if path == "/_reset" and self.command == "POST":
             with server.lock:
-                server.requests, server.last = 0, None
+                server.reset()
             return self.reply(Answer(200, b"{}"))
         req = Request(self, body)
         with server.lock:
+            call = f"{self.command} {self.path}"
+            if not server.calls or server.calls[-1] != call:
+                server.calls.append(call)
             server.requests += 1
             server.last = {"method": self.command, "target": self.path,
                            "headers": {k.lower(): v for k, v in self.headers.items()},
@@ -389,7 +573,33 @@ class Fake(socketserver.ThreadingMixIn):
 
     def setup_state(self, engine, key, names, verbose):
         self.engine, self.key, self.names, self.verbose = engine, key, names, verbose
-        self.requests, self.last, self.lock = 0, None, threading.Lock()
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        self.requests, self.last, self.calls, self.starts, self.started = 0, None, [], 0, {}
+        self.starting = set()
+
+    def start(self, name, takes=0.0):
+        """A start call for `name`: counted; True when it started it (neither started nor
+        being started before). The session counts as started once the call's `takes`
+        seconds are over: until then the engine still says it is not."""
+        with self.lock:
+            self.starts += 1
+            if name in self.started or name in self.starting:
+                return False
+            self.starting.add(name)
+        time.sleep(takes)
+        with self.lock:
+            self.starting.discard(name)
+            self.started[name] = time.monotonic()
+        return True
+
+    def age(self, name):
+        """Seconds since `name` was started, None when it was not."""
+        with self.lock:
+            since = self.started.get(name)
+        return None if since is None else time.monotonic() - since
 
     def handle_error(self, request, client_address):
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):

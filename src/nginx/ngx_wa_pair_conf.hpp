@@ -10,6 +10,7 @@
 #include "nginx/ngx_wa_pair_nginx.hpp"
 #include "nginx/ngx_wa_pair_zone.hpp"
 #include "nginx/ngx_wa_pair_events.hpp"
+#include "nginx/ngx_wa_pair_session.hpp"
 #include "backend/backend.hpp"
 #include "edge/envelope.hpp"
 #include "backend/http1.hpp"
@@ -53,6 +54,7 @@ struct wa_pair_loc_conf_t {
     size_t backend_buffer_size;   // the cap on the answer's head and on its body
     ngx_msec_t connect_timeout;
     ngx_msec_t backend_timeout;
+    ngx_flag_t session_start;     // wa_pair_session_start (ngx_wa_pair_session.cpp)
     // nginx's upstream settings of the call: the server or group, timeouts,
     // wa_pair_next_upstream, TLS (wa_pair_ssl_*)
     ngx_http_upstream_conf_t upstream;
@@ -94,6 +96,7 @@ struct BackendCall {
     ngx_msec_t start = 0;         // $wa_pair_backend_time
     ngx_msec_t end = 0;
     bool done = false;
+    bool goes_on = false;  // a step of a session's exchange: the next call follows (not counted)
 
     explicit BackendCall(size_t max_answer) noexcept : answer(max_answer) {}
 };
@@ -115,6 +118,7 @@ struct RequestCtx {
     std::string error_page;
     std::optional<BackendCall> call;
     ZoneRequest zone;             // the request's part in the edge policy
+    SessionRun session;           // its exchange with the engine (wa_pair_session_start)
     wa_pair::Outcome outcome = wa_pair::Outcome::none;  // $wa_pair_outcome
 };
 
@@ -160,6 +164,10 @@ void check_shared_tls_sessions(ngx_conf_t *cf, wa_pair_main_conf_t *mcf) noexcep
 // ngx_wa_pair_upstream.cpp: the backend call on nginx's upstream. Starts it (the upstream
 // then finalizes the request) or returns false (nothing started; the caller answers 500).
 bool backend_start(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx) noexcept;
+// The same for a later call of the request's exchange (ngx_wa_pair_session.cpp).
+bool backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx, wa_pair::Step step) noexcept;
+// The error log line of a backend call: the protocol, the backend, `what`, the phone masked.
+void log_failure(ngx_http_request_t *r, const RequestCtx *ctx, ngx_uint_t level, std::string_view what);
 
 // ngx_wa_pair_backend_vars.cpp: $wa_pair_backend_time, $wa_pair_outcome, $wa_pair_device_id
 ngx_int_t add_backend_variables(ngx_conf_t *cf) noexcept;

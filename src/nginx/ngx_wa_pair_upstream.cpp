@@ -11,6 +11,7 @@
 // A pairing request is written at most once: nginx never resends a POST that was sent
 // (NGX_HTTP_UPSTREAM_FT_NON_IDEMPOTENT, which wa_pair_next_upstream refuses).
 
+#include <algorithm>
 #include <string>
 
 #include "nginx/ngx_wa_pair_conf.hpp"
@@ -36,16 +37,6 @@ ngx_str_t pool_copy(ngx_pool_t *pool, std::string_view s) {
         out.data[s.size()] = '\0';
     }
     return out;
-}
-
-// Every failure of a call is logged once: the protocol, the backend as the location names it,
-// what went wrong in our own words, the phone masked. Never a header value, never the query.
-void log_failure(ngx_http_request_t *r, const RequestCtx *ctx, ngx_uint_t level, std::string_view what) {
-    const wa_pair_loc_conf_t *lcf = loc_conf(r);
-    const std::string masked = wa_pair::mask_phone(ctx->phone);
-    ngx_log_error(level, r->connection->log, 0, "wa_pair: %s pairing backend \"%s\" %*s (phone %s)",
-                  wa_pair::protocol_name(protocol_of(lcf)).data(), ctx->call->log_name, what.size(),
-                  what.data(), masked.c_str());
 }
 
 // A value with variables, evaluated for this request, as proxy_pass's: a literal address is
@@ -120,8 +111,8 @@ bool build_request(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *c
     if (r->headers_in.authorization != nullptr) {
         authorization = view(r->headers_in.authorization->value);
     }
-    wa_pair::BackendRequest request = wa_pair::build_request(
-        protocol_of(lcf), {ctx->device_id, ctx->phone, authorization, request_id(r)});
+    wa_pair::BackendRequest request =
+        ctx->session.exchange->request({ctx->device_id, ctx->phone, authorization, request_id(r)});
     // The token's claims, so that an engine with a database can enforce them too.
     if (!ctx->api_key_id.empty()) {
         request.headers.push_back({"X-Api-Key-Id", ctx->api_key_id});
@@ -208,8 +199,10 @@ ngx_int_t answer(ngx_http_request_t *r, RequestCtx *ctx, wa_pair_loc_conf_t *lcf
     if (u->state != nullptr) {
         u->state->status = static_cast<ngx_uint_t>(answer.status());  // $upstream_status: the engine's
     }
-    wa_pair::PairCode pc = wa_pair::map_answer(protocol_of(lcf), answer.status(), answer.body(),
-                                               answer.retry_after(), static_cast<long>(lcf->code_timeout));
+    wa_pair::PairCode pc;
+    if (session_answer(r, ctx, answer.status(), answer.body(), answer.retry_after(), pc)) {
+        return NGX_ERROR;  // the exchange goes on with another call (ngx_wa_pair_session.cpp)
+    }
     if (pc.failure) {
         // A failure of the backend is an error; an engine session that needs its operator
         // (stopped, failed) a warning; an answer about the request (already paired, refused,
@@ -376,17 +369,89 @@ void end_call(ngx_http_request_t *r, ngx_int_t rc) noexcept {
 // Called once, whatever ends the call, before nginx closes or keeps its connection.
 void finalize_request(ngx_http_request_t *r, ngx_int_t rc) noexcept {
     end_call(r, rc);
+    const RequestCtx *ctx = get_ctx(r);
+    if (ctx != nullptr && ctx->call && ctx->call->goes_on) {
+        return;  // one of a session's steps: the exchange is counted once, when it ends
+    }
     metrics_backend_call(r, rc);
+}
+
+// The request target of a session's start or readiness call, made from the pairing call's
+// (`uri`); "" for the pairing call and Evolution's QR read, which use it as it is. The error
+// log names the call by its own path.
+bool step_target(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, BackendCall &call, wa_pair::Step step,
+                 std::string_view uri, std::string &out) {
+    if (step == wa_pair::Step::pair || step == wa_pair::Step::read) {
+        return true;
+    }
+    const wa_pair::SessionTargets targets = wa_pair::session_targets(protocol_of(lcf), uri);
+    out = step == wa_pair::Step::start ? targets.start : targets.ready;
+    if (out.empty()) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "wa_pair: \"wa_pair_session_start\" cannot find the session's %s call in "
+                      "\"wa_pair_backend %V\" for this request: %s",
+                      wa_pair::step_name(step).data(), &lcf->backend_raw,
+                      targets.error.empty() ? "none" : targets.error.c_str());
+        return false;
+    }
+    const std::string_view path = std::string_view(out).substr(0, out.find('?'));
+    const std::string_view pairing_path = uri.substr(0, uri.find('?'));
+    r->upstream->uri = pool_copy(r->pool, path);
+    // "unix:/x.sock:/api/s/auth/request-code" -> "unix:/x.sock:/api/sessions/s/start"
+    std::string name(call.log_name);
+    if (name.size() >= pairing_path.size() && name.compare(name.size() - pairing_path.size(), pairing_path.size(), pairing_path) == 0) {
+        name.resize(name.size() - pairing_path.size());
+        name += path;
+    }
+    call.log_name_buf = std::move(name);
+    call.log_name = call.log_name_buf.c_str();
+    return r->upstream->uri.data != nullptr;
+}
+
+// The upstream settings of a call: the location's, with the time left to the exchange as the
+// time to connect, send and answer in (the whole exchange keeps within wa_pair_backend_timeout).
+ngx_http_upstream_conf_t *step_conf(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx) {
+    const std::int64_t left = ctx->session.exchange->remaining(static_cast<std::int64_t>(ngx_current_msec));
+    const auto budget = static_cast<ngx_msec_t>(left > 0 ? left : 1);
+    if (budget >= lcf->upstream.read_timeout) {
+        return &lcf->upstream;
+    }
+    auto *conf = static_cast<ngx_http_upstream_conf_t *>(ngx_palloc(r->pool, sizeof(ngx_http_upstream_conf_t)));
+    if (conf == nullptr) {
+        return nullptr;
+    }
+    *conf = lcf->upstream;
+    conf->connect_timeout = std::min(conf->connect_timeout, budget);
+    conf->send_timeout = budget;
+    conf->read_timeout = budget;
+    return conf;
 }
 
 }  // namespace
 
+// Every failure of a call is logged once: the protocol, the backend as the location names it,
+// what went wrong in our own words, the phone masked. Never a header value, never the query.
+void log_failure(ngx_http_request_t *r, const RequestCtx *ctx, ngx_uint_t level, std::string_view what) {
+    const wa_pair_loc_conf_t *lcf = loc_conf(r);
+    const std::string masked = wa_pair::mask_phone(ctx->phone);
+    ngx_log_error(level, r->connection->log, 0, "wa_pair: %s pairing backend \"%s\" %*s (phone %s)",
+                  wa_pair::protocol_name(protocol_of(lcf)).data(), ctx->call->log_name, what.size(),
+                  what.data(), masked.c_str());
+}
+
 bool backend_start(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx) noexcept {
+    session_begin(r, lcf, ctx);
+    return backend_call(r, lcf, ctx, wa_pair::Step::pair);
+}
+
+bool backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx, wa_pair::Step step) noexcept {
     try {
         if (ngx_http_upstream_create(r) != NGX_OK) {
             return false;
         }
         ngx_http_upstream_t *u = r->upstream;
+        // $wa_pair_backend_time counts the whole exchange, from its first call.
+        const ngx_msec_t exchange_start = ctx->call ? ctx->call->start : ngx_current_msec;
         BackendCall &call = ctx->call.emplace(lcf->backend_buffer_size);
         std::string host_buf;
         std::string uri_buf;
@@ -407,6 +472,14 @@ bool backend_start(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *c
             ctx->call.reset();
             return false;
         }
+        std::string step_uri;
+        if (!step_target(r, lcf, call, step, uri, step_uri)) {
+            ctx->call.reset();
+            return false;
+        }
+        if (!step_uri.empty()) {
+            uri = step_uri;
+        }
         if (!build_request(r, lcf, ctx, host, uri)) {
             ctx->call.reset();
             return false;
@@ -421,7 +494,11 @@ bool backend_start(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *c
         } else {
             ngx_str_set(&u->schema, "http://");
         }
-        u->conf = &lcf->upstream;
+        u->conf = step_conf(r, lcf, ctx);
+        if (u->conf == nullptr) {
+            ctx->call.reset();
+            return false;
+        }
         u->output.tag = reinterpret_cast<ngx_buf_tag_t>(&ngx_http_wa_pair_module);
         u->create_request = create_request;
         u->reinit_request = reinit_request;
@@ -433,9 +510,11 @@ bool backend_start(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *c
         u->input_filter_ctx = r;
         u->buffering = 0;
 
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair: calling the %s backend \"%s\"",
-                       wa_pair::protocol_name(protocol_of(lcf)).data(), call.log_name);
-        call.start = ngx_current_msec;
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair: calling the %s backend \"%s\" (%s)",
+                       wa_pair::protocol_name(protocol_of(lcf)).data(), call.log_name,
+                       wa_pair::step_name(step).data());
+        call.start = exchange_start;
+        ctx->session.step_started = ngx_current_msec;
         ngx_http_upstream_init(r);  // from here on nginx's upstream finalizes the request
         return true;
     } catch (const std::exception &e) {

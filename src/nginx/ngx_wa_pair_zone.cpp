@@ -16,6 +16,7 @@
 
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "nginx/ngx_wa_pair_metrics.hpp"
+#include "backend/session.hpp"
 
 namespace ngx_wa_pair {
 
@@ -66,6 +67,7 @@ struct DeviceEntry {
     wa_pair::DeviceState state;
     u_char *text;            // the error text of state.result (slab); NULL: none
     std::uint16_t text_len;
+    std::int64_t session_started;  // wa_pair_session_start's last start, 0: none
     u_char id[1];            // the device id, id_len bytes
 };
 
@@ -962,6 +964,28 @@ ngx_atomic_uint_t zone_generation(ngx_shm_zone_t *shm_zone) noexcept {
 bool is_policy_zone(ngx_shm_zone_t *shm_zone) noexcept {
     return shm_zone != nullptr && shm_zone->tag == &ngx_http_wa_pair_module && shm_zone->data != nullptr &&
            shm_zone->init == init_zone;
+}
+
+bool zone_claim_session_start(RequestCtx *ctx, std::int64_t now, std::int64_t window_ms,
+                              std::int64_t &retry_at, bool &recorded) noexcept {
+    ZoneRequest &zr = ctx->zone;
+    recorded = false;
+    if (zr.zone == nullptr || zr.device_id.empty()) {
+        return false;
+    }
+    ZoneLock lock(zr.zone);
+    Locked l{zr.zone, now};
+    Entry *dev = l.find(device_key(zr.device_id));
+    if (dev == nullptr) {  // evicted meanwhile: the caller keeps the start itself
+        return false;
+    }
+    recorded = true;
+    DeviceEntry *d = as_device(dev);
+    const bool granted = wa_pair::claim_start(d->session_started, now, window_ms, retry_at);
+    if (granted) {
+        dev->live_until = std::max(dev->live_until, now + window_ms);  // kept while it counts
+    }
+    return granted;
 }
 
 }  // namespace ngx_wa_pair

@@ -106,4 +106,10 @@ wa_pair::PairingStatus zone_pairing_status(ngx_shm_zone_t *shm_zone, std::string
 // Changes with every change a status may show; read without the zone's lock.
 ngx_atomic_uint_t zone_generation(ngx_shm_zone_t *shm_zone) noexcept;
 
+// wa_pair_session_start: may the caller's device's session be started now, at most once per
+// `window_ms` for every worker (session.hpp, claim_start)? `recorded` is false when the
+// request has no entry in a zone to keep the start in (the caller keeps it itself).
+bool zone_claim_session_start(RequestCtx *ctx, std::int64_t now, std::int64_t window_ms,
+                              std::int64_t &retry_at, bool &recorded) noexcept;
+
 }  // namespace ngx_wa_pair
