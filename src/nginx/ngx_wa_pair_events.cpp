@@ -9,6 +9,7 @@
 #include <new>
 #include <string>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "backend/events.hpp"
 
@@ -206,7 +207,7 @@ void body_handler(ngx_http_request_t *r) noexcept {
             rc = take_event(r, loc_conf(r)->events, body);
         }
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair_events: unexpected exception");
+        log_caught(r->connection->log, "wa_pair_events body");
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     ngx_http_finalize_request(r, rc);
@@ -253,7 +254,7 @@ ngx_int_t events_handler(ngx_http_request_t *r) noexcept {
         }
         return NGX_DONE;
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair_events: unexpected exception in handler");
+        log_caught(r->connection->log, "wa_pair_events handler");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 }

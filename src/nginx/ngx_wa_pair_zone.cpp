@@ -14,6 +14,7 @@
 
 #include <openssl/rand.h>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "nginx/ngx_wa_pair_metrics.hpp"
 
@@ -572,7 +573,7 @@ void poll_handler(ngx_event_t *ev) noexcept {
             return;
         }
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, c->log, 0, "wa_pair: unexpected exception while waiting for a pairing call");
+        log_caught(c->log, "waiting for a pairing call");
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     ngx_http_finalize_request(r, rc);
@@ -725,6 +726,7 @@ char *limit_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept {
         zc->limits = parsed.limits;
         zc->limits_set = 1;
     } catch (...) {
+        conf_log_caught(cf, cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
     return NGX_CONF_OK;
@@ -849,7 +851,7 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
         ngx_http_finalize_request(r, rc);
         return true;
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: unexpected exception in the edge policy");
+        log_caught(r->connection->log, "the edge policy");
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return true;
     }
