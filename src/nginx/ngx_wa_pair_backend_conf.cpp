@@ -193,15 +193,15 @@ char *protocol_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcep
         return const_cast<char *>("is duplicate");
     }
     ngx_str_t *value = args(cf);
-    wa_pair::Protocol protocol;
-    if (!wa_pair::parse_protocol(view(value[1]), protocol)) {
+    const std::optional<wa_pair::Protocol> protocol = wa_pair::parse_protocol(view(value[1]));
+    if (!protocol) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid value \"%V\", it must be \"native\", \"origin\", \"gowa\", "
                            "\"waha\", \"wuzapi\" or \"evolution\"",
                            &value[1]);
         return WA_PAIR_CONF_ERROR;
     }
-    lcf->backend_protocol = static_cast<ngx_uint_t>(protocol);
+    lcf->backend_protocol = static_cast<ngx_uint_t>(*protocol);
     return NGX_CONF_OK;
 }
 

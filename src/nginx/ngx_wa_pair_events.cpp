@@ -282,14 +282,14 @@ char *events_protocol_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) 
     if (ec.protocol != NGX_CONF_UNSET_UINT) {
         return const_cast<char *>("is duplicate");
     }
-    wa_pair::Protocol protocol;
-    if (!wa_pair::parse_protocol(view(args(cf)[1]), protocol)) {
+    const std::optional<wa_pair::Protocol> protocol = wa_pair::parse_protocol(view(args(cf)[1]));
+    if (!protocol) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid value \"%V\" in \"%V\" (native, origin, gowa, waha, wuzapi or evolution)",
                            &args(cf)[1], &cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
-    ec.protocol = static_cast<ngx_uint_t>(protocol);
+    ec.protocol = static_cast<ngx_uint_t>(*protocol);
     return NGX_CONF_OK;
 }
 

@@ -788,8 +788,11 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
         zr.log = r->connection->log;
         zr.device_id = ctx->device_id;
         auto now = static_cast<std::int64_t>(ngx_current_msec);
-        if (ctx->device_id.empty() || ctx->device_id.size() > kMaxIdLen ||
-            !wa_pair::hash_phone(z->sh->key, ctx->phone, zr.phone)) {
+        std::optional<wa_pair::PhoneHash> phone;
+        if (!ctx->device_id.empty() && ctx->device_id.size() <= kMaxIdLen) {
+            phone = wa_pair::hash_phone(z->sh->key, ctx->phone);
+        }
+        if (!phone) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "wa_pair_zone \"%V\": no key for this request (HMAC failed): refused "
                           "rather than called without the edge policy",
@@ -797,6 +800,7 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
             ngx_http_finalize_request(r, answer_unavailable(r, 1));
             return true;
         }
+        zr.phone = *phone;
         Consulted c = consult(z, zr, refresh, policy_config(lcf), now);
         warn(z, r->connection->log, c);
         if (!c.ok) {  // fail closed, as limit_req does: never a call without the policy
@@ -842,8 +846,8 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
         default:
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair zone: limited, retry after %l s",
                            d.seconds);
-            if (wa_pair::metrics::Refusal why; wa_pair::metrics::refusal_of(d.limit, why)) {
-                metrics_refused(r, why);
+            if (const auto why = wa_pair::metrics::refusal_of(d.limit)) {
+                metrics_refused(r, *why);
             }
             rc = answer_limited(r, d.seconds);
             break;
