@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "common/ascii.hpp"
 
@@ -82,18 +83,17 @@ bool for_each_element(std::string_view list, F f)
     }
 }
 
-// 1*DIGIT, saturated at kHuge (anything that large is over every cap anyway).
-bool parse_decimal(std::string_view s, uint64_t &out)
+// 1*DIGIT, saturated at kHuge (anything that large is over every cap anyway); none otherwise.
+std::optional<uint64_t> parse_decimal(std::string_view s)
 {
-    if (s.empty()) return false;
+    if (s.empty()) return std::nullopt;
     uint64_t v = 0;
     for (const char c : s) {
-        if (c < '0' || c > '9') return false;
+        if (c < '0' || c > '9') return std::nullopt;
         const unsigned d = static_cast<unsigned>(c - '0');
         v = (v > (kHuge - d) / 10) ? kHuge : v * 10 + d;
     }
-    out = v;
-    return true;
+    return v;
 }
 
 // The error texts: fixed, ours (see error()).
@@ -358,17 +358,17 @@ void ResponseReader::header_line(std::string_view line)
             // 1*DIGIT, or a list of the same value ("5, 5") as some proxies join repeated headers.
             bool any = false;
             const bool ok = for_each_element(value, [&](std::string_view element) {
-                     uint64_t n = 0;
-                     if (!parse_decimal(element, n)) {
+                     const std::optional<uint64_t> n = parse_decimal(element);
+                     if (!n) {
                          fail(kBadLength);
                          return false;
                      }
-                     if (has_length_ && n != content_length_) {
+                     if (has_length_ && *n != content_length_) {
                          fail(kLengthsDiffer);
                          return false;
                      }
                      has_length_ = any = true;
-                     content_length_ = n;
+                     content_length_ = *n;
                      return true;
                  });
             if (ok && !any) fail(kBadLength);  // empty, or only commas

@@ -246,15 +246,12 @@ const ProtocolInfo& info(Protocol protocol) noexcept
 
 }  // namespace
 
-bool parse_protocol(std::string_view name, Protocol& out) noexcept
+std::optional<Protocol> parse_protocol(std::string_view name) noexcept
 {
     for (const ProtocolInfo& p : kProtocols) {
-        if (p.name == name) {
-            out = p.protocol;
-            return true;
-        }
+        if (p.name == name) return p.protocol;
     }
-    return false;
+    return std::nullopt;
 }
 
 std::string_view protocol_name(Protocol protocol) noexcept { return info(protocol).name; }

@@ -4,6 +4,7 @@
 // the client raw.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,8 +23,8 @@ enum class Protocol {
     evolution,  // Evolution API: GET /instance/connect/{instance}?number=
 };
 
-// The names of wa_pair_backend_protocol, exactly ("native", "gowa", ...). False otherwise.
-bool parse_protocol(std::string_view name, Protocol& out) noexcept;
+// The names of wa_pair_backend_protocol, exactly ("native", "gowa", ...); none otherwise.
+std::optional<Protocol> parse_protocol(std::string_view name) noexcept;
 std::string_view protocol_name(Protocol protocol) noexcept;
 
 // The path called when wa_pair_backend's URL has none ("/v1/pair-code" for native ...).

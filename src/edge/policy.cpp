@@ -123,18 +123,19 @@ std::string quoted(std::string_view arg)
 
 // ---------------------------------------------------------------- keys
 
-bool hash_phone(const ZoneKey& key, std::string_view digits, PhoneHash& out) noexcept
+std::optional<PhoneHash> hash_phone(const ZoneKey& key, std::string_view digits) noexcept
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
+    PhoneHash out{};
     if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
              reinterpret_cast<const unsigned char*>(digits.data()), digits.size(), mac, &len) ==
             nullptr ||
         len < out.size()) {
-        return false;
+        return std::nullopt;
     }
     std::memcpy(out.data(), mac, out.size());
-    return true;
+    return out;
 }
 
 // ---------------------------------------------------------------- configuration

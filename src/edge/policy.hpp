@@ -11,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,9 +25,9 @@ using PhoneHash = std::array<std::uint8_t, 16>;
 
 // HMAC-SHA256 of the digits under the zone's random key, first 16 bytes. Equal numbers give
 // equal hashes in one zone; without the key, no number can be read back or guessed by hashing
-// every number. false only when OpenSSL fails: then there is no hash to use (a made-up one
+// every number. None only when OpenSSL fails: then there is no hash to use (a made-up one
 // would let two numbers share a code).
-bool hash_phone(const ZoneKey& key, std::string_view digits, PhoneHash& out) noexcept;
+std::optional<PhoneHash> hash_phone(const ZoneKey& key, std::string_view digits) noexcept;
 
 // ---------------------------------------------------------------- configuration
 

@@ -26,12 +26,21 @@ constexpr int kMinRsaBits = 2048;  // RFC 7518 section 3.3
 constexpr int kMaxRsaBits = 8192;  // bounds the cost of one verification
 constexpr std::size_t kMaxJwks = 64;
 
-// Thrown (and caught in parse_key_file) with the message for the operator.
-struct KeyError {
+// Why a key file is refused, for the operator; it converts to any Checked<T>.
+struct Refusal {
     std::string message;
 };
 
-[[noreturn]] void fail(std::string message) { throw KeyError{std::move(message)}; }
+Refusal refuse(std::string message) { return Refusal{std::move(message)}; }
+
+// A value, or (error not empty) why there is none (common/failure.hpp).
+template <typename T>
+struct Checked {
+    Checked(T v) : value(std::move(v)) {}
+    Checked(Refusal r) : error(std::move(r.message)) {}
+    T value{};
+    std::string error;
+};
 
 std::shared_ptr<EVP_PKEY> share(ossl::Pkey pkey)
 {
@@ -50,17 +59,17 @@ std::string label(std::size_t index, const std::optional<std::string>& kid)
 }
 
 // The key type of a public key, or an error naming what is wrong with it.
-KeyType classify(EVP_PKEY* pkey)
+Checked<KeyType> classify(EVP_PKEY* pkey)
 {
     const int id = EVP_PKEY_get_base_id(pkey);
     if (id == EVP_PKEY_RSA) {
         const int bits = EVP_PKEY_get_bits(pkey);
         if (bits < kMinRsaBits) {
-            fail("RSA key of " + std::to_string(bits) + " bits: at least " +
+            return refuse("RSA key of " + std::to_string(bits) + " bits: at least " +
                  std::to_string(kMinRsaBits) + " are required");
         }
         if (bits > kMaxRsaBits) {
-            fail("RSA key of " + std::to_string(bits) + " bits: at most " +
+            return refuse("RSA key of " + std::to_string(bits) + " bits: at most " +
                  std::to_string(kMaxRsaBits) + " are supported");
         }
         return KeyType::rsa;
@@ -69,7 +78,7 @@ KeyType classify(EVP_PKEY* pkey)
         char group[80] = {0};
         std::size_t len = 0;
         if (EVP_PKEY_get_group_name(pkey, group, sizeof(group), &len) != 1) {
-            fail("EC key without a named curve");
+            return refuse("EC key without a named curve");
         }
         const std::string_view name(group, len);
         KeyType type;
@@ -80,22 +89,22 @@ KeyType classify(EVP_PKEY* pkey)
         } else if (name == "secp521r1") {
             type = KeyType::ec_p521;
         } else {
-            fail("EC key on curve " + std::string(name) +
+            return refuse("EC key on curve " + std::string(name) +
                  ": only P-256, P-384 and P-521 are supported");
         }
         ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
-        if (!ctx || EVP_PKEY_public_check(ctx.get()) != 1) fail("EC public key is not valid");
+        if (!ctx || EVP_PKEY_public_check(ctx.get()) != 1) return refuse("EC public key is not valid");
         return type;
     }
     if (id == EVP_PKEY_ED25519) return KeyType::ed25519;
-    if (id == EVP_PKEY_ED448) fail("Ed448 key: EdDSA is supported with Ed25519 only");
-    if (id == EVP_PKEY_RSA_PSS) fail("RSA-PSS restricted key: give a plain RSA key");
-    fail("unsupported key type (RSA, EC, Ed25519 only)");
+    if (id == EVP_PKEY_ED448) return refuse("Ed448 key: EdDSA is supported with Ed25519 only");
+    if (id == EVP_PKEY_RSA_PSS) return refuse("RSA-PSS restricted key: give a plain RSA key");
+    return refuse("unsupported key type (RSA, EC, Ed25519 only)");
 }
 
 // ---------------------------------------------------------------- PEM
 
-Key pem_key(const std::string& name, const unsigned char* der, long len)
+Checked<Key> pem_key(const std::string& name, const unsigned char* der, long len)
 {
     const unsigned char* p = der;
     ossl::Pkey pkey;
@@ -112,23 +121,25 @@ Key pem_key(const std::string& name, const unsigned char* der, long len)
             if (pkey && EVP_PKEY_get_base_id(pkey.get()) != EVP_PKEY_RSA) pkey.reset();
         }
     } else if (name.find("PRIVATE KEY") != std::string::npos) {
-        fail("holds a private key (PEM \"" + name +
+        return refuse("holds a private key (PEM \"" + name +
              "\"): give the public key only (openssl pkey -pubout)");
     } else if (name == "CERTIFICATE" || name == "X509 CERTIFICATE" ||
                name == "TRUSTED CERTIFICATE") {
-        fail("holds a certificate: give its public key (openssl x509 -pubkey -noout)");
+        return refuse("holds a certificate: give its public key (openssl x509 -pubkey -noout)");
     } else {
-        fail("PEM block \"" + name + "\" is not a public key");
+        return refuse("PEM block \"" + name + "\" is not a public key");
     }
-    if (!pkey) fail("PEM \"" + name + "\" block is not a valid public key");
-    if (p != der + len) fail("PEM \"" + name + "\" block has trailing data");
+    if (!pkey) return refuse("PEM \"" + name + "\" block is not a valid public key");
+    if (p != der + len) return refuse("PEM \"" + name + "\" block has trailing data");
+    Checked<KeyType> type = classify(pkey.get());
+    if (!type.error.empty()) return refuse(std::move(type.error));
     Key key;
-    key.type = classify(pkey.get());
+    key.type = type.value;
     key.pkey = share(std::move(pkey));
     return key;
 }
 
-KeySet parse_pem(std::string_view text)
+Checked<KeySet> parse_pem(std::string_view text)
 {
     ossl::Bio bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
     if (!bio) throw std::bad_alloc();
@@ -144,53 +155,57 @@ KeySet parse_pem(std::string_view text)
             ERR_clear_error();
             // The normal end: no further "-----BEGIN".
             if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) break;
-            fail("malformed PEM block");
+            return refuse("malformed PEM block");
         }
         const ossl::OpensslString name_guard(name);
         const ossl::OpensslString header_guard(header);
         const ossl::OpensslBytes data_guard(data);
-        if (header != nullptr && header[0] != '\0') fail("PEM block with headers (encrypted?)");
-        keys.push_back(pem_key(name, data, len));
-        if (keys.size() > kMaxJwks) fail("more than 64 keys");
+        if (header != nullptr && header[0] != '\0') return refuse("PEM block with headers (encrypted?)");
+        Checked<Key> key = pem_key(name, data, len);
+        if (!key.error.empty()) return refuse(std::move(key.error));
+        keys.push_back(std::move(key.value));
+        if (keys.size() > kMaxJwks) return refuse("more than 64 keys");
     }
-    if (keys.empty()) fail("no PEM block found");
+    if (keys.empty()) return refuse("no PEM block found");
     return keys;
 }
 
 // ---------------------------------------------------------------- JWK
 
 // A base64url member that must be present; `size` 0: any non-empty length.
-std::string member_bytes(const json& jwk, const char* name, const std::string& where,
-                         std::size_t size = 0)
+Checked<std::string> member_bytes(const json& jwk, const char* name, const std::string& where,
+                                  std::size_t size = 0)
 {
     const auto it = jwk.find(name);
     if (it == jwk.end() || !it->is_string()) {
-        fail(where + ": \"" + name + "\" is missing or not a string");
+        return refuse(where + ": \"" + name + "\" is missing or not a string");
     }
     std::string bytes;
     if (!base64url_decode(it->get_ref<const std::string&>(), bytes)) {
-        fail(where + ": \"" + name + "\" is not base64url");
+        return refuse(where + ": \"" + name + "\" is not base64url");
     }
-    if (bytes.empty()) fail(where + ": \"" + name + "\" is empty");
+    if (bytes.empty()) return refuse(where + ": \"" + name + "\" is empty");
     if (size != 0 && bytes.size() != size) {
-        fail(where + ": \"" + name + "\" must be " + std::to_string(size) + " bytes, not " +
+        return refuse(where + ": \"" + name + "\" must be " + std::to_string(size) + " bytes, not " +
              std::to_string(bytes.size()));
     }
     return bytes;
 }
 
-void refuse_private_members(const json& jwk, const std::string& where,
-                            std::initializer_list<const char*> names)
+// Empty, or why the JWK is refused.
+std::string refuse_private_members(const json& jwk, const std::string& where,
+                                   std::initializer_list<const char*> names)
 {
     for (const char* name : names) {
         if (jwk.contains(name)) {
-            fail(where + ": holds private key material (\"" + name +
-                 "\"): publish the public key only");
+            return where + ": holds private key material (\"" + name +
+                   "\"): publish the public key only";
         }
     }
+    return {};
 }
 
-ossl::Pkey from_params(const char* type, OSSL_PARAM_BLD* bld, const std::string& where)
+Checked<ossl::Pkey> from_params(const char* type, OSSL_PARAM_BLD* bld, const std::string& where)
 {
     ossl::Params params(OSSL_PARAM_BLD_to_param(bld));
     ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
@@ -198,17 +213,22 @@ ossl::Pkey from_params(const char* type, OSSL_PARAM_BLD* bld, const std::string&
     if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
         EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
         ERR_clear_error();
-        fail(where + ": not a valid " + type + " public key");
+        return refuse(where + ": not a valid " + type + " public key");
     }
     return ossl::Pkey(raw);
 }
 
-ossl::Pkey rsa_from_jwk(const json& jwk, const std::string& where)
+Checked<ossl::Pkey> rsa_from_jwk(const json& jwk, const std::string& where)
 {
-    refuse_private_members(jwk, where, {"d", "p", "q", "dp", "dq", "qi", "oth"});
-    const std::string n = member_bytes(jwk, "n", where);
-    const std::string e = member_bytes(jwk, "e", where);
-    if (e.size() > 8) fail(where + ": \"e\" is too large");
+    std::string refused = refuse_private_members(jwk, where, {"d", "p", "q", "dp", "dq", "qi", "oth"});
+    if (!refused.empty()) return refuse(std::move(refused));
+    Checked<std::string> n_member = member_bytes(jwk, "n", where);
+    if (!n_member.error.empty()) return refuse(std::move(n_member.error));
+    Checked<std::string> e_member = member_bytes(jwk, "e", where);
+    if (!e_member.error.empty()) return refuse(std::move(e_member.error));
+    const std::string& n = n_member.value;
+    const std::string& e = e_member.value;
+    if (e.size() > 8) return refuse(where + ": \"e\" is too large");
     ossl::Bignum bn_n(BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()),
                                 static_cast<int>(n.size()), nullptr));
     ossl::Bignum bn_e(BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()),
@@ -221,17 +241,22 @@ ossl::Pkey rsa_from_jwk(const json& jwk, const std::string& where)
     return from_params("RSA", bld.get(), where);
 }
 
-ossl::Pkey ec_from_jwk(const json& jwk, const std::string& where, const char* group,
-                       std::size_t field_bytes)
+Checked<ossl::Pkey> ec_from_jwk(const json& jwk, const std::string& where, const char* group,
+                                std::size_t field_bytes)
 {
-    refuse_private_members(jwk, where, {"d"});
+    std::string refused = refuse_private_members(jwk, where, {"d"});
+    if (!refused.empty()) return refuse(std::move(refused));
     // RFC 7518 section 6.2.1.2 wants the full length, but some libraries (PyJWT before 2.8)
     // drop leading zero bytes: a shorter coordinate is the same number, padded back here.
-    std::string x = member_bytes(jwk, "x", where);
-    std::string y = member_bytes(jwk, "y", where);
+    Checked<std::string> x_member = member_bytes(jwk, "x", where);
+    if (!x_member.error.empty()) return refuse(std::move(x_member.error));
+    Checked<std::string> y_member = member_bytes(jwk, "y", where);
+    if (!y_member.error.empty()) return refuse(std::move(y_member.error));
+    std::string& x = x_member.value;
+    std::string& y = y_member.value;
     for (std::string* c : {&x, &y}) {
         if (c->size() > field_bytes) {
-            fail(where + ": \"" + (c == &x ? "x" : "y") + "\" is longer than " +
+            return refuse(where + ": \"" + (c == &x ? "x" : "y") + "\" is longer than " +
                  std::to_string(field_bytes) + " bytes");
         }
         c->insert(0, field_bytes - c->size(), '\0');
@@ -246,70 +271,82 @@ ossl::Pkey ec_from_jwk(const json& jwk, const std::string& where, const char* gr
     return from_params("EC", bld.get(), where);
 }
 
-ossl::Pkey ed25519_from_jwk(const json& jwk, const std::string& where)
+Checked<ossl::Pkey> ed25519_from_jwk(const json& jwk, const std::string& where)
 {
-    refuse_private_members(jwk, where, {"d"});
-    const std::string x = member_bytes(jwk, "x", where, 32);
+    std::string refused = refuse_private_members(jwk, where, {"d"});
+    if (!refused.empty()) return refuse(std::move(refused));
+    Checked<std::string> x_member = member_bytes(jwk, "x", where, 32);
+    if (!x_member.error.empty()) return refuse(std::move(x_member.error));
+    const std::string& x = x_member.value;
     ossl::Pkey pkey(EVP_PKEY_new_raw_public_key(
         EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(x.data()), x.size()));
     if (!pkey) {
         ERR_clear_error();
-        fail(where + ": not a valid Ed25519 public key");
+        return refuse(where + ": not a valid Ed25519 public key");
     }
     return pkey;
 }
 
-std::optional<std::string> optional_string(const json& jwk, const char* name,
-                                           const std::string& where)
+Checked<std::optional<std::string>> optional_string(const json& jwk, const char* name,
+                                                    const std::string& where)
 {
     const auto it = jwk.find(name);
-    if (it == jwk.end()) return std::nullopt;
-    if (!it->is_string()) fail(where + ": \"" + name + "\" is not a string");
-    return it->get<std::string>();
+    if (it == jwk.end()) return std::optional<std::string>();
+    if (!it->is_string()) return refuse(where + ": \"" + name + "\" is not a string");
+    return std::optional<std::string>(it->get<std::string>());
 }
 
-// One JWK; false (and a warning) when it is to be skipped.
-bool jwk_key(const json& jwk, std::size_t index, Key& key, std::vector<std::string>& warnings)
+// One JWK; no key (and a warning) when it is to be skipped.
+Checked<std::optional<Key>> jwk_key(const json& jwk, std::size_t index,
+                                    std::vector<std::string>& warnings)
 {
-    if (!jwk.is_object()) fail("key " + std::to_string(index) + " is not a JSON object");
+    const std::optional<Key> skipped;
+    if (!jwk.is_object()) return refuse("key " + std::to_string(index) + " is not a JSON object");
+    Key key;
     const auto kid_it = jwk.find("kid");
     if (kid_it != jwk.end() && !kid_it->is_string()) {
-        fail(label(index, std::nullopt) + ": \"kid\" is not a string");
+        return refuse(label(index, std::nullopt) + ": \"kid\" is not a string");
     }
     if (kid_it != jwk.end()) key.kid = kid_it->get<std::string>();
     const std::string where = label(index, key.kid);
 
-    const auto kty = optional_string(jwk, "kty", where);
-    if (!kty) fail(where + ": \"kty\" is missing");
-    const auto use = optional_string(jwk, "use", where);
-    if (use && *use != "sig") {
+    auto kty = optional_string(jwk, "kty", where);
+    if (!kty.error.empty()) return refuse(std::move(kty.error));
+    if (!kty.value) return refuse(where + ": \"kty\" is missing");
+    auto use = optional_string(jwk, "use", where);
+    if (!use.error.empty()) return refuse(std::move(use.error));
+    if (use.value && *use.value != "sig") {
         warnings.push_back(where + " skipped: \"use\" is not \"sig\"");
-        return false;
+        return skipped;
     }
     if (const auto ops = jwk.find("key_ops"); ops != jwk.end()) {
-        if (!ops->is_array()) fail(where + ": \"key_ops\" is not an array");
+        if (!ops->is_array()) return refuse(where + ": \"key_ops\" is not an array");
         bool verify = false;
         for (const auto& op : *ops) verify = verify || (op.is_string() && op == "verify");
         if (!verify) {
             warnings.push_back(where + " skipped: \"key_ops\" lacks \"verify\"");
-            return false;
+            return skipped;
         }
     }
-    const auto alg = optional_string(jwk, "alg", where);
-    if (alg) {
-        key.alg = alg_from_name(*alg);
+    auto alg = optional_string(jwk, "alg", where);
+    if (!alg.error.empty()) return refuse(std::move(alg.error));
+    if (alg.value) {
+        key.alg = alg_from_name(*alg.value);
         if (!key.alg) {
             warnings.push_back(where + " skipped: \"alg\" is not a JWS algorithm this module verifies");
-            return false;
+            return skipped;
         }
     }
 
-    ossl::Pkey pkey;
-    const auto crv = optional_string(jwk, "crv", where);
-    if (*kty == "RSA") {
+    Checked<ossl::Pkey> pkey{ossl::Pkey()};
+    auto crv_member = optional_string(jwk, "crv", where);
+    if (!crv_member.error.empty()) return refuse(std::move(crv_member.error));
+    const std::optional<std::string>& crv = crv_member.value;
+    const std::string& kty_name = *kty.value;
+    if (kty_name == "RSA") {
         pkey = rsa_from_jwk(jwk, where);
-    } else if (*kty == "EC") {
-        if (!crv) fail(where + ": \"crv\" is missing");
+    } else if (kty_name == "EC") {
+        if (!crv) return refuse(where + ": \"crv\" is missing");
         if (*crv == "P-256") {
             pkey = ec_from_jwk(jwk, where, "prime256v1", 32);
         } else if (*crv == "P-384") {
@@ -318,60 +355,61 @@ bool jwk_key(const json& jwk, std::size_t index, Key& key, std::vector<std::stri
             pkey = ec_from_jwk(jwk, where, "secp521r1", 66);
         } else {
             warnings.push_back(where + " skipped: EC curve is not P-256, P-384 or P-521");
-            return false;
+            return skipped;
         }
-    } else if (*kty == "OKP") {
-        if (!crv) fail(where + ": \"crv\" is missing");
+    } else if (kty_name == "OKP") {
+        if (!crv) return refuse(where + ": \"crv\" is missing");
         if (*crv != "Ed25519") {
             warnings.push_back(where + " skipped: OKP curve is not Ed25519");
-            return false;
+            return skipped;
         }
         pkey = ed25519_from_jwk(jwk, where);
-    } else if (*kty == "oct") {
-        std::string k = member_bytes(jwk, "k", where);
+    } else if (kty_name == "oct") {
+        Checked<std::string> k = member_bytes(jwk, "k", where);
+        if (!k.error.empty()) return refuse(std::move(k.error));
         key.type = KeyType::oct;
-        key.secret = SecretBytes(k);
-        OPENSSL_cleanse(k.data(), k.size());
+        key.secret = SecretBytes(k.value);
+        OPENSSL_cleanse(k.value.data(), k.value.size());
         prepare_hmac(key);
     } else {
         warnings.push_back(where + " skipped: \"kty\" is not RSA, EC, OKP or oct");
-        return false;
+        return skipped;
     }
-    if (pkey) {
-        try {
-            key.type = classify(pkey.get());
-        } catch (KeyError& e) {
-            fail(where + ": " + e.message);
-        }
-        key.pkey = share(std::move(pkey));
+    if (!pkey.error.empty()) return refuse(std::move(pkey.error));
+    if (pkey.value) {
+        Checked<KeyType> type = classify(pkey.value.get());
+        if (!type.error.empty()) return refuse(where + ": " + type.error);
+        key.type = type.value;
+        key.pkey = share(std::move(pkey.value));
     }
     if (key.alg && key_type_for(*key.alg) != key.type) {
-        fail(where + ": \"alg\" " + std::string(alg_name(*key.alg)) + " does not fit an " +
+        return refuse(where + ": \"alg\" " + std::string(alg_name(*key.alg)) + " does not fit an " +
              std::string(key_type_name(key.type)) + " key");
     }
-    return true;
+    return std::optional<Key>(std::move(key));
 }
 
-KeySet parse_jwks(std::string_view text, std::vector<std::string>& warnings)
+Checked<KeySet> parse_jwks(std::string_view text, std::vector<std::string>& warnings)
 {
     const json doc = parse_json(text);
-    if (!doc.is_object()) fail("not a JSON object (a JWK Set or a JWK)");
+    if (!doc.is_object()) return refuse("not a JSON object (a JWK Set or a JWK)");
     std::vector<const json*> jwks;
     if (const auto keys = doc.find("keys"); keys != doc.end()) {
-        if (!keys->is_array()) fail("\"keys\" is not an array");
+        if (!keys->is_array()) return refuse("\"keys\" is not an array");
         for (const auto& k : *keys) jwks.push_back(&k);
     } else if (doc.contains("kty")) {
         jwks.push_back(&doc);
     } else {
-        fail("a JSON document without \"keys\" or \"kty\"");
+        return refuse("a JSON document without \"keys\" or \"kty\"");
     }
-    if (jwks.size() > kMaxJwks) fail("more than 64 keys");
+    if (jwks.size() > kMaxJwks) return refuse("more than 64 keys");
     KeySet keys;
     for (std::size_t i = 0; i < jwks.size(); ++i) {
-        Key key;
-        if (jwk_key(*jwks[i], i + 1, key, warnings)) keys.push_back(std::move(key));
+        Checked<std::optional<Key>> key = jwk_key(*jwks[i], i + 1, warnings);
+        if (!key.error.empty()) return refuse(std::move(key.error));
+        if (key.value) keys.push_back(std::move(*key.value));
     }
-    if (keys.empty()) fail("no usable key in the JWK Set");
+    if (keys.empty()) return refuse("no usable key in the JWK Set");
     return keys;
 }
 
@@ -421,16 +459,14 @@ KeyFile parse_key_file(std::string_view text) noexcept
                                        text[start] == '\r' || text[start] == '\n')) {
             ++start;
         }
+        Checked<KeySet> keys = refuse("neither a PEM public key nor a JWK Set");
         if (start < text.size() && text[start] == '{') {
-            result.keys = parse_jwks(text, result.warnings);
+            keys = parse_jwks(text, result.warnings);
         } else if (text.find("-----BEGIN ") != std::string_view::npos) {
-            result.keys = parse_pem(text);
-        } else {
-            fail("neither a PEM public key nor a JWK Set");
+            keys = parse_pem(text);
         }
-    } catch (KeyError& e) {
-        result.keys.clear();
-        result.error = std::move(e.message);
+        result.keys = std::move(keys.value);
+        result.error = std::move(keys.error);
     } catch (...) {
         result.keys.clear();
         result.error = "out of memory";

@@ -41,17 +41,17 @@ std::string_view auth_failure_name(AuthFailure failure) noexcept
     return "missing";
 }
 
-bool refusal_of(Limit limit, Refusal& out) noexcept
+std::optional<Refusal> refusal_of(Limit limit) noexcept
 {
     switch (limit) {
-    case Limit::cooldown: out = Refusal::cooldown; return true;
-    case Limit::per_device: out = Refusal::per_device; return true;
-    case Limit::per_phone: out = Refusal::per_phone; return true;
-    case Limit::interval: out = Refusal::interval; return true;
-    case Limit::numbers: out = Refusal::numbers; return true;
+    case Limit::cooldown: return Refusal::cooldown;
+    case Limit::per_device: return Refusal::per_device;
+    case Limit::per_phone: return Refusal::per_phone;
+    case Limit::interval: return Refusal::interval;
+    case Limit::numbers: return Refusal::numbers;
     case Limit::none: break;
     }
-    return false;
+    return std::nullopt;
 }
 
 std::string_view refusal_name(Refusal refusal) noexcept

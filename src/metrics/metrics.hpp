@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,8 +64,8 @@ enum class Refusal : std::uint8_t {
 };
 inline constexpr std::size_t kRefusalCount = 7;
 
-// policy.hpp's limit as a refusal; Limit::none is not a refusal (false).
-bool refusal_of(Limit limit, Refusal& out) noexcept;
+// policy.hpp's limit as a refusal; Limit::none is not a refusal (none).
+std::optional<Refusal> refusal_of(Limit limit) noexcept;
 std::string_view refusal_name(Refusal refusal) noexcept;
 
 inline constexpr std::size_t kProtocolCount = static_cast<std::size_t>(Protocol::evolution) + 1;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "nginx/ngx_wa_pair_jwks.hpp"
 #include "auth/auth.hpp"
@@ -186,6 +187,7 @@ char *key_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcep
         }
         return NGX_CONF_OK;
     } catch (...) {
+        conf_log_caught(cf, cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
 }
@@ -238,6 +240,7 @@ char *require_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
         }
         return NGX_CONF_OK;
     } catch (...) {
+        conf_log_caught(cf, cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
 }
@@ -267,6 +270,7 @@ char *api_keys_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) no
         auth->api_keys = std::shared_ptr<const wa_pair::ApiKeys>(parsed, &parsed->keys);
         return NGX_CONF_OK;
     } catch (...) {
+        conf_log_caught(cf, cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
 }
@@ -295,6 +299,7 @@ char *revocation_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) 
         auth->revocations = std::shared_ptr<const wa_pair::Revocations>(parsed, &parsed->list);
         return NGX_CONF_OK;
     } catch (...) {
+        conf_log_caught(cf, cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
 }
@@ -354,6 +359,7 @@ char *jwks_source_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noex
         }
         return NGX_CONF_OK;
     } catch (...) {
+        conf_log_caught(cf, cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
 }
@@ -470,6 +476,8 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
         }
         return NGX_CONF_OK;
     } catch (...) {
+        static const ngx_str_t name = ngx_string("wa_pair_authenticate");
+        conf_log_caught(cf, name);
         return WA_PAIR_CONF_ERROR;
     }
 }

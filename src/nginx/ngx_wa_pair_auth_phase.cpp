@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "nginx/ngx_wa_pair_jwks.hpp"
 #include "nginx/ngx_wa_pair_metrics.hpp"
@@ -102,10 +103,8 @@ ngx_int_t access_handler(ngx_http_request_t *r) noexcept {
         }
         ngx_http_finalize_request(r, rc);
         return NGX_DONE;
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: authenticating: %s", e.what());
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: authenticating failed");
+        log_caught(r->connection->log, "authenticating");
     }
     return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }

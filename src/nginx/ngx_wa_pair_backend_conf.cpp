@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "backend/backend.hpp"
 
@@ -136,8 +137,8 @@ char *backend_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
         if (lcf->backend_cv == nullptr || !compile(cf, &value[1], lcf->backend_cv)) {
             return WA_PAIR_CONF_ERROR;
         }
-    } catch (const std::exception &e) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", &cmd->name, e.what());
+    } catch (...) {
+        conf_log_caught(cf, cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
     return NGX_CONF_OK;
@@ -154,8 +155,8 @@ char *backend_header_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) n
                                &value[1], &cmd->name, error.c_str());
             return WA_PAIR_CONF_ERROR;
         }
-    } catch (const std::exception &e) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", &cmd->name, e.what());
+    } catch (...) {
+        conf_log_caught(cf, cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
     // The value as written (variables included) must not split the request; the value is
@@ -192,15 +193,15 @@ char *protocol_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcep
         return const_cast<char *>("is duplicate");
     }
     ngx_str_t *value = args(cf);
-    wa_pair::Protocol protocol;
-    if (!wa_pair::parse_protocol(view(value[1]), protocol)) {
+    const std::optional<wa_pair::Protocol> protocol = wa_pair::parse_protocol(view(value[1]));
+    if (!protocol) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid value \"%V\", it must be \"native\", \"origin\", \"gowa\", "
                            "\"waha\", \"wuzapi\" or \"evolution\"",
                            &value[1]);
         return WA_PAIR_CONF_ERROR;
     }
-    lcf->backend_protocol = static_cast<ngx_uint_t>(protocol);
+    lcf->backend_protocol = static_cast<ngx_uint_t>(*protocol);
     return NGX_CONF_OK;
 }
 
@@ -311,8 +312,9 @@ char *merge_backend_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_c
         if (!prepare_static_backend(cf, conf)) {
             return WA_PAIR_CONF_ERROR;
         }
-    } catch (const std::exception &e) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"wa_pair_backend\": %s", e.what());
+    } catch (...) {
+        static const ngx_str_t name = ngx_string("wa_pair_backend");
+        conf_log_caught(cf, name);
         return WA_PAIR_CONF_ERROR;
     }
     return NGX_CONF_OK;

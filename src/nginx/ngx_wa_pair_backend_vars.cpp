@@ -6,6 +6,7 @@
 //   $wa_pair_device_id     the authenticated device id, percent-encoded so that it is one safe
 //                          segment of a URL (WAHA's {session}, Evolution's {instance})
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "backend/backend.hpp"
 
@@ -73,6 +74,7 @@ ngx_int_t device_id_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v
     try {
         return set_value(r, v, wa_pair::url_escape(ctx->device_id));
     } catch (...) {
+        log_caught(r->connection->log, "$wa_pair_device_id");
         return NGX_ERROR;
     }
 }

@@ -6,6 +6,7 @@
 // curl_multi_cleanup().
 
 #include "nginx/ngx_wa_pair_curl.hpp"
+#include "nginx/ngx_wa_pair_caught.hpp"
 
 #include <fcntl.h>
 
@@ -108,6 +109,7 @@ void process_done() {
                 try {
                     f->location = target;
                 } catch (...) {
+                    log_caught(worker->log, "a key fetch's redirect");
                     f->location.clear();
                 }
             }
@@ -196,6 +198,7 @@ size_t on_body(char *data, size_t size, size_t n, void *userp) {
     try {
         f->body.append(data, bytes);
     } catch (...) {
+        log_caught(ngx_cycle->log, "a key fetch's body");
         return 0;
     }
     return bytes;
@@ -223,6 +226,7 @@ size_t on_header(char *data, size_t size, size_t n, void *userp) {
             f->cache_control.append(value);
         }
     } catch (...) {
+        log_caught(ngx_cycle->log, "a key fetch's header");
         return 0;
     }
     return bytes;

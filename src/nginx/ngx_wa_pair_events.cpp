@@ -9,6 +9,7 @@
 #include <new>
 #include <string>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "backend/events.hpp"
 
@@ -206,7 +207,7 @@ void body_handler(ngx_http_request_t *r) noexcept {
             rc = take_event(r, loc_conf(r)->events, body);
         }
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair_events: unexpected exception");
+        log_caught(r->connection->log, "wa_pair_events body");
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     ngx_http_finalize_request(r, rc);
@@ -253,7 +254,7 @@ ngx_int_t events_handler(ngx_http_request_t *r) noexcept {
         }
         return NGX_DONE;
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair_events: unexpected exception in handler");
+        log_caught(r->connection->log, "wa_pair_events handler");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 }
@@ -281,14 +282,14 @@ char *events_protocol_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) 
     if (ec.protocol != NGX_CONF_UNSET_UINT) {
         return const_cast<char *>("is duplicate");
     }
-    wa_pair::Protocol protocol;
-    if (!wa_pair::parse_protocol(view(args(cf)[1]), protocol)) {
+    const std::optional<wa_pair::Protocol> protocol = wa_pair::parse_protocol(view(args(cf)[1]));
+    if (!protocol) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid value \"%V\" in \"%V\" (native, origin, gowa, waha, wuzapi or evolution)",
                            &args(cf)[1], &cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
-    ec.protocol = static_cast<ngx_uint_t>(protocol);
+    ec.protocol = static_cast<ngx_uint_t>(*protocol);
     return NGX_CONF_OK;
 }
 

@@ -2,6 +2,7 @@
 // (wa_pair_authenticate), become envelopes; the body size limit is enforced while the body is
 // read.
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 
 namespace ngx_wa_pair {
@@ -82,11 +83,8 @@ ngx_int_t wa_pair_header_filter(ngx_http_request_t *r) noexcept {
         if (ctx->error_page.empty() || !set_envelope_headers(r, status, ctx->error_page.size())) {
             return NGX_ERROR;
         }
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: making an error page an envelope: %s",
-                      e.what());
-        return NGX_ERROR;
     } catch (...) {
+        log_caught(r->connection->log, "making an error page an envelope");
         return NGX_ERROR;
     }
     return next_header_filter(r);

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "edge/login_body.hpp"
 #include "edge/phone.hpp"
@@ -69,7 +70,7 @@ ngx_int_t content_handler(ngx_http_request_t *r) noexcept {
         }
         return NGX_DONE;
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: unexpected exception in handler");
+        log_caught(r->connection->log, "handler");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 }
@@ -140,7 +141,7 @@ void body_handler(ngx_http_request_t *r) noexcept {
                                                           std::string(wa_pair::kInternalError)}));
         }
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: unexpected exception in body handler");
+        log_caught(r->connection->log, "body handler");
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
 }

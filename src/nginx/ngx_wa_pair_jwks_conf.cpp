@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <new>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "nginx/ngx_wa_pair_jwks.hpp"
 #include "jose/jwks.hpp"
@@ -114,6 +115,7 @@ ngx_int_t init_zone(ngx_shm_zone_t *zone, void *data) noexcept {
         ngx_shmtx_unlock(&m->shpool->mutex);
         return rc;
     } catch (...) {
+        log_caught(zone->shm.log, "the key sources' zone");
         return NGX_ERROR;
     }
 }
@@ -242,6 +244,7 @@ char *jwks_ca_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *) noexcept {
         m->ca_file = std::move(file);
         return NGX_CONF_OK;
     } catch (...) {
+        conf_log_caught(cf, cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
 }

@@ -10,6 +10,7 @@
 #include <new>
 #include <vector>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "nginx/ngx_wa_pair_curl.hpp"
 #include "nginx/ngx_wa_pair_jwks.hpp"
@@ -213,8 +214,8 @@ void on_done(Fetch *f) {
             return fail(job, parsed.error);
         }
         store(job, parsed);
-    } catch (const std::exception &e) {
-        fail(job, e.what());
+    } catch (...) {
+        fail(job, caught_what());
     }
 }
 
@@ -252,8 +253,8 @@ void poll(ngx_event_t *) noexcept {
                 start_job(i);
             }
         }
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ALERT, log(), 0, "wa_pair: key fetches: %s", e.what());
+    } catch (...) {
+        log_caught(log(), "key fetches");
     }
     if (!fetcher->timer.timer_set) {
         ngx_add_timer(&fetcher->timer, kPollMs);
@@ -277,6 +278,7 @@ ngx_int_t jwks_worker_init(ngx_cycle_t *cycle) noexcept {
     try {
         f->jobs.resize(m->sources.size());
     } catch (...) {
+        log_caught(cycle->log, "starting the key fetches");
         delete f;
         return NGX_ERROR;
     }

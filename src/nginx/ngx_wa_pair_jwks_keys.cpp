@@ -7,6 +7,7 @@
 #include <new>
 #include <vector>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "nginx/ngx_wa_pair_jwks.hpp"
 #include "jose/jwks.hpp"
@@ -125,6 +126,7 @@ JwksKeys jwks_keys(JwksUse *use) noexcept {
         }
         return {use->keys.get()};
     } catch (...) {
+        log_caught(ngx_cycle->log, "the fetched keys");
         return {use->keys.get()};  // out of memory: the keys this location had
     }
 }

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "nginx/ngx_wa_pair_metrics.hpp"
 
@@ -87,7 +88,7 @@ ngx_int_t scrape_handler(ngx_http_request_t *r) noexcept {
         }
         b->last = ngx_cpymem(b->pos, text.data(), text.size());
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair_metrics: out of memory");
+        log_caught(r->connection->log, "wa_pair_metrics");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     b->last_buf = (r == r->main) ? 1 : 0;

@@ -2,6 +2,7 @@
 
 #include <new>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 
 namespace ngx_wa_pair {
@@ -154,6 +155,7 @@ ngx_int_t send_failure(ngx_http_request_t *r, const wa_pair::Failure &f) {
         b.error = f.error;
         b.code = f.code;
     } catch (...) {
+        log_caught(r->connection->log, "answering a refusal");
         b.envelope.clear();  // send_envelope answers 500 for an empty body
     }
     return send_envelope(r, f.code, b.envelope);

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "nginx/ngx_wa_pair_conf.hpp"
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "edge/phone.hpp"
 
 namespace ngx_wa_pair {
@@ -140,7 +141,7 @@ void run(ngx_http_request_t *r, RequestCtx *ctx, wa_pair::Next next) {
             }
         }
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: unexpected exception in the session's exchange");
+        log_caught(r->connection->log, "the session's exchange");
     }
     ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
 }
@@ -214,6 +215,8 @@ char *merge_session_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_c
             return WA_PAIR_CONF_ERROR;
         }
     } catch (...) {
+        static const ngx_str_t name = ngx_string("wa_pair_session_start");
+        conf_log_caught(cf, name);
         return WA_PAIR_CONF_ERROR;
     }
     return NGX_CONF_OK;

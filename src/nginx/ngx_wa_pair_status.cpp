@@ -15,6 +15,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "edge/pairing_status.hpp"
 
@@ -111,6 +112,7 @@ void answer(StatusWait *w) noexcept {
         r->read_event_handler = ngx_http_block_reading;
         rc = send_status(r, zone_pairing_status(w->zone, w->device_id(), static_cast<std::int64_t>(ngx_current_msec)));
     } catch (...) {
+        log_caught(c->log, "wa_pair_status wait");
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     ngx_http_finalize_request(r, rc);
@@ -223,7 +225,7 @@ ngx_int_t status_handler(ngx_http_request_t *r) noexcept {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair_status: waiting up to %l s", wait_seconds);
         return park(r, ctx, zone, s, wait_seconds);
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair_status: unexpected exception");
+        log_caught(r->connection->log, "wa_pair_status handler");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 }

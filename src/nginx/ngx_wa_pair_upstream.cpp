@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <string>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "nginx/ngx_wa_pair_metrics.hpp"
 #include "common/ascii.hpp"
@@ -277,10 +278,8 @@ ngx_int_t process_header(ngx_http_request_t *r) noexcept {
             log_failure(r, ctx, NGX_LOG_ERR, std::string("failed: ") + call.answer.error());
         }
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: reading the backend's answer: %s", e.what());
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: reading the backend's answer failed");
+        log_caught(r->connection->log, "reading the backend's answer");
     }
     return NGX_ERROR;
 }
@@ -359,10 +358,8 @@ void end_call(ngx_http_request_t *r, ngx_int_t rc) noexcept {
         }
         zone_after_backend(ctx, *call.failure);
         ctx->outcome = call.failure->outcome;
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: ending the backend call: %s", e.what());
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: ending the backend call failed");
+        log_caught(r->connection->log, "ending the backend call");
     }
 }
 
@@ -517,10 +514,8 @@ bool backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ct
         ctx->session.step_started = ngx_current_msec;
         ngx_http_upstream_init(r);  // from here on nginx's upstream finalizes the request
         return true;
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: starting the backend call: %s", e.what());
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: starting the backend call failed");
+        log_caught(r->connection->log, "starting the backend call");
     }
     ctx->call.reset();
     return false;

@@ -14,6 +14,7 @@
 
 #include <openssl/rand.h>
 
+#include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "nginx/ngx_wa_pair_metrics.hpp"
 #include "backend/session.hpp"
@@ -574,7 +575,7 @@ void poll_handler(ngx_event_t *ev) noexcept {
             return;
         }
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, c->log, 0, "wa_pair: unexpected exception while waiting for a pairing call");
+        log_caught(c->log, "waiting for a pairing call");
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     ngx_http_finalize_request(r, rc);
@@ -727,6 +728,7 @@ char *limit_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept {
         zc->limits = parsed.limits;
         zc->limits_set = 1;
     } catch (...) {
+        conf_log_caught(cf, cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
     return NGX_CONF_OK;
@@ -788,8 +790,11 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
         zr.log = r->connection->log;
         zr.device_id = ctx->device_id;
         auto now = static_cast<std::int64_t>(ngx_current_msec);
-        if (ctx->device_id.empty() || ctx->device_id.size() > kMaxIdLen ||
-            !wa_pair::hash_phone(z->sh->key, ctx->phone, zr.phone)) {
+        std::optional<wa_pair::PhoneHash> phone;
+        if (!ctx->device_id.empty() && ctx->device_id.size() <= kMaxIdLen) {
+            phone = wa_pair::hash_phone(z->sh->key, ctx->phone);
+        }
+        if (!phone) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "wa_pair_zone \"%V\": no key for this request (HMAC failed): refused "
                           "rather than called without the edge policy",
@@ -797,6 +802,7 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
             ngx_http_finalize_request(r, answer_unavailable(r, 1));
             return true;
         }
+        zr.phone = *phone;
         Consulted c = consult(z, zr, refresh, policy_config(lcf), now);
         warn(z, r->connection->log, c);
         if (!c.ok) {  // fail closed, as limit_req does: never a call without the policy
@@ -842,8 +848,8 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
         default:
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair zone: limited, retry after %l s",
                            d.seconds);
-            if (wa_pair::metrics::Refusal why; wa_pair::metrics::refusal_of(d.limit, why)) {
-                metrics_refused(r, why);
+            if (const auto why = wa_pair::metrics::refusal_of(d.limit)) {
+                metrics_refused(r, *why);
             }
             rc = answer_limited(r, d.seconds);
             break;
@@ -851,7 +857,7 @@ bool zone_before_backend(ngx_http_request_t *r, RequestCtx *ctx, bool refresh) n
         ngx_http_finalize_request(r, rc);
         return true;
     } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "wa_pair: unexpected exception in the edge policy");
+        log_caught(r->connection->log, "the edge policy");
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return true;
     }

@@ -18,16 +18,14 @@ TEST(ProtocolNames, RoundTrip)
         {"evolution", "/instance/connect/default"},
     };
     for (const auto& [name, path] : names) {
-        Protocol p = Protocol::native;
-        ASSERT_TRUE(parse_protocol(name, p)) << name;
-        EXPECT_EQ(protocol_name(p), name);
-        EXPECT_EQ(default_path(p), path);
+        const std::optional<Protocol> p = parse_protocol(name);
+        ASSERT_TRUE(p) << name;
+        EXPECT_EQ(protocol_name(*p), name);
+        EXPECT_EQ(default_path(*p), path);
     }
-    Protocol p = Protocol::gowa;
     for (const char* bad : {"", "GOWA", "Native", "go-wa", "evolution ", "waha2"}) {
-        EXPECT_FALSE(parse_protocol(bad, p)) << bad;
+        EXPECT_FALSE(parse_protocol(bad)) << bad;
     }
-    EXPECT_EQ(p, Protocol::gowa);  // untouched on failure
 }
 
 // What is left of an engine's code when the module answers (docs/engines.md, "Code

@@ -75,12 +75,11 @@ TEST(Labels, EveryLimitOfThePolicyIsARefusal)
         {Limit::interval, "interval"}, {Limit::numbers, "numbers"},
     };
     for (const auto& [limit, name] : rows) {
-        Refusal r{};
-        ASSERT_TRUE(refusal_of(limit, r)) << name;
-        EXPECT_EQ(refusal_name(r), name);
+        const std::optional<Refusal> r = refusal_of(limit);
+        ASSERT_TRUE(r) << name;
+        EXPECT_EQ(refusal_name(*r), name);
     }
-    Refusal r{};
-    EXPECT_FALSE(refusal_of(Limit::none, r));
+    EXPECT_FALSE(refusal_of(Limit::none));
     EXPECT_EQ(refusal_name(Refusal::in_progress), "in_progress");
     EXPECT_EQ(refusal_name(Refusal::zone_full), "zone_full");
     EXPECT_EQ(refusal_name(static_cast<Refusal>(kRefusalCount - 1)), "zone_full");
