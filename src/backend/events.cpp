@@ -12,6 +12,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "common/ascii.hpp"
+#include "common/form.hpp"
 #include "common/json_parse.hpp"
 
 namespace wa_pair {
@@ -207,36 +209,6 @@ EventParse parse_waha(std::string_view body)
 // A form (jsonData=<the event as JSON>&instanceName=..&userID=..) or, with WEBHOOK_FORMAT=json,
 // that JSON itself with instanceName and userID added. The event's "type" names it.
 
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-bool form_decode(std::string_view in, std::string& out)
-{
-    out.clear();
-    out.reserve(in.size());
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        const char c = in[i];
-        if (c == '+') {
-            out.push_back(' ');
-        } else if (c == '%') {
-            if (i + 2 >= in.size()) return false;
-            const int hi = hex_value(in[i + 1]);
-            const int lo = hex_value(in[i + 2]);
-            if (hi < 0 || lo < 0) return false;
-            out.push_back(static_cast<char>(hi * 16 + lo));
-            i += 2;
-        } else {
-            out.push_back(c);
-        }
-    }
-    return true;
-}
-
 // The fields of an application/x-www-form-urlencoded body; false when one is malformed or a
 // name comes twice (which one would count is a guess).
 bool parse_form(std::string_view body, std::vector<std::pair<std::string, std::string>>& fields)
@@ -248,14 +220,14 @@ bool parse_form(std::string_view body, std::vector<std::pair<std::string, std::s
         const std::string_view field = body.substr(start, end - start);
         if (!field.empty()) {
             const std::size_t eq = field.find('=');
-            std::string name;
-            std::string value;
-            if (!form_decode(field.substr(0, eq), name)) return false;
-            if (eq != std::string_view::npos && !form_decode(field.substr(eq + 1), value)) return false;
+            std::optional<std::string> name = form_decode(field.substr(0, eq));
+            std::optional<std::string> value =
+                eq == std::string_view::npos ? std::optional<std::string>("") : form_decode(field.substr(eq + 1));
+            if (!name || !value) return false;
             for (const auto& f : fields) {
-                if (f.first == name) return false;
+                if (f.first == *name) return false;
             }
-            fields.emplace_back(std::move(name), std::move(value));
+            fields.emplace_back(std::move(*name), std::move(*value));
         }
         start = end + 1;
     }
@@ -454,8 +426,8 @@ bool decode_hex(std::string_view hex, unsigned char* out, std::size_t n)
 {
     if (hex.size() != 2 * n) return false;
     for (std::size_t i = 0; i < n; ++i) {
-        const int hi = hex_value(hex[2 * i]);
-        const int lo = hex_value(hex[2 * i + 1]);
+        const int hi = ascii::hex_value(hex[2 * i]);
+        const int lo = ascii::hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) return false;
         out[i] = static_cast<unsigned char>(hi * 16 + lo);
     }

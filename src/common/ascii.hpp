@@ -37,6 +37,8 @@ inline std::string_view trim_blank(std::string_view s) noexcept
     return s;
 }
 
+inline bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
 // A hexadecimal digit's value (either case), -1 for any other byte.
 inline int hex_value(char c) noexcept
 {

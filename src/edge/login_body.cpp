@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "common/form.hpp"
 #include "common/json_scan.hpp"
 #include "edge/phone.hpp"
 
@@ -91,31 +92,6 @@ LoginRequest parse_json_body(std::string_view body)
     return finish(fields);
 }
 
-using ascii::hex_value;
-
-// application/x-www-form-urlencoded decoding: '+' is a space, %XX a byte.
-bool form_decode(std::string_view in, std::string& out)
-{
-    out.clear();
-    out.reserve(in.size());
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        const char c = in[i];
-        if (c == '+') {
-            out += ' ';
-        } else if (c == '%') {
-            if (in.size() - i < 3) return false;
-            const int hi = hex_value(in[i + 1]);
-            const int lo = hex_value(in[i + 2]);
-            if (hi < 0 || lo < 0) return false;
-            out += static_cast<char>(hi * 16 + lo);
-            i += 2;
-        } else {
-            out += c;
-        }
-    }
-    return true;
-}
-
 LoginRequest parse_form_body(std::string_view body)
 {
     Fields fields;
@@ -131,9 +107,11 @@ LoginRequest parse_form_body(std::string_view body)
         const std::size_t eq = pair.find('=');
         const std::string_view raw_value =
             eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-        if (!form_decode(pair.substr(0, eq), name) || !form_decode(raw_value, value)) {
-            return fail(400, kNotForm);
-        }
+        std::optional<std::string> decoded_name = form_decode(pair.substr(0, eq));
+        std::optional<std::string> decoded_value = form_decode(raw_value);
+        if (!decoded_name || !decoded_value) return fail(400, kNotForm);
+        name = std::move(*decoded_name);
+        value = std::move(*decoded_value);
         if (!seen.insert(name).second) return fail(400, kNotForm);
 
         if (name == "phone") {

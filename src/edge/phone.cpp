@@ -2,6 +2,8 @@
 // only ever receives E.164 digits.
 #include "edge/phone.hpp"
 
+#include "common/ascii.hpp"
+
 namespace wa_pair {
 
 namespace {
@@ -25,7 +27,7 @@ bool is_separator(char c) noexcept
     return c == ' ' || c == '-' || c == '(' || c == ')' || c == '.';
 }
 
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+using ascii::is_digit;
 
 PhoneResult fail(std::string_view text)
 {

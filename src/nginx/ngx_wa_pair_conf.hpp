@@ -126,6 +126,10 @@ struct RequestCtx {
 std::string_view view(const ngx_str_t &s);
 wa_pair_loc_conf_t *loc_conf(ngx_http_request_t *r);
 RequestCtx *get_ctx(ngx_http_request_t *r);
+// The request's body as one view: of its only buffer, else of `storage`, where the buffers are
+// joined. false when part of it is in a file (the limits keep it in memory).
+bool collect_body(ngx_http_request_t *r, std::string &storage, std::string_view &body);
+
 RequestCtx *create_ctx(ngx_http_request_t *r);
 bool add_header(ngx_http_request_t *r, std::string_view name, std::string_view value);
 std::string_view request_id(ngx_http_request_t *r);

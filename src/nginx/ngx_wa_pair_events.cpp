@@ -90,30 +90,6 @@ ngx_int_t refuse(ngx_http_request_t *r, const char *why) {
     return send_failure(r, {NGX_HTTP_UNAUTHORIZED, "Invalid or missing event signature"});
 }
 
-// The body in memory (the limit is at most client_body_buffer_size: never a file).
-bool collect_body(ngx_http_request_t *r, std::string &storage, std::string_view &body) {
-    body = {};
-    if (r->request_body == nullptr) {
-        return true;
-    }
-    if (r->request_body->temp_file != nullptr) {
-        return false;
-    }
-    ngx_chain_t *bufs = r->request_body->bufs;
-    if (bufs != nullptr && bufs->next == nullptr && !bufs->buf->in_file) {
-        body = {reinterpret_cast<const char *>(bufs->buf->pos), static_cast<size_t>(bufs->buf->last - bufs->buf->pos)};
-        return true;
-    }
-    for (ngx_chain_t *cl = bufs; cl != nullptr; cl = cl->next) {
-        if (cl->buf->in_file) {
-            return false;
-        }
-        storage.append(reinterpret_cast<const char *>(cl->buf->pos), static_cast<size_t>(cl->buf->last - cl->buf->pos));
-    }
-    body = storage;
-    return true;
-}
-
 ngx_int_t no_content(ngx_http_request_t *r) {
     if (RequestCtx *ctx = get_ctx(r)) {
         ctx->responded = true;

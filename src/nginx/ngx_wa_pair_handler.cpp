@@ -9,6 +9,33 @@
 
 namespace ngx_wa_pair {
 
+// ---------------------------------------------------------------- body
+
+// Usually the body came with the head: its only buffer is the view, nothing is copied.
+bool collect_body(ngx_http_request_t *r, std::string &storage, std::string_view &body) {
+    body = {};
+    if (r->request_body == nullptr) {
+        return true;
+    }
+    if (r->request_body->temp_file != nullptr) {
+        return false;
+    }
+    ngx_chain_t *bufs = r->request_body->bufs;
+    if (bufs != nullptr && bufs->next == nullptr && !bufs->buf->in_file) {
+        body = {reinterpret_cast<const char *>(bufs->buf->pos), static_cast<size_t>(bufs->buf->last - bufs->buf->pos)};
+        return true;
+    }
+    for (ngx_chain_t *cl = bufs; cl != nullptr; cl = cl->next) {
+        if (cl->buf->in_file) {
+            return false;
+        }
+        storage.append(reinterpret_cast<const char *>(cl->buf->pos),
+                       static_cast<size_t>(cl->buf->last - cl->buf->pos));
+    }
+    body = storage;
+    return true;
+}
+
 namespace {
 
 void body_handler(ngx_http_request_t *r) noexcept;
@@ -73,34 +100,6 @@ ngx_int_t content_handler(ngx_http_request_t *r) noexcept {
         log_caught(r->connection->log, "handler");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-}
-
-// ---------------------------------------------------------------- body
-
-// The body as one view: of its only buffer (the usual case: the body came with the head),
-// else of `storage`, where the buffers are joined.
-bool collect_body(ngx_http_request_t *r, std::string &storage, std::string_view &body) {
-    body = {};
-    if (r->request_body == nullptr) {
-        return true;
-    }
-    if (r->request_body->temp_file != nullptr) {
-        return false;
-    }
-    ngx_chain_t *bufs = r->request_body->bufs;
-    if (bufs != nullptr && bufs->next == nullptr && !bufs->buf->in_file) {
-        body = {reinterpret_cast<const char *>(bufs->buf->pos), static_cast<size_t>(bufs->buf->last - bufs->buf->pos)};
-        return true;
-    }
-    for (ngx_chain_t *cl = bufs; cl != nullptr; cl = cl->next) {
-        if (cl->buf->in_file) {
-            return false;
-        }
-        storage.append(reinterpret_cast<const char *>(cl->buf->pos),
-                       static_cast<size_t>(cl->buf->last - cl->buf->pos));
-    }
-    body = storage;
-    return true;
 }
 
 void body_handler(ngx_http_request_t *r) noexcept {
