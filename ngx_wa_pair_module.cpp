@@ -210,9 +210,7 @@ namespace ngx_wa_pair {
 namespace {
 
 ngx_int_t preconfiguration(ngx_conf_t *cf) noexcept {
-    bool ok = add_auth_variables(cf) == NGX_OK && add_backend_variables(cf) == NGX_OK &&
-              zone_add_variables(cf) == NGX_OK;
-    return ok ? NGX_OK : NGX_ERROR;
+    return add_variables(cf);
 }
 
 void *create_main_conf(ngx_conf_t *cf) noexcept {

@@ -173,8 +173,8 @@ bool backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ct
 // The error log line of a backend call: the protocol, the backend, `what`, the phone masked.
 void log_failure(ngx_http_request_t *r, const RequestCtx *ctx, ngx_uint_t level, std::string_view what);
 
-// ngx_wa_pair_backend_vars.cpp: $wa_pair_backend_time, $wa_pair_outcome, $wa_pair_device_id
-ngx_int_t add_backend_variables(ngx_conf_t *cf) noexcept;
+// Every variable of the module, one table (ngx_wa_pair_variables.cpp, docs/variables.md).
+ngx_int_t add_variables(ngx_conf_t *cf) noexcept;
 
 // ngx_wa_pair_directives.cpp
 char *wa_pair_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
@@ -202,7 +202,5 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
 ngx_int_t authenticate(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx);
 ngx_int_t install_access_handler(ngx_conf_t *cf) noexcept;  // postconfiguration
 
-// ngx_wa_pair_auth_vars.cpp: $wa_pair_device_id, $wa_pair_auth
-ngx_int_t add_auth_variables(ngx_conf_t *cf) noexcept;
 
 }  // namespace ngx_wa_pair

@@ -21,15 +21,6 @@ constexpr std::string_view kInProgress = "A pairing request for this device is a
 constexpr std::string_view kTooMany = "Too many pairing requests";
 constexpr std::string_view kAlreadyLinked = "Device is already logged in";
 
-std::string_view cache_text(CacheStatus s) {
-    switch (s) {
-    case CacheStatus::miss: return "miss";
-    case CacheStatus::hit: return "hit";
-    case CacheStatus::coalesced: return "coalesced";
-    default: return {};
-    }
-}
-
 // ---------------------------------------------------------------- answers
 
 wa_pair::PolicyConfig policy_config(const wa_pair_loc_conf_t *lcf) {
@@ -148,24 +139,6 @@ void poll_handler(ngx_event_t *ev) noexcept {
     ngx_http_run_posted_requests(c);
 }
 
-// ---------------------------------------------------------------- $wa_pair_cache
-
-ngx_int_t cache_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data) noexcept {
-    (void) data;
-    RequestCtx *ctx = get_ctx(r);
-    std::string_view s = ctx ? cache_text(ctx->zone.cache) : std::string_view();
-    if (s.empty()) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-    v->len = static_cast<unsigned>(s.size());
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-    v->data = reinterpret_cast<u_char *>(const_cast<char *>(s.data()));
-    return NGX_OK;
-}
-
 ZoneLocConf *zone_conf(void *conf, ngx_command_t *cmd) {
     return reinterpret_cast<ZoneLocConf *>(static_cast<char *>(conf) + cmd->offset);
 }
@@ -179,6 +152,15 @@ char *check_margin(ngx_conf_t *cf, void *post, void *data) noexcept {
 }  // namespace
 
 ngx_conf_post_t zone_reuse_margin_post = {check_margin};
+
+std::string_view cache_status_name(CacheStatus s) noexcept {
+    switch (s) {
+    case CacheStatus::miss: return "miss";
+    case CacheStatus::hit: return "hit";
+    case CacheStatus::coalesced: return "coalesced";
+    default: return {};
+    }
+}
 
 // ---------------------------------------------------------------- ZoneRequest
 
@@ -328,17 +310,6 @@ char *zone_merge_loc_conf(ngx_conf_t *cf, ZoneLocConf *prev, ZoneLocConf *conf,
         return WA_PAIR_CONF_ERROR;
     }
     return NGX_CONF_OK;
-}
-
-ngx_int_t zone_add_variables(ngx_conf_t *cf) noexcept {
-    ngx_str_t name = ngx_string("wa_pair_cache");
-    ngx_http_variable_t *var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == nullptr) {
-        return NGX_ERROR;
-    }
-    var->get_handler = cache_variable;
-    var->data = 0;
-    return NGX_OK;
 }
 
 // ---------------------------------------------------------------- the request flow

@@ -61,7 +61,8 @@ char *limit_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 void zone_create_loc_conf(ZoneLocConf *conf) noexcept;
 char *zone_merge_loc_conf(ngx_conf_t *cf, ZoneLocConf *prev, ZoneLocConf *conf,
                           bool wa_pair_location) noexcept;
-ngx_int_t zone_add_variables(ngx_conf_t *cf) noexcept;  // $wa_pair_cache
+// "miss", "hit", "coalesced" ($wa_pair_cache); "" for none.
+std::string_view cache_status_name(CacheStatus s) noexcept;
 
 // ---- the request flow (ngx_wa_pair_handler.cpp)
 

@@ -1,10 +1,14 @@
-// The module's variables, for access logs and for the backend's URL and headers:
+// The module's variables, all of them (docs/variables.md), for access logs and for the
+// backend's URL and headers; each is read from the request's context:
+//   $wa_pair_auth          how the request authenticated: jwt or api_key (not found before)
 //   $wa_pair_outcome       how the request ended: ok, bad_request, unauthorized,
 //                          backend_unavailable, backend_timeout, bad_backend_answer, ...
 //   $wa_pair_backend_time  the backend call's duration in seconds with milliseconds, as
 //                          $upstream_response_time; "-" when no call was made
 //   $wa_pair_device_id     the authenticated device id, percent-encoded so that it is one safe
 //                          segment of a URL (WAHA's {session}, Evolution's {instance})
+//   $wa_pair_cache         what the zone did: miss, hit (a live code reused) or coalesced
+//                          (another request's call waited for); not found outside a zone
 
 #include "nginx/ngx_wa_pair_caught.hpp"
 #include "nginx/ngx_wa_pair_conf.hpp"
@@ -79,20 +83,45 @@ ngx_int_t device_id_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v
     }
 }
 
+// Points at text that lives as long as the request (its context, or a constant).
+ngx_int_t set_static(ngx_http_variable_value_t *v, std::string_view value) {
+    if (value.empty()) {
+        return not_found(v);
+    }
+    v->data = reinterpret_cast<u_char *>(const_cast<char *>(value.data()));
+    v->len = static_cast<unsigned>(value.size());
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    return NGX_OK;
+}
+
+ngx_int_t auth_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t) noexcept {
+    RequestCtx *ctx = get_ctx(r->main);
+    return set_static(v, ctx != nullptr ? std::string_view(ctx->auth_method) : std::string_view());
+}
+
+ngx_int_t cache_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t) noexcept {
+    RequestCtx *ctx = get_ctx(r);
+    return set_static(v, ctx != nullptr ? cache_status_name(ctx->zone.cache) : std::string_view());
+}
+
 struct Variable {
     ngx_str_t name;
     ngx_http_get_variable_pt get;
 };
 
 Variable variables[] = {
+    {ngx_string("wa_pair_auth"), auth_variable},
     {ngx_string("wa_pair_outcome"), outcome_variable},
     {ngx_string("wa_pair_backend_time"), backend_time_variable},
     {ngx_string("wa_pair_device_id"), device_id_variable},
+    {ngx_string("wa_pair_cache"), cache_variable},
 };
 
 }  // namespace
 
-ngx_int_t add_backend_variables(ngx_conf_t *cf) noexcept {
+ngx_int_t add_variables(ngx_conf_t *cf) noexcept {
     for (Variable &var : variables) {
         ngx_http_variable_t *v = ngx_http_add_variable(cf, &var.name, NGX_HTTP_VAR_NOCACHEABLE);
         if (v == nullptr) {
