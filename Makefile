@@ -20,7 +20,7 @@ JOBS        := $(shell nproc)
 NGX_CC_OPT  := -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2
 NGX_LD_OPT  := -Wl,-z,relro -Wl,-z,now -fPIC
 
-.PHONY: all deps module unit test test-nginx run cluster bench bench-jwks bench-cluster capacity deb clean
+.PHONY: all deps module unit test test-nginx run cluster bench bench-jwks bench-cluster capacity deb format clean
 
 include fuzz/fuzz.mk
 include tools/asan/asan.mk
@@ -104,6 +104,10 @@ bench-cluster: module
 # Zone bytes per device and the placement map's cost at an edge (docs/scale-out.md, capacity).
 capacity: module
 	bench/capacity.sh
+
+# The C++ style (.clang-format), applied to every source of the module, its tests and fuzz targets.
+format:
+	clang-format-14 -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' ngx_wa_pair_module.cpp 't/unit/*.cpp' 't/unit/*.hpp' 'fuzz/*.cpp' 'fuzz/*.hpp')
 
 clean:
 	rm -rf $(BUILD) t/servroot run

@@ -12,14 +12,13 @@
 using namespace wa_pair;
 using namespace wa_pair_fuzz;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 3) return 0;
-    static constexpr Protocol kEngines[] = {Protocol::origin, Protocol::gowa, Protocol::waha,
-                                            Protocol::wuzapi, Protocol::evolution};
+    static constexpr Protocol kEngines[] = {Protocol::origin, Protocol::gowa, Protocol::waha, Protocol::wuzapi,
+                                            Protocol::evolution};
     const Protocol protocol = kEngines[data[0] % 5];
     const long status = ((data[1] << 8) | data[2]) % 700;
-    std::string_view in(reinterpret_cast<const char*>(data) + 3, size - 3);
+    std::string_view in(reinterpret_cast<const char *>(data) + 3, size - 3);
     const std::size_t nl = in.find('\n');
     const std::string_view retry_after = in.substr(0, nl);
     const std::string_view body = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
@@ -28,8 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 
     if (pc.failure) {
         const int code = pc.failure.code;
-        FUZZ_CHECK(code == 400 || code == 401 || code == 409 || code == 429 || code == 500 ||
-                       code == 502 || code == 503 || code == 504,
+        FUZZ_CHECK(code == 400 || code == 401 || code == 409 || code == 429 || code == 500 || code == 502 ||
+                       code == 503 || code == 504,
                    pc.failure.error);
         // An engine's text reaches the client only as short printable ASCII, never raw.
         FUZZ_CHECK(printable(pc.failure.error, 200), pc.failure.error);

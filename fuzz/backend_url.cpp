@@ -14,38 +14,32 @@ using namespace wa_pair_fuzz;
 
 namespace {
 
-bool clean(std::string_view s)
-{
+bool clean(std::string_view s) {
     for (char c : s) {
         if (c <= 0x20 || c >= 0x7f) return false;
     }
     return true;
 }
 
-bool istarts_with(std::string_view s, std::string_view prefix)
-{
+bool istarts_with(std::string_view s, std::string_view prefix) {
     return s.size() >= prefix.size() && ascii::iequals(s.substr(0, prefix.size()), prefix);
 }
 
-std::string describe(const BackendUrl& url)
-{
+std::string describe(const BackendUrl &url) {
     return (url.tls ? "tls " : "") + url.address + " host=" + url.host + " uri=" + url.uri +
            (url.has_uri ? " (own)" : "") + " error=" + url.error;
 }
 
-bool same(const BackendUrl& a, const BackendUrl& b)
-{
-    return a.tls == b.tls && a.address == b.address && a.host == b.host && a.uri == b.uri &&
-           a.has_uri == b.has_uri && a.error == b.error;
+bool same(const BackendUrl &a, const BackendUrl &b) {
+    return a.tls == b.tls && a.address == b.address && a.host == b.host && a.uri == b.uri && a.has_uri == b.has_uri &&
+           a.error == b.error;
 }
 
-void check(std::string_view value, const BackendUrl& url, std::string_view default_uri)
-{
+void check(std::string_view value, const BackendUrl &url, std::string_view default_uri) {
     const std::string detail = std::string(value) + " -> " + describe(url);
     if (!url.error.empty()) {
         FUZZ_CHECK(printable(url.error, 200), url.error);  // nginx -t prints it
-        FUZZ_CHECK(!url.tls && url.address.empty() && url.host.empty() && url.uri.empty() && !url.has_uri,
-                   detail);
+        FUZZ_CHECK(!url.tls && url.address.empty() && url.host.empty() && url.uri.empty() && !url.has_uri, detail);
         return;
     }
     FUZZ_CHECK(!url.address.empty() && !url.host.empty(), detail);
@@ -56,8 +50,7 @@ void check(std::string_view value, const BackendUrl& url, std::string_view defau
     // The URI: the value's own (a '/' and the rest of the value, as written), else default_uri.
     if (url.has_uri) {
         FUZZ_CHECK(url.uri[0] == '/', detail);
-        FUZZ_CHECK(value.size() > url.uri.size() && value.substr(value.size() - url.uri.size()) == url.uri,
-                   detail);
+        FUZZ_CHECK(value.size() > url.uri.size() && value.substr(value.size() - url.uri.size()) == url.uri, detail);
     } else {
         FUZZ_CHECK(url.uri == default_uri, detail);
     }
@@ -91,24 +84,22 @@ void check(std::string_view value, const BackendUrl& url, std::string_view defau
     const std::string name = backend_log_name(url);
     FUZZ_CHECK(clean(name) && name.find('?') == std::string::npos, name);
     FUZZ_CHECK(name.find(url.address) != std::string::npos, detail + " / " + name);
-    FUZZ_CHECK(url.tls ? name.rfind("https://", 0) == 0
-                       : name.rfind("unix:", 0) == 0 || name.rfind("http://", 0) == 0,
+    FUZZ_CHECK(url.tls ? name.rfind("https://", 0) == 0 : name.rfind("unix:", 0) == 0 || name.rfind("http://", 0) == 0,
                detail + " / " + name);
 }
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
-{
-    const std::string_view value(reinterpret_cast<const char*>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    const std::string_view value(reinterpret_cast<const char *>(data), size);
     const BackendUrl url = parse_backend_url(value);
     check(value, url, "/v1/pair-code");
 
     // With no default (the caller fills in the protocol's path), only the URI may differ.
     const BackendUrl bare = parse_backend_url(value, "");
     check(value, bare, "");
-    FUZZ_CHECK(bare.error == url.error && bare.address == url.address && bare.host == url.host &&
-                   bare.tls == url.tls && bare.has_uri == url.has_uri,
+    FUZZ_CHECK(bare.error == url.error && bare.address == url.address && bare.host == url.host && bare.tls == url.tls &&
+                   bare.has_uri == url.has_uri,
                describe(url) + " / " + describe(bare));
     FUZZ_CHECK(!url.has_uri || bare.uri == url.uri, describe(url) + " / " + describe(bare));
 

@@ -13,21 +13,19 @@
 
 namespace wa_pair_fuzz {
 
-[[noreturn]] inline void violated(const char* what, std::string_view detail = {})
-{
+[[noreturn]] inline void violated(const char *what, std::string_view detail = {}) {
     std::fprintf(stderr, "INVARIANT VIOLATED: %s: %.*s\n", what,
                  static_cast<int>(detail.size() > 400 ? 400 : detail.size()), detail.data());
     std::abort();
 }
 
-#define FUZZ_CHECK(cond, detail)                                         \
-    do {                                                                 \
-        if (!(cond)) ::wa_pair_fuzz::violated(#cond, (detail));          \
+#define FUZZ_CHECK(cond, detail)                                \
+    do {                                                        \
+        if (!(cond)) ::wa_pair_fuzz::violated(#cond, (detail)); \
     } while (0)
 
 // 1..max bytes of 0x20..0x7e: what an `error` text of ours must be.
-inline bool printable(std::string_view s, std::size_t max = 200)
-{
+inline bool printable(std::string_view s, std::size_t max = 200) {
     if (s.empty() || s.size() > max) return false;
     for (char c : s) {
         if (c < 0x20 || c > 0x7e) return false;
@@ -35,8 +33,7 @@ inline bool printable(std::string_view s, std::size_t max = 200)
     return true;
 }
 
-inline bool all_digits(std::string_view s)
-{
+inline bool all_digits(std::string_view s) {
     for (char c : s) {
         if (c < '0' || c > '9') return false;
     }
@@ -44,8 +41,7 @@ inline bool all_digits(std::string_view s)
 }
 
 // WhatsApp's pairing code alphabet, as XXXX-XXXX.
-inline bool is_pair_code(std::string_view s)
-{
+inline bool is_pair_code(std::string_view s) {
     constexpr std::string_view alphabet = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
     if (s.size() != 9 || s[4] != '-') return false;
     for (std::size_t i = 0; i < 9; ++i) {
@@ -56,8 +52,7 @@ inline bool is_pair_code(std::string_view s)
 
 // The envelope is JSON (parsed by nlohmann, an independent parser), keys in the contract's
 // order, and says what it was built from.
-inline void check_error_envelope(int code, std::string_view error)
-{
+inline void check_error_envelope(int code, std::string_view error) {
     const std::string text = wa_pair::error_envelope(code, error);
     const auto j = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
     FUZZ_CHECK(!j.is_discarded() && j.is_object(), text);
@@ -75,18 +70,16 @@ inline void check_error_envelope(int code, std::string_view error)
     }
 }
 
-inline void check_success_envelope(std::string_view pair_code, long timeout)
-{
+inline void check_success_envelope(std::string_view pair_code, long timeout) {
     const std::string text = wa_pair::success_envelope(pair_code, timeout);
     const auto j = nlohmann::ordered_json::parse(text, nullptr, false);
     FUZZ_CHECK(!j.is_discarded() && j.is_object() && j.size() == 4, text);
     auto it = j.begin();
     FUZZ_CHECK(it.key() == "status" && it.value() == true, text);
     FUZZ_CHECK((++it).key() == "code" && it.value() == 200, text);
-    FUZZ_CHECK((++it).key() == "message" &&
-                   it.value() == std::string(wa_pair::status_message(200)), text);
+    FUZZ_CHECK((++it).key() == "message" && it.value() == std::string(wa_pair::status_message(200)), text);
     FUZZ_CHECK((++it).key() == "data" && it.value().is_object(), text);
-    const auto& data = it.value();
+    const auto &data = it.value();
     FUZZ_CHECK(data.size() == 2 && data.begin().key() == "pair_code", text);
     FUZZ_CHECK(data["pair_code"] == std::string(pair_code), text);
     FUZZ_CHECK(data["timeout"] == timeout, text);

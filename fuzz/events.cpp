@@ -16,13 +16,11 @@ using namespace wa_pair_fuzz;
 namespace {
 
 constexpr Protocol kProtocols[] = {Protocol::native, Protocol::origin, Protocol::gowa,
-                                   Protocol::waha, Protocol::wuzapi, Protocol::evolution};
-constexpr std::string_view kContentTypes[] = {
-    "application/json", "application/x-www-form-urlencoded",
-    "Application/X-WWW-Form-Urlencoded; charset=utf-8", ""};
+                                   Protocol::waha,   Protocol::wuzapi, Protocol::evolution};
+constexpr std::string_view kContentTypes[] = {"application/json", "application/x-www-form-urlencoded",
+                                              "Application/X-WWW-Form-Urlencoded; charset=utf-8", ""};
 
-std::string hex(const unsigned char* p, std::size_t n)
-{
+std::string hex(const unsigned char *p, std::size_t n) {
     static constexpr char kDigits[] = "0123456789abcdef";
     std::string out;
     for (std::size_t i = 0; i < n; ++i) {
@@ -32,22 +30,19 @@ std::string hex(const unsigned char* p, std::size_t n)
     return out;
 }
 
-std::string lower(std::string_view s)
-{
+std::string lower(std::string_view s) {
     std::string out(s);
-    for (char& c : out) {
+    for (char &c : out) {
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     }
     return out;
 }
 
-bool printable_device(std::string_view s)
-{
+bool printable_device(std::string_view s) {
     return printable(s, kMaxEventDeviceBytes);
 }
 
-void check_parse(Protocol protocol, std::string_view content_type, std::string_view body)
-{
+void check_parse(Protocol protocol, std::string_view content_type, std::string_view body) {
     const EventParse p = parse_event(protocol, content_type, body);
     // Malformed is a 400 whose text is ours: it starts "Event" and is short printable ASCII.
     FUZZ_CHECK(p.status == 0 || p.status == 400, body);
@@ -58,7 +53,7 @@ void check_parse(Protocol protocol, std::string_view content_type, std::string_v
         return;
     }
     FUZZ_CHECK(p.error.empty(), p.error);
-    const PairingEvent& e = p.event;
+    const PairingEvent &e = p.event;
     FUZZ_CHECK(e.at_ms >= 0, body);
     if (e.effect == DeviceEvent::none) {  // nothing to apply (a device it named was read strictly)
         FUZZ_CHECK(e.code.empty(), body);
@@ -80,8 +75,7 @@ void check_parse(Protocol protocol, std::string_view content_type, std::string_v
                body);
 }
 
-void check_signature(Protocol protocol, std::string_view body)
-{
+void check_signature(Protocol protocol, std::string_view body) {
     static const auto key = HmacKey::prepare("fuzz events secret");
     const SignatureScheme scheme = signature_scheme(protocol);
     // Whatever the header says, a check ends; it holds only for the body's own MAC.
@@ -103,15 +97,13 @@ void check_signature(Protocol protocol, std::string_view body)
     FUZZ_CHECK(!verify_signature(scheme, *key, good.substr(0, good.size() - 1), body), body);
 }
 
-void check_time(std::string_view text)
-{
+void check_time(std::string_view text) {
     const std::int64_t ms = parse_rfc3339_ms(text);
     // -1, or a time from 1970 to the end of 9999.
     FUZZ_CHECK(ms == -1 || (ms >= 0 && ms < 253402300800000), text);
 }
 
-void check_wait(std::string_view text)
-{
+void check_wait(std::string_view text) {
     const long seconds = parse_wait_seconds(text);
     FUZZ_CHECK(seconds == -1 || (seconds >= 1 && seconds <= kMaxWaitSeconds), text);
     if (seconds != -1) {
@@ -121,12 +113,11 @@ void check_wait(std::string_view text)
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 2) return 0;
     const Protocol protocol = kProtocols[data[0] % 6];
     const std::string_view content_type = kContentTypes[data[1] % 4];
-    const std::string_view body(reinterpret_cast<const char*>(data) + 2, size - 2);
+    const std::string_view body(reinterpret_cast<const char *>(data) + 2, size - 2);
     check_parse(protocol, content_type, body);
     check_signature(protocol, body);
     check_time(body);

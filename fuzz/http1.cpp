@@ -21,7 +21,7 @@ namespace {
 using State = ResponseReader::State;
 
 // Every error() text of src/backend/http1.cpp.
-const char* const kErrors[] = {
+const char *const kErrors[] = {
     "not an HTTP/1.x answer",
     "the status line is malformed",
     "the backend switched protocols",
@@ -54,22 +54,19 @@ struct ReadResult {
     std::string error;
 };
 
-std::string describe(const ReadResult& o)
-{
+std::string describe(const ReadResult &o) {
     return "state=" + std::to_string(static_cast<int>(o.state)) + " status=" + std::to_string(o.status) +
            " body=" + std::to_string(o.body.size()) + " keep_alive=" + std::to_string(o.keep_alive) +
            " too_large=" + std::to_string(o.too_large) + " error=" + o.error;
 }
 
-bool same(const ReadResult& a, const ReadResult& b)
-{
+bool same(const ReadResult &a, const ReadResult &b) {
     return a.state == b.state && a.status == b.status && (a.state != State::done || a.body == b.body) &&
            a.retry_after == b.retry_after && a.keep_alive == b.keep_alive && a.too_large == b.too_large &&
            a.error == b.error;
 }
 
-ReadResult read(std::string_view text, size_t max, const std::vector<size_t>& sizes)
-{
+ReadResult read(std::string_view text, size_t max, const std::vector<size_t> &sizes) {
     ResponseReader reader(max);
     size_t at = 0;
     for (size_t i = 0; at < text.size(); ++i) {
@@ -80,8 +77,8 @@ ReadResult read(std::string_view text, size_t max, const std::vector<size_t>& si
     }
     FUZZ_CHECK(reader.feed("", 0) == reader.state(), "an empty piece changes nothing");
 
-    ReadResult o{reader.state(), reader.status(), reader.body(), std::string(reader.retry_after()),
-              reader.keep_alive(), reader.too_large(), reader.error()};
+    ReadResult o{reader.state(),      reader.status(),    reader.body(), std::string(reader.retry_after()),
+                 reader.keep_alive(), reader.too_large(), reader.error()};
 
     // After the end: more bytes change the state, status and body no more.
     if (o.state != State::more) {
@@ -92,8 +89,7 @@ ReadResult read(std::string_view text, size_t max, const std::vector<size_t>& si
     return o;
 }
 
-void check_alone(const ReadResult& o, size_t max)
-{
+void check_alone(const ReadResult &o, size_t max) {
     if (o.state == State::done) {
         FUZZ_CHECK(o.status >= 200 && o.status <= 999, describe(o));
         FUZZ_CHECK(o.body.size() <= max, describe(o));
@@ -103,7 +99,7 @@ void check_alone(const ReadResult& o, size_t max)
         FUZZ_CHECK(!o.keep_alive, describe(o));
         FUZZ_CHECK(printable(o.error), describe(o));
         bool known = false;
-        for (const char* e : kErrors) known = known || o.error == e;
+        for (const char *e : kErrors) known = known || o.error == e;
         FUZZ_CHECK(known, describe(o));
         // Refused at the end of a final head: no body byte was taken, and a status was read.
         FUZZ_CHECK(o.error != kNoFraming || (o.body.empty() && !o.too_large && o.status >= 200), describe(o));
@@ -115,13 +111,12 @@ void check_alone(const ReadResult& o, size_t max)
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     static constexpr size_t kCaps[] = {16384, 300, 64, 20};
     const size_t max = kCaps[data[0] >> 6];
     const unsigned pattern = data[0] & 63u;
-    const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+    const std::string_view text(reinterpret_cast<const char *>(data) + 1, size - 1);
 
     const ReadResult whole = read(text, max, {});
     check_alone(whole, max);

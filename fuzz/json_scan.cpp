@@ -11,9 +11,8 @@
 using namespace wa_pair;
 using namespace wa_pair_fuzz;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
-{
-    const std::string_view text(reinterpret_cast<const char*>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    const std::string_view text(reinterpret_cast<const char *>(data), size);
     for (const int max_depth : {kMaxJsonDepth, 2}) {
         const std::string diff = oracle::compare(text, max_depth);
         FUZZ_CHECK(diff.empty(), diff);

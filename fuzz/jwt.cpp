@@ -25,28 +25,25 @@ namespace {
 constexpr std::string_view kSecret = "fuzz secret: 32 bytes, not more!";
 constexpr std::time_t kNow = 1700000000;
 
-std::string sign(std::string_view header, std::string_view payload)
-{
-    const EVP_MD* md = EVP_sha256();
+std::string sign(std::string_view header, std::string_view payload) {
+    const EVP_MD *md = EVP_sha256();
     if (header.find("HS384") != std::string_view::npos) md = EVP_sha384();
     if (header.find("HS512") != std::string_view::npos) md = EVP_sha512();
     const std::string input = base64url_encode(header) + "." + base64url_encode(payload);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(md, kSecret.data(), static_cast<int>(kSecret.size()),
-         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-    return input + "." + base64url_encode(std::string_view(reinterpret_cast<char*>(mac), len));
+    HMAC(md, kSecret.data(), static_cast<int>(kSecret.size()), reinterpret_cast<const unsigned char *>(input.data()),
+         input.size(), mac, &len);
+    return input + "." + base64url_encode(std::string_view(reinterpret_cast<char *>(mac), len));
 }
 
-std::string_view trim_blanks(std::string_view s)
-{
+std::string_view trim_blanks(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
 }
 
-void check_base64url(std::string_view in)
-{
+void check_base64url(std::string_view in) {
     std::string decoded;
     if (base64url_decode(in, decoded)) {
         FUZZ_CHECK(base64url_encode(decoded) == in, in);  // one value, one encoding
@@ -58,16 +55,15 @@ void check_base64url(std::string_view in)
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 3) return 0;
     const int mode = data[0] & 1;
     const std::time_t now = kNow + (static_cast<int8_t>(data[1]) * 1000);
-    const std::string_view in(reinterpret_cast<const char*>(data) + 3, size - 3);
+    const std::string_view in(reinterpret_cast<const char *>(data) + 3, size - 3);
 
     static const Key key = hmac_key(kSecret);
     AuthConfig auth_config;
-    JwtConfig& config = auth_config.jwt;
+    JwtConfig &config = auth_config.jwt;
     config.keys.push_back(key);
     config.leeway_seconds = data[2] & 0x7f;
     config.device_claim = (data[2] & 0x80) ? "uid" : "device_id";
@@ -79,8 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     } else {
         const std::size_t nl = in.find('\n');
         const std::string_view header = in.substr(0, nl);
-        const std::string_view payload =
-            nl == std::string_view::npos ? std::string_view("{}") : in.substr(nl + 1);
+        const std::string_view payload = nl == std::string_view::npos ? std::string_view("{}") : in.substr(nl + 1);
         authorization = "Bearer " + sign(header, payload);
     }
 
@@ -91,8 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     if (auth.failure) {
         // Exactly the contract's two texts: the JWT one only for a JWT-shaped credential.
         FUZZ_CHECK(auth.failure.code == 401, auth.failure.error);
-        const bool jwt_shaped =
-            !token.empty() && std::count(token.begin(), token.end(), '.') == 2;
+        const bool jwt_shaped = !token.empty() && std::count(token.begin(), token.end(), '.') == 2;
         FUZZ_CHECK(auth.failure.error == (jwt_shaped ? kBadJwt : kMissingAuth), auth.failure.error);
         FUZZ_CHECK(auth.device_id.empty(), auth.device_id);
         // The reason is for the debug log: a short fixed text, never the token or the key.
@@ -111,20 +105,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 
     // An independent reading of the payload agrees on the device id and the expiry.
     const std::size_t nl = in.find('\n');
-    const std::string_view payload_text =
-        nl == std::string_view::npos ? std::string_view("{}") : in.substr(nl + 1);
+    const std::string_view payload_text = nl == std::string_view::npos ? std::string_view("{}") : in.substr(nl + 1);
     const auto payload = nlohmann::json::parse(payload_text, nullptr, false);
     FUZZ_CHECK(payload.is_object(), payload_text);
     auto claim = payload.find(std::string(config.device_claim));
     if (claim == payload.end() || claim->is_null()) claim = payload.find("sub");
     FUZZ_CHECK(claim != payload.end(), payload_text);
-    FUZZ_CHECK(claim->is_string() ? claim->get<std::string>() == auth.device_id
-                                  : claim->dump() == auth.device_id,
+    FUZZ_CHECK(claim->is_string() ? claim->get<std::string>() == auth.device_id : claim->dump() == auth.device_id,
                payload_text);
     if (const auto exp = payload.find("exp"); exp != payload.end()) {
         FUZZ_CHECK(exp->is_number() &&
-                       exp->get<double>() + static_cast<double>(config.leeway_seconds) >
-                           static_cast<double>(now),
+                       exp->get<double>() + static_cast<double>(config.leeway_seconds) > static_cast<double>(now),
                    payload_text);
     }
     return 0;

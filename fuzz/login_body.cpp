@@ -11,15 +11,20 @@
 using namespace wa_pair;
 using namespace wa_pair_fuzz;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
-    std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
+    std::string_view in(reinterpret_cast<const char *>(data) + 1, size - 1);
     std::string_view content_type;
     switch (data[0] & 3) {
-    case 0: content_type = "application/json"; break;
-    case 1: content_type = "application/x-www-form-urlencoded"; break;
-    case 2: content_type = ""; break;
+    case 0:
+        content_type = "application/json";
+        break;
+    case 1:
+        content_type = "application/x-www-form-urlencoded";
+        break;
+    case 2:
+        content_type = "";
+        break;
     default: {
         const std::size_t nl = in.find('\n');
         content_type = in.substr(0, nl);

@@ -16,8 +16,7 @@ constexpr std::size_t kMaxKeyBytes = 1024;
 
 using ascii::hex_value;
 
-bool parse_hash(std::string_view hex, std::array<unsigned char, 32>& out) noexcept
-{
+bool parse_hash(std::string_view hex, std::array<unsigned char, 32> &out) noexcept {
     if (hex.size() != 64) return false;
     for (std::size_t i = 0; i < 32; ++i) {
         const int hi = hex_value(hex[2 * i]);
@@ -30,8 +29,7 @@ bool parse_hash(std::string_view hex, std::array<unsigned char, 32>& out) noexce
 
 }  // namespace
 
-const std::string* ApiKeys::find(std::string_view key) const noexcept
-{
+const std::string *ApiKeys::find(std::string_view key) const noexcept {
     if (key.empty() || key.size() > kMaxKeyBytes) return nullptr;
     unsigned char hash[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
@@ -41,8 +39,7 @@ const std::string* ApiKeys::find(std::string_view key) const noexcept
     // Every entry is compared; the match is selected with a mask, not a branch.
     std::size_t found = 0;  // index + 1 of the matching entry, 0: none
     for (std::size_t i = 0; i < entries_.size(); ++i) {
-        const std::size_t equal = static_cast<std::size_t>(
-            CRYPTO_memcmp(hash, entries_[i].hash.data(), 32) == 0);
+        const std::size_t equal = static_cast<std::size_t>(CRYPTO_memcmp(hash, entries_[i].hash.data(), 32) == 0);
         const std::size_t mask = 0 - equal;
         found = (found & ~mask) | ((i + 1) & mask);
     }
@@ -50,12 +47,10 @@ const std::string* ApiKeys::find(std::string_view key) const noexcept
     return found == 0 ? nullptr : &entries_[found - 1].device_id;
 }
 
-ApiKeysFile parse_api_keys_file(std::string_view text) noexcept
-{
+ApiKeysFile parse_api_keys_file(std::string_view text) noexcept {
     ApiKeysFile result;
     try {
-        result.error = for_each_record(text, [&](std::size_t, const std::vector<std::string_view>& f)
-                                                     -> std::string {
+        result.error = for_each_record(text, [&](std::size_t, const std::vector<std::string_view> &f) -> std::string {
             ApiKeys::Entry entry;
             // The content of a bad first field is never repeated: it may be a plain key.
             if (!parse_hash(f[0], entry.hash)) {
@@ -65,7 +60,7 @@ ApiKeysFile parse_api_keys_file(std::string_view text) noexcept
             if (f.size() < 2) return "no device id after the key hash";
             if (f.size() > 2) return "more than two fields";
             if (!is_identifier(f[1])) return "the device id is not 1..128 printable ASCII characters";
-            for (const ApiKeys::Entry& other : result.keys.entries_) {
+            for (const ApiKeys::Entry &other : result.keys.entries_) {
                 if (other.hash == entry.hash) return "a key hash listed twice";
             }
             entry.device_id.assign(f[1]);

@@ -18,9 +18,9 @@ public:
     // The device of `key`, or nullptr. The key is hashed and its hash compared with every
     // entry with CRYPTO_memcmp, matched or not: the time taken does not depend on which
     // entry (if any) matched.
-    const std::string* find(std::string_view key) const noexcept;
+    const std::string *find(std::string_view key) const noexcept;
 
-    const std::vector<Entry>& entries() const noexcept { return entries_; }
+    const std::vector<Entry> &entries() const noexcept { return entries_; }
 
 private:
     friend struct ApiKeysFile parse_api_keys_file(std::string_view text) noexcept;

@@ -12,12 +12,12 @@ namespace {
 using ascii::iequals;
 using ascii::lower;
 
-std::string_view trim(std::string_view s) noexcept { return ascii::trim_blank(s); }
+std::string_view trim(std::string_view s) noexcept {
+    return ascii::trim_blank(s);
+}
 
 // Makes a default-constructed `result` a 401.
-const AuthResult& fail_into(AuthResult& result, std::string_view error, const char* reason,
-                            bool presented) noexcept
-{
+const AuthResult &fail_into(AuthResult &result, std::string_view error, const char *reason, bool presented) noexcept {
     result.token_presented = presented;
     try {
         result.failure.code = 401;
@@ -29,16 +29,14 @@ const AuthResult& fail_into(AuthResult& result, std::string_view error, const ch
     return result;
 }
 
-AuthResult failure(std::string_view error, const char* reason, bool presented) noexcept
-{
+AuthResult failure(std::string_view error, const char *reason, bool presented) noexcept {
     AuthResult result;
     fail_into(result, error, reason, presented);
     return result;
 }
 
-AuthResult api_key(std::string_view key, const ApiKeys& keys) noexcept
-{
-    const std::string* device = keys.find(key);
+AuthResult api_key(std::string_view key, const ApiKeys &keys) noexcept {
+    const std::string *device = keys.find(key);
     if (device == nullptr) return failure(kMissingAuth, "unknown API key", true);
     AuthResult result;
     result.token_presented = true;
@@ -53,8 +51,7 @@ AuthResult api_key(std::string_view key, const ApiKeys& keys) noexcept
 
 }  // namespace
 
-std::string_view extract_credential(std::string_view authorization) noexcept
-{
+std::string_view extract_credential(std::string_view authorization) noexcept {
     const std::string_view value = trim(authorization);
     if (value.empty()) return {};
 
@@ -70,19 +67,20 @@ std::string_view extract_credential(std::string_view authorization) noexcept
     return token;
 }
 
-std::string_view auth_method_name(AuthMethod method) noexcept
-{
+std::string_view auth_method_name(AuthMethod method) noexcept {
     switch (method) {
-    case AuthMethod::jwt: return "jwt";
-    case AuthMethod::api_key: return "api_key";
-    case AuthMethod::none: break;
+    case AuthMethod::jwt:
+        return "jwt";
+    case AuthMethod::api_key:
+        return "api_key";
+    case AuthMethod::none:
+        break;
     }
     return {};
 }
 
-const AuthResult& authenticate_into(std::string_view authorization, const AuthConfig& config,
-                                    std::time_t now, AuthResult& result, const KeySet* fetched) noexcept
-{
+const AuthResult &authenticate_into(std::string_view authorization, const AuthConfig &config, std::time_t now,
+                                    AuthResult &result, const KeySet *fetched) noexcept {
     if (trim(authorization).empty()) {
         return fail_into(result, kMissingAuth, "no Authorization header", false);
     }
@@ -94,7 +92,7 @@ const AuthResult& authenticate_into(std::string_view authorization, const AuthCo
         if (config.api_keys) return result = api_key(token, *config.api_keys);
         return fail_into(result, kMissingAuth, "not a JWT (needs exactly two dots) and no API keys", true);
     }
-    const AuthResult* verified = config.jwt_cache ? config.jwt_cache->find(token, now) : nullptr;
+    const AuthResult *verified = config.jwt_cache ? config.jwt_cache->find(token, now) : nullptr;
     if (verified == nullptr) {
         result = verify_jwt(token, config.jwt, now, fetched);
         if (config.jwt_cache) config.jwt_cache->store(token, result);
@@ -108,18 +106,17 @@ const AuthResult& authenticate_into(std::string_view authorization, const AuthCo
         allowed = false;
     }
     if (!allowed) {
-        const char* why = verified->version ? "token version revoked"
-                                            : "device listed for revocation, token has no version";
+        const char *why =
+            verified->version ? "token version revoked" : "device listed for revocation, token has no version";
         return result = failure(kBadJwt, why, true);
     }
     return *verified;
 }
 
-AuthResult authenticate(std::string_view authorization, const AuthConfig& config,
-                        std::time_t now, const KeySet* fetched) noexcept
-{
+AuthResult authenticate(std::string_view authorization, const AuthConfig &config, std::time_t now,
+                        const KeySet *fetched) noexcept {
     AuthResult result;
-    const AuthResult& decided = authenticate_into(authorization, config, now, result, fetched);
+    const AuthResult &decided = authenticate_into(authorization, config, now, result, fetched);
     if (&decided == &result) return result;
     try {
         return decided;  // the cache's entry

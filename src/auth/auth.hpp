@@ -36,14 +36,13 @@ std::string_view auth_method_name(AuthMethod method) noexcept;
 // refused. Failures: no, empty or malformed header, an unknown API key, a non-JWT without API
 // keys: kMissingAuth; a JWT failing anything, revoked included: kBadJwt.
 // `fetched`: the keys fetched from identity providers for this location, if any (verify_jwt).
-AuthResult authenticate(std::string_view authorization, const AuthConfig& config,
-                        std::time_t now, const KeySet* fetched = nullptr) noexcept;
+AuthResult authenticate(std::string_view authorization, const AuthConfig &config, std::time_t now,
+                        const KeySet *fetched = nullptr) noexcept;
 
 // authenticate() for a caller that reads the result at once: a kept verification (JwtCache)
 // is returned in place, valid until the cache's next store, not copied; any other result is
 // written to `result` (default-constructed by the caller) and that is returned.
-const AuthResult& authenticate_into(std::string_view authorization, const AuthConfig& config,
-                                    std::time_t now, AuthResult& result,
-                                    const KeySet* fetched = nullptr) noexcept;
+const AuthResult &authenticate_into(std::string_view authorization, const AuthConfig &config, std::time_t now,
+                                    AuthResult &result, const KeySet *fetched = nullptr) noexcept;
 
 }  // namespace wa_pair

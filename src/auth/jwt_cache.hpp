@@ -18,15 +18,15 @@ namespace wa_pair {
 
 class JwtCache {
 public:
-    static constexpr std::size_t kSlots = 256;         // per location and worker
-    static constexpr std::size_t kMaxTokenBytes = 2048; // longer tokens are always verified
+    static constexpr std::size_t kSlots = 256;           // per location and worker
+    static constexpr std::size_t kMaxTokenBytes = 2048;  // longer tokens are always verified
 
     // The kept verification of `token` when its time claims still hold at `now`, else null.
     // The token is compared in constant time (a probe learns nothing of a kept token).
-    const AuthResult* find(std::string_view token, std::time_t now) const noexcept;
+    const AuthResult *find(std::string_view token, std::time_t now) const noexcept;
 
     // Keeps a successful verification of `token` (replacing what its slot held).
-    void store(std::string_view token, const AuthResult& verified) noexcept;
+    void store(std::string_view token, const AuthResult &verified) noexcept;
 
     // Forgets every kept verification: the keys they were made with have changed.
     void clear() noexcept;

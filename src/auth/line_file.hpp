@@ -14,8 +14,7 @@ namespace wa_pair {
 // returns and gives it back prefixed with "line N: ". A NUL or another control character
 // (other than the tab) anywhere in a record is refused.
 template <class Fn>
-std::string for_each_record(std::string_view text, Fn&& fn)
-{
+std::string for_each_record(std::string_view text, Fn &&fn) {
     if (text.substr(0, 3) == "\xef\xbb\xbf") text.remove_prefix(3);
     std::size_t line_number = 0;
     std::vector<std::string_view> fields;

@@ -10,8 +10,7 @@ namespace wa_pair {
 
 namespace {
 
-bool parse_version(std::string_view s, std::uint64_t& out) noexcept
-{
+bool parse_version(std::string_view s, std::uint64_t &out) noexcept {
     if (s.empty() || s.size() > 20) return false;
     std::uint64_t v = 0;
     for (char c : s) {
@@ -26,19 +25,16 @@ bool parse_version(std::string_view s, std::uint64_t& out) noexcept
 
 }  // namespace
 
-bool Revocations::allows(std::string_view device_id, std::optional<std::uint64_t> version) const
-{
+bool Revocations::allows(std::string_view device_id, std::optional<std::uint64_t> version) const {
     const auto it = minimum_.find(std::string(device_id));
     if (it == minimum_.end()) return true;
     return version && *version >= it->second;
 }
 
-RevocationFile parse_revocation_file(std::string_view text) noexcept
-{
+RevocationFile parse_revocation_file(std::string_view text) noexcept {
     RevocationFile result;
     try {
-        result.error = for_each_record(text, [&](std::size_t, const std::vector<std::string_view>& f)
-                                                     -> std::string {
+        result.error = for_each_record(text, [&](std::size_t, const std::vector<std::string_view> &f) -> std::string {
             if (f.size() != 2) return "expected \"<device-id> <minimum-version>\"";
             if (!is_identifier(f[0])) return "the device id is not 1..128 printable ASCII characters";
             std::uint64_t minimum = 0;

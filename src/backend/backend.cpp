@@ -15,17 +15,17 @@ namespace {
 
 using ascii::iequals;
 
-bool istarts_with(std::string_view s, std::string_view prefix) noexcept
-{
+bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
     return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
 using ascii::is_digit;
 
-bool is_letter(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_letter(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
-BackendUrl url_error(std::string_view message)
-{
+BackendUrl url_error(std::string_view message) {
     BackendUrl result;
     result.error = message;
     return result;
@@ -33,8 +33,7 @@ BackendUrl url_error(std::string_view message)
 
 // Digits worth 1..65535. Leading zeros are read as nginx's ngx_atoi() reads them ("08080" is
 // 8080); the Host header keeps them as written, as proxy_pass does.
-bool valid_port(std::string_view port) noexcept
-{
+bool valid_port(std::string_view port) noexcept {
     if (port.empty()) return false;
     long value = 0;
     for (char c : port) {
@@ -48,8 +47,7 @@ bool valid_port(std::string_view port) noexcept
 // A label that URL parsers (WHATWG) and getaddrinfo() read as a number: digits, or "0x" and hex
 // digits. A host ending in one is an IPv4 address or nothing: "127.1", "2130706433" or
 // "0x7f000001" would reach the resolver, which reads them as 127.0.0.1.
-bool numeric_label(std::string_view label) noexcept
-{
+bool numeric_label(std::string_view label) noexcept {
     if (label.size() >= 2 && label[0] == '0' && ascii::lower(label[1]) == 'x') {
         for (char c : label.substr(2)) {
             if (ascii::hex_value(c) < 0) return false;
@@ -64,8 +62,7 @@ bool numeric_label(std::string_view label) noexcept
 
 // "" when `host` (no brackets, no port) is an IPv4 literal or a host name nginx may resolve or
 // find as an upstream{} block, else why not.
-std::string_view check_host(std::string_view host)
-{
+std::string_view check_host(std::string_view host) {
     if (host.empty()) return "the host is missing";
     for (char c : host) {
         if (!is_letter(c) && !is_digit(c) && c != '-' && c != '.' && c != '_') {
@@ -86,8 +83,7 @@ std::string_view check_host(std::string_view host)
     return {};
 }
 
-BackendUrl parse_unix_url(std::string_view rest, std::string_view default_uri)
-{
+BackendUrl parse_unix_url(std::string_view rest, std::string_view default_uri) {
     // "/run/wa-pair/backend.sock" or "/run/wa-pair/backend.sock:/uri", as in proxy_pass:
     // the first ':' ends the path.
     const std::size_t colon = rest.find(':');
@@ -117,8 +113,7 @@ BackendUrl parse_unix_url(std::string_view rest, std::string_view default_uri)
     return result;
 }
 
-BackendUrl parse_tcp_url(std::string_view rest, std::string_view default_uri)
-{
+BackendUrl parse_tcp_url(std::string_view rest, std::string_view default_uri) {
     const std::size_t end = rest.find_first_of("/?");
     if (end != std::string_view::npos && rest[end] == '?') {
         return url_error("the URI must start with /");
@@ -173,15 +168,13 @@ BackendUrl parse_tcp_url(std::string_view rest, std::string_view default_uri)
 
 }  // namespace
 
-BackendUrl parse_backend_url(std::string_view value, std::string_view default_uri) noexcept
-{
+BackendUrl parse_backend_url(std::string_view value, std::string_view default_uri) noexcept {
     try {
         if (value.empty()) return url_error("the URL is empty");
         for (char c : value) {
             const unsigned char byte = static_cast<unsigned char>(c);
             if (byte <= 0x20 || byte >= 0x7f) {
-                return url_error(
-                    "the URL must not contain spaces, control characters or non-ASCII bytes");
+                return url_error("the URL must not contain spaces, control characters or non-ASCII bytes");
             }
         }
         if (value.find('#') != std::string_view::npos) {
@@ -193,7 +186,7 @@ BackendUrl parse_backend_url(std::string_view value, std::string_view default_ur
         }
         const std::string_view rest = value.substr(tls ? 8 : 7);
         BackendUrl result = istarts_with(rest, "unix:") ? parse_unix_url(rest.substr(5), default_uri)
-                                                         : parse_tcp_url(rest, default_uri);
+                                                        : parse_tcp_url(rest, default_uri);
         result.tls = tls && result.error.empty();
         return result;
     } catch (...) {
@@ -205,14 +198,12 @@ BackendUrl parse_backend_url(std::string_view value, std::string_view default_ur
 
 namespace {
 
-bool is_variable_char(char c) noexcept
-{
+bool is_variable_char(char c) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 // `value` with each $name or ${name} replaced by `placeholder` (nginx's script syntax).
-std::string replace_variables(std::string_view value, std::string_view placeholder)
-{
+std::string replace_variables(std::string_view value, std::string_view placeholder) {
     std::string out;
     for (std::size_t i = 0; i < value.size();) {
         if (value[i] != '$') {
@@ -234,8 +225,7 @@ std::string replace_variables(std::string_view value, std::string_view placehold
 
 }  // namespace
 
-std::string backend_log_name(const BackendUrl& url)
-{
+std::string backend_log_name(const BackendUrl &url) {
     const std::string_view path = std::string_view(url.uri).substr(0, url.uri.find('?'));
     std::string name;
     if (url.address.rfind("unix:", 0) == 0) {
@@ -253,8 +243,7 @@ std::string backend_log_name(const BackendUrl& url)
     return name;
 }
 
-std::string check_backend_url_template(std::string_view value) noexcept
-{
+std::string check_backend_url_template(std::string_view value) noexcept {
     try {
         std::string first_error;
         for (std::string_view placeholder : {"1", "localhost", "/1"}) {
@@ -268,16 +257,14 @@ std::string check_backend_url_template(std::string_view value) noexcept
     }
 }
 
-std::string check_header_name(std::string_view name) noexcept
-{
+std::string check_header_name(std::string_view name) noexcept {
     try {
         if (name.empty()) return "the header name is empty";
         for (char c : name) {
             if (!ascii::is_tchar(c)) return "the header name must be an HTTP token";
         }
-        for (std::string_view framing : {"Content-Length", "Transfer-Encoding", "Connection",
-                                         "Keep-Alive", "Upgrade", "TE", "Trailer", "Expect",
-                                         "Proxy-Connection"}) {
+        for (std::string_view framing : {"Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Upgrade",
+                                         "TE", "Trailer", "Expect", "Proxy-Connection"}) {
             if (iequals(name, framing)) {
                 std::string why = "the header \"";
                 why += framing;
@@ -291,8 +278,7 @@ std::string check_header_name(std::string_view name) noexcept
     }
 }
 
-bool valid_header_value(std::string_view value) noexcept
-{
+bool valid_header_value(std::string_view value) noexcept {
     for (char c : value) {
         const unsigned char byte = static_cast<unsigned char>(c);
         if ((byte < 0x20 && byte != '\t') || byte == 0x7f) return false;
@@ -300,15 +286,13 @@ bool valid_header_value(std::string_view value) noexcept
     return true;
 }
 
-std::string url_escape(std::string_view value)
-{
+std::string url_escape(std::string_view value) {
     static constexpr char hex[] = "0123456789ABCDEF";
     std::string out;
     out.reserve(value.size());
     for (char c : value) {
         const unsigned char byte = static_cast<unsigned char>(c);
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_') {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
             out += c;
         } else {
             out += '%';

@@ -8,17 +8,17 @@
 namespace wa_pair {
 
 struct BackendUrl {
-    bool tls = false;       // https://
-    std::string address;    // what nginx connects to, as ngx_parse_url() reads it:
-                            // "unix:/run/wa.sock", "127.0.0.1:8080", "[::1]:8080", "engines",
-                            // "waha:3000", "localhost"
-    std::string host;       // the Host header: "localhost" for unix:, else the authority as
-                            // written ("127.0.0.1:8080", "[::1]:8080", "engines", "waha:3000")
-    std::string uri;        // the request target: the URI as written (query string included),
-                            // else default_uri; an explicit "/" stays "/"
-    bool has_uri = false;   // the value had its own URI
-    std::string error;      // set when the value is invalid (shown by nginx -t); then every
-                            // other member is empty
+    bool tls = false;      // https://
+    std::string address;   // what nginx connects to, as ngx_parse_url() reads it:
+                           // "unix:/run/wa.sock", "127.0.0.1:8080", "[::1]:8080", "engines",
+                           // "waha:3000", "localhost"
+    std::string host;      // the Host header: "localhost" for unix:, else the authority as
+                           // written ("127.0.0.1:8080", "[::1]:8080", "engines", "waha:3000")
+    std::string uri;       // the request target: the URI as written (query string included),
+                           // else default_uri; an explicit "/" stays "/"
+    bool has_uri = false;  // the value had its own URI
+    std::string error;     // set when the value is invalid (shown by nginx -t); then every
+                           // other member is empty
 };
 
 // proxy_pass's forms: "http://unix:/run/wa.sock" and "http://unix:/run/wa.sock:/uri",
@@ -29,13 +29,12 @@ struct BackendUrl {
 // digits, '-', '.', '_'; one ending in a number must be a dotted-quad IPv4 address), user
 // information, a fragment, a URI not starting with '/', and any space, control character or
 // non-ASCII byte. default_uri may be "" (the caller fills in the protocol's path later).
-BackendUrl parse_backend_url(std::string_view value,
-                             std::string_view default_uri = "/v1/pair-code") noexcept;
+BackendUrl parse_backend_url(std::string_view value, std::string_view default_uri = "/v1/pair-code") noexcept;
 
 // How the error log names a backend: "unix:/run/x.sock:/v1/pair-code",
 // "http://127.0.0.1:8080/v1/pair-code", "https://engines/v1/pair-code" -- never the query string
 // (it may carry a key). For an https unix: backend: "https://unix:/run/x.sock:/v1/pair-code".
-std::string backend_log_name(const BackendUrl& url);
+std::string backend_log_name(const BackendUrl &url);
 
 // For a wa_pair_backend value with nginx variables ($name, ${name}), checked at nginx -t: ""
 // when the value parses with every variable replaced by one same placeholder ("1",

@@ -28,59 +28,52 @@ constexpr int kEventJsonDepth = 32;
 
 constexpr std::string_view kOther = "(not acted on)";
 
-EventParse malformed(std::string_view why)
-{
+EventParse malformed(std::string_view why) {
     EventParse out;
     out.status = 400;
     out.error.assign(why);
     return out;
 }
 
-EventParse ignored(std::string_view name)
-{
+EventParse ignored(std::string_view name) {
     EventParse out;
     out.event.name = name;
     return out;
 }
 
-const json* member(const json& object, const char* key)
-{
+const json *member(const json &object, const char *key) {
     if (!object.is_object()) return nullptr;
     const auto it = object.find(key);
     return it == object.end() ? nullptr : &*it;
 }
 
-bool printable_name(std::string_view s)
-{
+bool printable_name(std::string_view s) {
     if (s.empty() || s.size() > kMaxEventDeviceBytes) return false;
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
 // The device named by `value`, which must be a string of 1..255 printable bytes.
-bool take_device(const json* value, PairingEvent& event)
-{
+bool take_device(const json *value, PairingEvent &event) {
     if (value == nullptr || !value->is_string()) return false;
-    const std::string& s = value->get_ref<const std::string&>();
+    const std::string &s = value->get_ref<const std::string &>();
     if (!printable_name(s)) return false;
     event.device = s;
     return true;
 }
 
 // An optional time: `value` absent is 0; else it must be an RFC 3339 string.
-bool take_rfc3339(const json* value, std::int64_t& at_ms)
-{
+bool take_rfc3339(const json *value, std::int64_t &at_ms) {
     at_ms = 0;
     if (value == nullptr) return true;
     if (!value->is_string()) return false;
-    const std::int64_t ms = parse_rfc3339_ms(value->get_ref<const std::string&>());
+    const std::int64_t ms = parse_rfc3339_ms(value->get_ref<const std::string &>());
     if (ms < 0) return false;
     at_ms = ms;
     return true;
 }
 
 // An optional time: `value` absent is 0; else a non-negative integer of ms since the epoch.
-bool take_epoch_ms(const json* value, std::int64_t& at_ms)
-{
+bool take_epoch_ms(const json *value, std::int64_t &at_ms) {
     at_ms = 0;
     if (value == nullptr) return true;
     if (!value->is_number_unsigned()) return false;
@@ -90,8 +83,7 @@ bool take_epoch_ms(const json* value, std::int64_t& at_ms)
     return true;
 }
 
-bool parse_object(std::string_view body, json& out)
-{
+bool parse_object(std::string_view body, json &out) {
     out = parse_json(body, kEventJsonDepth);
     return !out.is_discarded() && out.is_object();
 }
@@ -103,13 +95,12 @@ constexpr std::string_view kBadTime = "Event time is malformed";
 // ---------------------------------------------------------------- origin
 // go-whatsapp-multi-session-rest-api: WebhookEvent{event_type, device_id, timestamp, data}.
 
-EventParse parse_origin(std::string_view body)
-{
+EventParse parse_origin(std::string_view body) {
     json j;
     if (!parse_object(body, j)) return malformed(kNotObject);
-    const json* type = member(j, "event_type");
+    const json *type = member(j, "event_type");
     if (type == nullptr || !type->is_string()) return malformed("Event has no event_type string");
-    const std::string& name = type->get_ref<const std::string&>();
+    const std::string &name = type->get_ref<const std::string &>();
     EventParse out;
     if (name == "connection.pair_success") {
         out.event = {DeviceEvent::linked, "connection.pair_success", {}, {}, 0, 0};
@@ -124,13 +115,13 @@ EventParse parse_origin(std::string_view body)
     }
     if (!take_device(member(j, "device_id"), out.event)) return malformed(kBadDevice);
     if (!take_rfc3339(member(j, "timestamp"), out.event.at_ms)) return malformed(kBadTime);
-    const json* data = member(j, "data");
+    const json *data = member(j, "data");
     if (data != nullptr && !data->is_object() && !data->is_null()) {
         return malformed("Event data must be an object");
     }
     if (out.event.effect == DeviceEvent::linked && data != nullptr) {
         // connection.connected says whether the client is logged in; false is no pairing.
-        const json* logged_in = member(*data, "is_logged_in");
+        const json *logged_in = member(*data, "is_logged_in");
         if (logged_in != nullptr && !logged_in->is_boolean()) {
             return malformed("Event data.is_logged_in must be a boolean");
         }
@@ -147,22 +138,21 @@ EventParse parse_origin(std::string_view body)
 // messages, receipts, presence and calls to a paired device only).
 
 constexpr std::array<std::string_view, 16> kGowaEvents = {
-    "message",           "message.reaction", "message.revoked",   "message.edited",
-    "message.ack",       "message.deleted",  "chat_presence",     "group.participants",
-    "group.joined",      "label.edit",       "label.association", "newsletter.joined",
-    "newsletter.left",   "newsletter.message", "newsletter.mute", "call.offer",
+    "message",         "message.reaction",   "message.revoked",   "message.edited",
+    "message.ack",     "message.deleted",    "chat_presence",     "group.participants",
+    "group.joined",    "label.edit",         "label.association", "newsletter.joined",
+    "newsletter.left", "newsletter.message", "newsletter.mute",   "call.offer",
 };
 
-EventParse parse_gowa(std::string_view body)
-{
+EventParse parse_gowa(std::string_view body) {
     json j;
     if (!parse_object(body, j)) return malformed(kNotObject);
-    const json* type = member(j, "event");
+    const json *type = member(j, "event");
     if (type == nullptr || !type->is_string()) return malformed("Event has no event string");
-    const std::string& name = type->get_ref<const std::string&>();
+    const std::string &name = type->get_ref<const std::string &>();
     const auto known = std::find(kGowaEvents.begin(), kGowaEvents.end(), name);
     if (known == kGowaEvents.end()) return ignored(kOther);
-    const json* session = member(j, "session_id");
+    const json *session = member(j, "session_id");
     if (session == nullptr) return ignored(*known);  // a JID GoWA could not map to a session
     EventParse out;
     out.event.effect = DeviceEvent::linked;
@@ -174,19 +164,18 @@ EventParse parse_gowa(std::string_view body)
 // ---------------------------------------------------------------- WAHA
 // {"event":"session.status","session","payload":{"status"},"timestamp"? (ms)}.
 
-EventParse parse_waha(std::string_view body)
-{
+EventParse parse_waha(std::string_view body) {
     json j;
     if (!parse_object(body, j)) return malformed(kNotObject);
-    const json* type = member(j, "event");
+    const json *type = member(j, "event");
     if (type == nullptr || !type->is_string()) return malformed("Event has no event string");
-    if (type->get_ref<const std::string&>() != "session.status") return ignored(kOther);
-    const json* payload = member(j, "payload");
-    const json* status = payload != nullptr ? member(*payload, "status") : nullptr;
+    if (type->get_ref<const std::string &>() != "session.status") return ignored(kOther);
+    const json *payload = member(j, "payload");
+    const json *status = payload != nullptr ? member(*payload, "status") : nullptr;
     if (status == nullptr || !status->is_string()) {
         return malformed("Event payload.status must be a string");
     }
-    const std::string& s = status->get_ref<const std::string&>();
+    const std::string &s = status->get_ref<const std::string &>();
     EventParse out;
     out.event.name = "session.status";
     if (s == "WORKING") {
@@ -211,8 +200,7 @@ EventParse parse_waha(std::string_view body)
 
 // The fields of an application/x-www-form-urlencoded body; false when one is malformed or a
 // name comes twice (which one would count is a guess).
-bool parse_form(std::string_view body, std::vector<std::pair<std::string, std::string>>& fields)
-{
+bool parse_form(std::string_view body, std::vector<std::pair<std::string, std::string>> &fields) {
     std::size_t start = 0;
     while (start <= body.size()) {
         std::size_t end = body.find('&', start);
@@ -224,7 +212,7 @@ bool parse_form(std::string_view body, std::vector<std::pair<std::string, std::s
             std::optional<std::string> value =
                 eq == std::string_view::npos ? std::optional<std::string>("") : form_decode(field.substr(eq + 1));
             if (!name || !value) return false;
-            for (const auto& f : fields) {
+            for (const auto &f : fields) {
                 if (f.first == *name) return false;
             }
             fields.emplace_back(std::move(*name), std::move(*value));
@@ -234,8 +222,7 @@ bool parse_form(std::string_view body, std::vector<std::pair<std::string, std::s
     return true;
 }
 
-bool is_form(std::string_view content_type)
-{
+bool is_form(std::string_view content_type) {
     constexpr std::string_view kForm = "application/x-www-form-urlencoded";
     while (!content_type.empty() && (content_type.front() == ' ' || content_type.front() == '\t')) {
         content_type.remove_prefix(1);
@@ -250,16 +237,15 @@ bool is_form(std::string_view content_type)
            content_type[kForm.size()] == ' ' || content_type[kForm.size()] == '\t';
 }
 
-EventParse parse_wuzapi(std::string_view content_type, std::string_view body)
-{
+EventParse parse_wuzapi(std::string_view content_type, std::string_view body) {
     json j;
     std::string form_instance;
     bool instance_in_form = false;
     if (is_form(content_type)) {
         std::vector<std::pair<std::string, std::string>> fields;
         if (!parse_form(body, fields)) return malformed("Event body is not a valid form");
-        const std::string* data = nullptr;
-        for (const auto& f : fields) {
+        const std::string *data = nullptr;
+        for (const auto &f : fields) {
             if (f.first == "jsonData") data = &f.second;
             if (f.first == "instanceName") {
                 form_instance = f.second;
@@ -271,9 +257,9 @@ EventParse parse_wuzapi(std::string_view content_type, std::string_view body)
     } else if (!parse_object(body, j)) {
         return malformed(kNotObject);
     }
-    const json* type = member(j, "type");
+    const json *type = member(j, "type");
     if (type == nullptr || !type->is_string()) return malformed("Event has no type string");
-    const std::string& name = type->get_ref<const std::string&>();
+    const std::string &name = type->get_ref<const std::string &>();
     EventParse out;
     if (name == "PairSuccess") {
         out.event = {DeviceEvent::linked, "PairSuccess", {}, {}, 0, 0};
@@ -300,26 +286,25 @@ EventParse parse_wuzapi(std::string_view content_type, std::string_view body)
 // ---------------------------------------------------------------- Evolution API
 // {"event":"qrcode.updated"|"connection.update","instance","data":{..},"date_time",...}.
 
-EventParse parse_evolution(std::string_view body)
-{
+EventParse parse_evolution(std::string_view body) {
     json j;
     if (!parse_object(body, j)) return malformed(kNotObject);
-    const json* type = member(j, "event");
+    const json *type = member(j, "event");
     if (type == nullptr || !type->is_string()) return malformed("Event has no event string");
-    const std::string& name = type->get_ref<const std::string&>();
+    const std::string &name = type->get_ref<const std::string &>();
     if (name != "qrcode.updated" && name != "connection.update") return ignored(kOther);
-    const json* data = member(j, "data");
+    const json *data = member(j, "data");
     if (data == nullptr || !data->is_object()) return malformed("Event data must be an object");
     EventParse out;
     if (name == "qrcode.updated") {
         out.event.name = "qrcode.updated";
-        const json* qrcode = member(*data, "qrcode");
+        const json *qrcode = member(*data, "qrcode");
         if (qrcode != nullptr) {
             if (!qrcode->is_object()) return malformed("Event data.qrcode must be an object");
-            const json* code = member(*qrcode, "pairingCode");
+            const json *code = member(*qrcode, "pairingCode");
             if (code == nullptr || code->is_null()) return ignored("qrcode.updated");  // no number
             if (!code->is_string()) return malformed("Event pairingCode must be a string");
-            std::string formatted = format_pair_code(code->get_ref<const std::string&>());
+            std::string formatted = format_pair_code(code->get_ref<const std::string &>());
             if (formatted.empty()) return malformed("Event pairingCode is not a pairing code");
             out.event.effect = DeviceEvent::new_code;
             out.event.code = std::move(formatted);
@@ -331,9 +316,9 @@ EventParse parse_evolution(std::string_view body)
         }
     } else {
         out.event.name = "connection.update";
-        const json* state = member(*data, "state");
+        const json *state = member(*data, "state");
         if (state == nullptr || !state->is_string()) return malformed("Event data.state must be a string");
-        const std::string& s = state->get_ref<const std::string&>();
+        const std::string &s = state->get_ref<const std::string &>();
         if (s == "open") {
             out.event.effect = DeviceEvent::linked;
         } else if (s == "close") {
@@ -353,13 +338,12 @@ EventParse parse_evolution(std::string_view body)
 // {"event":"pair_success"|"connected"|"pair_error"|"logged_out"|"code","device_id",
 //  "timestamp"? (ms),"pair_code"+"timeout" (code)}
 
-EventParse parse_native(std::string_view body)
-{
+EventParse parse_native(std::string_view body) {
     json j;
     if (!parse_object(body, j)) return malformed(kNotObject);
-    const json* type = member(j, "event");
+    const json *type = member(j, "event");
     if (type == nullptr || !type->is_string()) return malformed("Event has no event string");
-    const std::string& name = type->get_ref<const std::string&>();
+    const std::string &name = type->get_ref<const std::string &>();
     EventParse out;
     if (name == "pair_success") {
         out.event = {DeviceEvent::linked, "pair_success", {}, {}, 0, 0};
@@ -377,11 +361,11 @@ EventParse parse_native(std::string_view body)
     if (!take_device(member(j, "device_id"), out.event)) return malformed(kBadDevice);
     if (!take_epoch_ms(member(j, "timestamp"), out.event.at_ms)) return malformed(kBadTime);
     if (out.event.effect == DeviceEvent::new_code) {
-        const json* code = member(j, "pair_code");
+        const json *code = member(j, "pair_code");
         if (code == nullptr || !code->is_string()) return malformed("Event pair_code must be a string");
-        out.event.code = format_pair_code(code->get_ref<const std::string&>());
+        out.event.code = format_pair_code(code->get_ref<const std::string &>());
         if (out.event.code.empty()) return malformed("Event pair_code is not a pairing code");
-        const json* timeout = member(j, "timeout");
+        const json *timeout = member(j, "timeout");
         if (timeout == nullptr || !timeout->is_number_unsigned() || timeout->get<std::uint64_t>() < 1 ||
             timeout->get<std::uint64_t>() > 86400) {
             return malformed("Event timeout must be 1 to 86400 seconds");
@@ -393,8 +377,7 @@ EventParse parse_native(std::string_view body)
 
 // ---------------------------------------------------------------- time
 
-bool digits(std::string_view s, std::size_t at, std::size_t n, int& out)
-{
+bool digits(std::string_view s, std::size_t at, std::size_t n, int &out) {
     if (at + n > s.size()) return false;
     out = 0;
     for (std::size_t i = at; i < at + n; ++i) {
@@ -405,8 +388,7 @@ bool digits(std::string_view s, std::size_t at, std::size_t n, int& out)
 }
 
 // Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
-std::int64_t days_from_civil(int y, int m, int d)
-{
+std::int64_t days_from_civil(int y, int m, int d) {
     y -= m <= 2 ? 1 : 0;
     const int era = (y >= 0 ? y : y - 399) / 400;
     const int yoe = y - era * 400;
@@ -415,15 +397,13 @@ std::int64_t days_from_civil(int y, int m, int d)
     return static_cast<std::int64_t>(era) * 146097 + doe - 719468;
 }
 
-int days_in_month(int y, int m)
-{
+int days_in_month(int y, int m) {
     static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     return m == 2 && leap ? 29 : kDays[m - 1];
 }
 
-bool decode_hex(std::string_view hex, unsigned char* out, std::size_t n)
-{
+bool decode_hex(std::string_view hex, unsigned char *out, std::size_t n) {
     if (hex.size() != 2 * n) return false;
     for (std::size_t i = 0; i < n; ++i) {
         const int hi = ascii::hex_value(hex[2 * i]);
@@ -436,17 +416,15 @@ bool decode_hex(std::string_view hex, unsigned char* out, std::size_t n)
 
 }  // namespace
 
-std::int64_t parse_rfc3339_ms(std::string_view s) noexcept
-{
+std::int64_t parse_rfc3339_ms(std::string_view s) noexcept {
     int year, month, day, hour, minute, second;
-    if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) ||
-        s[7] != '-' || !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-        !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
-        !digits(s, 17, 2, second)) {
+    if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' ||
+        !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hour) ||
+        s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second)) {
         return -1;
     }
-    if (year < 1970 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) ||
-        hour > 23 || minute > 59 || second > 60) {
+    if (year < 1970 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
+        minute > 59 || second > 60) {
         return -1;
     }
     std::size_t at = 19;
@@ -470,8 +448,8 @@ std::int64_t parse_rfc3339_ms(std::string_view s) noexcept
         ++at;
     } else if (at < s.size() && (s[at] == '+' || s[at] == '-')) {
         int oh, om;
-        if (!digits(s, at + 1, 2, oh) || at + 3 >= s.size() || s[at + 3] != ':' ||
-            !digits(s, at + 4, 2, om) || oh > 23 || om > 59) {
+        if (!digits(s, at + 1, 2, oh) || at + 3 >= s.size() || s[at + 3] != ':' || !digits(s, at + 4, 2, om) ||
+            oh > 23 || om > 59) {
             return -1;
         }
         offset_s = (oh * 3600 + om * 60) * (s[at] == '+' ? 1 : -1);
@@ -480,23 +458,27 @@ std::int64_t parse_rfc3339_ms(std::string_view s) noexcept
         return -1;
     }
     if (at != s.size()) return -1;
-    const std::int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 +
-                                 minute * 60 + std::min(second, 59) - offset_s;
+    const std::int64_t seconds =
+        days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - offset_s;
     if (seconds < 0) return -1;
     return seconds * 1000 + fraction_ms;
 }
 
-EventParse parse_event(Protocol protocol, std::string_view content_type,
-                       std::string_view body) noexcept
-{
+EventParse parse_event(Protocol protocol, std::string_view content_type, std::string_view body) noexcept {
     try {
         switch (protocol) {
-        case Protocol::origin: return parse_origin(body);
-        case Protocol::gowa: return parse_gowa(body);
-        case Protocol::waha: return parse_waha(body);
-        case Protocol::wuzapi: return parse_wuzapi(content_type, body);
-        case Protocol::evolution: return parse_evolution(body);
-        case Protocol::native: return parse_native(body);
+        case Protocol::origin:
+            return parse_origin(body);
+        case Protocol::gowa:
+            return parse_gowa(body);
+        case Protocol::waha:
+            return parse_waha(body);
+        case Protocol::wuzapi:
+            return parse_wuzapi(content_type, body);
+        case Protocol::evolution:
+            return parse_evolution(body);
+        case Protocol::native:
+            return parse_native(body);
         }
         return malformed("Unknown protocol");
     } catch (...) {  // memory: nothing is applied
@@ -506,22 +488,26 @@ EventParse parse_event(Protocol protocol, std::string_view content_type,
     }
 }
 
-SignatureScheme signature_scheme(Protocol protocol) noexcept
-{
+SignatureScheme signature_scheme(Protocol protocol) noexcept {
     switch (protocol) {
-    case Protocol::origin: return {SignatureEncoding::sha256_prefixed_hex, "X-Webhook-Signature"};
-    case Protocol::native: return {SignatureEncoding::sha256_prefixed_hex, "X-Webhook-Signature"};
-    case Protocol::gowa: return {SignatureEncoding::sha256_prefixed_hex, "X-Hub-Signature-256"};
-    case Protocol::waha: return {SignatureEncoding::sha512_hex, "X-Webhook-Hmac"};
-    case Protocol::wuzapi: return {SignatureEncoding::sha256_hex, "x-hmac-signature"};
-    case Protocol::evolution: return {SignatureEncoding::none, {}};
+    case Protocol::origin:
+        return {SignatureEncoding::sha256_prefixed_hex, "X-Webhook-Signature"};
+    case Protocol::native:
+        return {SignatureEncoding::sha256_prefixed_hex, "X-Webhook-Signature"};
+    case Protocol::gowa:
+        return {SignatureEncoding::sha256_prefixed_hex, "X-Hub-Signature-256"};
+    case Protocol::waha:
+        return {SignatureEncoding::sha512_hex, "X-Webhook-Hmac"};
+    case Protocol::wuzapi:
+        return {SignatureEncoding::sha256_hex, "x-hmac-signature"};
+    case Protocol::evolution:
+        return {SignatureEncoding::none, {}};
     }
     return {};
 }
 
-bool verify_signature(const SignatureScheme& scheme, const HmacKey& key, std::string_view value,
-                      std::string_view body) noexcept
-{
+bool verify_signature(const SignatureScheme &scheme, const HmacKey &key, std::string_view value,
+                      std::string_view body) noexcept {
     HmacHash hash = HmacHash::sha256;
     std::size_t size = 32;
     switch (scheme.encoding) {
@@ -545,15 +531,13 @@ bool verify_signature(const SignatureScheme& scheme, const HmacKey& key, std::st
     return CRYPTO_memcmp(presented, mac, size) == 0;
 }
 
-bool secret_equals(std::string_view expected, std::string_view presented) noexcept
-{
+bool secret_equals(std::string_view expected, std::string_view presented) noexcept {
     unsigned char a[EVP_MAX_MD_SIZE];
     unsigned char b[EVP_MAX_MD_SIZE];
     unsigned int na = 0;
     unsigned int nb = 0;
     if (EVP_Digest(expected.data(), expected.size(), a, &na, EVP_sha256(), nullptr) != 1 ||
-        EVP_Digest(presented.data(), presented.size(), b, &nb, EVP_sha256(), nullptr) != 1 || na != 32 ||
-        nb != 32) {
+        EVP_Digest(presented.data(), presented.size(), b, &nb, EVP_sha256(), nullptr) != 1 || na != 32 || nb != 32) {
         return false;
     }
     return CRYPTO_memcmp(a, b, 32) == 0;

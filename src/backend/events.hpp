@@ -37,15 +37,14 @@ struct PairingEvent {
 };
 
 struct EventParse {
-    int status = 0;      // 0: read (effect may be none); 400: malformed
-    std::string error;   // 400: what is wrong, in our words
+    int status = 0;     // 0: read (effect may be none); 400: malformed
+    std::string error;  // 400: what is wrong, in our words
     PairingEvent event;
 };
 
 // Reads one webhook body of `protocol`. `content_type` is the request's (wuzapi posts a form
 // unless WEBHOOK_FORMAT=json). Never throws: memory exhaustion is a 400 too (nothing changes).
-EventParse parse_event(Protocol protocol, std::string_view content_type,
-                       std::string_view body) noexcept;
+EventParse parse_event(Protocol protocol, std::string_view content_type, std::string_view body) noexcept;
 
 // How an engine signs its webhooks: an HMAC of the raw body under the operator's secret, in a
 // header of its own.
@@ -65,8 +64,8 @@ SignatureScheme signature_scheme(Protocol protocol) noexcept;
 
 // The header's value against the HMAC of `body` under `key`; the MACs are compared with
 // CRYPTO_memcmp. Hex digits in either case. False for any other shape.
-bool verify_signature(const SignatureScheme& scheme, const HmacKey& key,
-                      std::string_view header_value, std::string_view body) noexcept;
+bool verify_signature(const SignatureScheme &scheme, const HmacKey &key, std::string_view header_value,
+                      std::string_view body) noexcept;
 
 // A presented shared-header value against the configured one, in constant time whatever their
 // lengths (their SHA-256 digests are compared).

@@ -22,8 +22,7 @@ enum : uint8_t { kToken = 1, kValue = 2 };
 
 struct ByteClasses {
     uint8_t of[256] = {};
-    constexpr ByteClasses()
-    {
+    constexpr ByteClasses() {
         for (int c = 0x21; c <= 0xff; ++c) of[c] = kValue;
         of[0x7f] = 0;
         of[' '] = kValue;
@@ -36,10 +35,11 @@ struct ByteClasses {
 };
 constexpr ByteClasses kClasses;
 
-inline bool is(char c, uint8_t cls) { return kClasses.of[static_cast<uint8_t>(c)] & cls; }
+inline bool is(char c, uint8_t cls) {
+    return kClasses.of[static_cast<uint8_t>(c)] & cls;
+}
 
-bool all_of_class(std::string_view s, uint8_t cls)
-{
+bool all_of_class(std::string_view s, uint8_t cls) {
     for (const char c : s) {
         if (!is(c, cls)) return false;
     }
@@ -49,8 +49,7 @@ bool all_of_class(std::string_view s, uint8_t cls)
 // A field value's bytes, eight at a time: a word with no byte below 0x20 and no DEL is all
 // field-vchar, SP or obs-text; a word with one (HTAB, or a control character) is looked at
 // byte by byte. ("has a byte less than n" and "has a zero byte", Bit Twiddling Hacks.)
-bool value_bytes(std::string_view s)
-{
+bool value_bytes(std::string_view s) {
     constexpr uint64_t kOnes = 0x0101010101010101ULL;
     constexpr uint64_t kHigh = 0x8080808080808080ULL;
     size_t i = 0;
@@ -66,14 +65,13 @@ bool value_bytes(std::string_view s)
 }
 
 using ascii::hex_value;
-using ascii::trim_blank;
 using ascii::is_blank;
+using ascii::trim_blank;
 
 // Calls f(element) for each element of a comma-separated list, trimmed; empty elements are
 // skipped (RFC 9110 5.6.1). Stops at the first f that returns false, and says so.
 template <class F>
-bool for_each_element(std::string_view list, F f)
-{
+bool for_each_element(std::string_view list, F f) {
     while (true) {
         const size_t comma = list.find(',');
         const std::string_view element = trim_blank(list.substr(0, comma));
@@ -84,8 +82,7 @@ bool for_each_element(std::string_view list, F f)
 }
 
 // 1*DIGIT, saturated at kHuge (anything that large is over every cap anyway); none otherwise.
-std::optional<uint64_t> parse_decimal(std::string_view s)
-{
+std::optional<uint64_t> parse_decimal(std::string_view s) {
     if (s.empty()) return std::nullopt;
     uint64_t v = 0;
     for (const char c : s) {
@@ -118,17 +115,17 @@ constexpr const char *kNoFraming = "the answer has neither Content-Length nor ch
 
 }  // namespace
 
-void write_http_request(std::string &out, bool post, std::string_view target,
-                        std::string_view host, const std::vector<Header> &headers,
-                        std::string_view body)
-{
+void write_http_request(std::string &out, bool post, std::string_view target, std::string_view host,
+                        const std::vector<Header> &headers, std::string_view body) {
     constexpr std::string_view kHost = "Host: ";
     constexpr std::string_view kAccept = "Accept: */*\r\n";
     constexpr std::string_view kVersion = " HTTP/1.1\r\n";
     constexpr std::string_view kLength = "Content-Length: ";
     const std::string_view method = post ? "POST " : "GET ";
     char digits[24];
-    const std::string_view length(digits, post ? static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, body.size()).ptr - digits) : 0);
+    const std::string_view length(
+        digits,
+        post ? static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, body.size()).ptr - digits) : 0);
 
     // The exact size first, then one copy of each piece.
     bool has_host = false;
@@ -175,8 +172,7 @@ void write_http_request(std::string &out, bool post, std::string_view target,
     if (post) put(body);
 }
 
-void ResponseReader::reset(size_t max_bytes) noexcept
-{
+void ResponseReader::reset(size_t max_bytes) noexcept {
     // The buffers keep their capacity for the next answer on this connection.
     std::string body = std::move(body_);
     std::string retry_after = std::move(retry_after_);
@@ -193,27 +189,23 @@ void ResponseReader::reset(size_t max_bytes) noexcept
     line_ = std::move(line);
 }
 
-void ResponseReader::fail(const char *why, bool too_large) noexcept
-{
+void ResponseReader::fail(const char *why, bool too_large) noexcept {
     state_ = State::failed;
     error_ = why;
     too_large_ = too_large;
 }
 
-bool ResponseReader::keep_alive() const noexcept
-{
-    return state_ == State::done && !extra_ && !conn_close_ &&
-           (!http10_ || conn_keep_alive_) && !(chunked_ && has_length_);
+bool ResponseReader::keep_alive() const noexcept {
+    return state_ == State::done && !extra_ && !conn_close_ && (!http10_ || conn_keep_alive_) &&
+           !(chunked_ && has_length_);
 }
 
-bool ResponseReader::next_line(const char *&p, const char *end, std::string_view &line)
-{
+bool ResponseReader::next_line(const char *&p, const char *end, std::string_view &line) {
     // Head lines share one cap; a chunk-size line has the whole cap to itself.
     const bool head = phase_ != Phase::chunk_size;
     const size_t room = head ? max_ - head_bytes_ : max_;
     const void *lf = std::memchr(p, '\n', static_cast<size_t>(end - p));
-    const size_t n = lf ? static_cast<size_t>(static_cast<const char *>(lf) - p) + 1
-                        : static_cast<size_t>(end - p);
+    const size_t n = lf ? static_cast<size_t>(static_cast<const char *>(lf) - p) + 1 : static_cast<size_t>(end - p);
     if (line_.size() + n > room) {
         fail(head ? kHeadTooLarge : kChunkLineTooLarge, true);
         return false;
@@ -236,8 +228,7 @@ bool ResponseReader::next_line(const char *&p, const char *end, std::string_view
     return true;
 }
 
-ResponseReader::State ResponseReader::feed(const char *data, size_t len)
-{
+ResponseReader::State ResponseReader::feed(const char *data, size_t len) {
     if (state_ != State::more) {
         if (state_ == State::done && len > 0) extra_ = true;
         return state_;
@@ -301,16 +292,14 @@ ResponseReader::State ResponseReader::feed(const char *data, size_t len)
     return state_;
 }
 
-void ResponseReader::status_line(std::string_view line)
-{
+void ResponseReader::status_line(std::string_view line) {
     // HTTP-version SP 3DIGIT [ SP reason-phrase ]; the reason may also be absent, as libcurl allows.
     if (line.size() < 8 || line.compare(0, 7, "HTTP/1.") != 0 || (line[7] != '0' && line[7] != '1')) {
         fail(kNotHttp1);
         return;
     }
-    if (line.size() < 12 || line[8] != ' ' || line[9] < '1' || line[9] > '9' || line[10] < '0' ||
-        line[10] > '9' || line[11] < '0' || line[11] > '9' ||
-        (line.size() > 12 && (line[12] != ' ' || !value_bytes(line.substr(13))))) {
+    if (line.size() < 12 || line[8] != ' ' || line[9] < '1' || line[9] > '9' || line[10] < '0' || line[10] > '9' ||
+        line[11] < '0' || line[11] > '9' || (line.size() > 12 && (line[12] != ' ' || !value_bytes(line.substr(13))))) {
         fail(kBadStatusLine);
         return;
     }
@@ -327,8 +316,7 @@ void ResponseReader::status_line(std::string_view line)
     phase_ = Phase::header;
 }
 
-void ResponseReader::header_line(std::string_view line)
-{
+void ResponseReader::header_line(std::string_view line) {
     if (is_blank(line[0])) {
         fail(kFolded);
         return;
@@ -358,19 +346,19 @@ void ResponseReader::header_line(std::string_view line)
             // 1*DIGIT, or a list of the same value ("5, 5") as some proxies join repeated headers.
             bool any = false;
             const bool ok = for_each_element(value, [&](std::string_view element) {
-                     const std::optional<uint64_t> n = parse_decimal(element);
-                     if (!n) {
-                         fail(kBadLength);
-                         return false;
-                     }
-                     if (has_length_ && *n != content_length_) {
-                         fail(kLengthsDiffer);
-                         return false;
-                     }
-                     has_length_ = any = true;
-                     content_length_ = *n;
-                     return true;
-                 });
+                const std::optional<uint64_t> n = parse_decimal(element);
+                if (!n) {
+                    fail(kBadLength);
+                    return false;
+                }
+                if (has_length_ && *n != content_length_) {
+                    fail(kLengthsDiffer);
+                    return false;
+                }
+                has_length_ = any = true;
+                content_length_ = *n;
+                return true;
+            });
             if (ok && !any) fail(kBadLength);  // empty, or only commas
         }
         break;
@@ -413,8 +401,7 @@ void ResponseReader::header_line(std::string_view line)
     }
 }
 
-void ResponseReader::end_of_head()
-{
+void ResponseReader::end_of_head() {
     if (interim_) {
         interim_ = false;
         phase_ = Phase::status_line;
@@ -441,8 +428,7 @@ void ResponseReader::end_of_head()
     }
 }
 
-void ResponseReader::chunk_size_line(std::string_view line)
-{
+void ResponseReader::chunk_size_line(std::string_view line) {
     // chunk-size [ BWS ";" chunk-ext ] (RFC 9112 7.1.1): extensions are skipped, not parsed,
     // but must be field-vchar text. At most 16 digits, as libcurl: no overflow, and no answer
     // of ours is refused by it for a size it would not read.

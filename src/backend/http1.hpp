@@ -22,9 +22,8 @@ namespace wa_pair {
 //   (a GET sends neither Content-Length nor body).
 // `target` is the origin-form ("/v1/pair-code?x=1"); names and values are already checked
 // (check_header_name, valid_header_value). Throws only std::bad_alloc.
-void write_http_request(std::string &out, bool post, std::string_view target,
-                        std::string_view host, const std::vector<Header> &headers,
-                        std::string_view body);
+void write_http_request(std::string &out, bool post, std::string_view target, std::string_view host,
+                        const std::vector<Header> &headers, std::string_view body);
 
 // Reads one answer, fed in pieces as they arrive. The connection's close is no event here (nginx
 // reports it as an upstream error), so an answer must say where it ends: a final answer that may
@@ -53,7 +52,7 @@ public:
     State feed(const char *data, size_t len);
 
     State state() const noexcept { return state_; }
-    int status() const noexcept { return status_; }          // of the final (non-1xx) answer
+    int status() const noexcept { return status_; }                         // of the final (non-1xx) answer
     std::string_view retry_after() const noexcept { return retry_after_; }  // first, trimmed
     // The first X-Request-ID, trimmed: a native engine echoes its request's, which tells an
     // answer from a stray one (another request's, on a kept connection).
@@ -71,13 +70,13 @@ public:
 private:
     // Where the next byte belongs.
     enum class Phase : uint8_t {
-        status_line,    // of an interim (1xx) or the final answer
-        header,         // a header line, or the empty line ending the head
-        body_length,    // Content-Length bytes
-        chunk_size,     // a chunk-size line (extensions ignored)
-        chunk_data,     // the chunk's bytes
-        chunk_data_end, // the CRLF (or LF) after them
-        trailer,        // a trailer field, or the empty line ending the answer
+        status_line,     // of an interim (1xx) or the final answer
+        header,          // a header line, or the empty line ending the head
+        body_length,     // Content-Length bytes
+        chunk_size,      // a chunk-size line (extensions ignored)
+        chunk_data,      // the chunk's bytes
+        chunk_data_end,  // the CRLF (or LF) after them
+        trailer,         // a trailer field, or the empty line ending the answer
     };
 
     // A whole line from [p, end) (its CR LF or LF dropped), joined with the part kept in
@@ -112,8 +111,8 @@ private:
     bool conn_keep_alive_ = false;
     bool has_retry_after_ = false;
     bool has_request_id_ = false;
-    bool after_cr_ = false;        // chunk_data_end: the CR came, the LF is due
-    bool extra_ = false;           // bytes came after the end of the answer
+    bool after_cr_ = false;  // chunk_data_end: the CR came, the LF is due
+    bool extra_ = false;     // bytes came after the end of the answer
 };
 
 }  // namespace wa_pair

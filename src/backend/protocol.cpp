@@ -18,8 +18,7 @@ constexpr std::string_view kCodeAlphabet = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
 // kCodeAlphabet as a table: one load per symbol.
 struct CodeSymbols {
     bool in[256] = {};
-    constexpr CodeSymbols()
-    {
+    constexpr CodeSymbols() {
         for (const char c : kCodeAlphabet) in[static_cast<unsigned char>(c)] = true;
     }
 };
@@ -27,8 +26,7 @@ constexpr CodeSymbols kCodeSymbols;
 
 }  // namespace
 
-PairCode success(std::string formatted_code, long timeout)
-{
+PairCode success(std::string formatted_code, long timeout) {
     PairCode answer;
     answer.code = std::move(formatted_code);
     answer.timeout = timeout;
@@ -36,8 +34,7 @@ PairCode success(std::string formatted_code, long timeout)
     return answer;
 }
 
-PairCode fail(int code, std::string_view text, Outcome outcome, std::string_view reason)
-{
+PairCode fail(int code, std::string_view text, Outcome outcome, std::string_view reason) {
     PairCode answer;
     answer.failure = Failure{code, std::string(text)};
     answer.outcome = outcome;
@@ -46,13 +43,11 @@ PairCode fail(int code, std::string_view text, Outcome outcome, std::string_view
     return answer;
 }
 
-PairCode already_logged_in(std::string_view reason)
-{
+PairCode already_logged_in(std::string_view reason) {
     return fail(409, kAlreadyLoggedIn, Outcome::already_logged_in, reason);
 }
 
-PairCode rate_limited(std::string_view retry_after_header)
-{
+PairCode rate_limited(std::string_view retry_after_header) {
     PairCode answer = fail(429, kTooMany, Outcome::rate_limited, "the backend is rate limiting");
     const long seconds = parse_retry_after(retry_after_header);
     answer.retry_after = seconds >= 0 ? seconds : kDefaultRetryAfter;
@@ -60,18 +55,15 @@ PairCode rate_limited(std::string_view retry_after_header)
     return answer;
 }
 
-PairCode rejected(std::string_view reason)
-{
+PairCode rejected(std::string_view reason) {
     return fail(400, kRejected, Outcome::backend_rejected, reason);
 }
 
-PairCode backend_failed(std::string_view reason)
-{
+PairCode backend_failed(std::string_view reason) {
     return fail(500, kInternalError, Outcome::backend_failed, reason);
 }
 
-PairCode not_ready(std::string_view reason, bool retry)
-{
+PairCode not_ready(std::string_view reason, bool retry) {
     PairCode answer = fail(503, kUnavailable, Outcome::backend_not_ready, reason);
     if (retry) {
         answer.retry_after = kNotReadyRetryAfter;
@@ -80,8 +72,7 @@ PairCode not_ready(std::string_view reason, bool retry)
     return answer;
 }
 
-PairCode session_down(std::string_view reason)
-{
+PairCode session_down(std::string_view reason) {
     // No Retry-After: the engine's session stays down until its operator starts it again,
     // so a client told to retry would retry for ever.
     PairCode answer = fail(503, kUnavailable, Outcome::backend_not_ready, reason);
@@ -89,31 +80,26 @@ PairCode session_down(std::string_view reason)
     return answer;
 }
 
-PairCode whatsapp_rate_limited(std::string_view reason)
-{
+PairCode whatsapp_rate_limited(std::string_view reason) {
     PairCode answer = fail(429, kTooMany, Outcome::rate_limited, reason);
     answer.retry_after = kWhatsAppRateLimitRetryAfter;
     answer.has_retry_after = true;
     return answer;
 }
 
-PairCode timed_out(std::string_view reason)
-{
+PairCode timed_out(std::string_view reason) {
     return fail(504, kTimedOut, Outcome::backend_timeout, reason);
 }
 
-PairCode auth_failed(std::string_view reason)
-{
+PairCode auth_failed(std::string_view reason) {
     return fail(502, kInvalidAnswer, Outcome::backend_auth_failed, reason);
 }
 
-PairCode invalid_answer(std::string_view reason)
-{
+PairCode invalid_answer(std::string_view reason) {
     return fail(502, kInvalidAnswer, Outcome::bad_backend_answer, reason);
 }
 
-PairCode internal_failure() noexcept
-{
+PairCode internal_failure() noexcept {
     PairCode answer;
     answer.failure.code = 500;
     answer.failure.error.assign(kInternalError);  // noexcept ends the worker if this throws
@@ -123,8 +109,7 @@ PairCode internal_failure() noexcept
     return answer;
 }
 
-long parse_retry_after(std::string_view value) noexcept
-{
+long parse_retry_after(std::string_view value) noexcept {
     const auto blank = [](char c) { return c == ' ' || c == '\t'; };
     while (!value.empty() && blank(value.front())) value.remove_prefix(1);
     while (!value.empty() && blank(value.back())) value.remove_suffix(1);
@@ -138,8 +123,7 @@ long parse_retry_after(std::string_view value) noexcept
     return seconds;
 }
 
-bool is_short_printable(std::string_view text) noexcept
-{
+bool is_short_printable(std::string_view text) noexcept {
     if (text.empty() || text.size() > kMaxBackendErrorBytes) return false;
     for (char c : text) {
         if (c < 0x20 || c > 0x7e) return false;
@@ -147,8 +131,7 @@ bool is_short_printable(std::string_view text) noexcept
     return true;
 }
 
-WhatsmeowError whatsmeow_error(std::string_view text) noexcept
-{
+WhatsmeowError whatsmeow_error(std::string_view text) noexcept {
     // whatsmeow (errors.go): IQError's text is "info query returned status 429:
     // rate-overlimit", which the engines may wrap; its other errors are plain sentences.
     const auto ends_with = [text](std::string_view tail) {
@@ -162,29 +145,25 @@ WhatsmeowError whatsmeow_error(std::string_view text) noexcept
     return WhatsmeowError::other;
 }
 
-const json* member(const json& object, const char* key)
-{
+const json *member(const json &object, const char *key) {
     if (!object.is_object()) return nullptr;
     const auto it = object.find(key);
     return it == object.end() ? nullptr : &*it;
 }
 
-const std::string* string_member(const json& object, const char* key)
-{
-    const json* value = member(object, key);
-    return value != nullptr && value->is_string() ? &value->get_ref<const std::string&>() : nullptr;
+const std::string *string_member(const json &object, const char *key) {
+    const json *value = member(object, key);
+    return value != nullptr && value->is_string() ? &value->get_ref<const std::string &>() : nullptr;
 }
 
-PairCode success_from(const json* code, long timeout, std::string_view reason_if_invalid)
-{
+PairCode success_from(const json *code, long timeout, std::string_view reason_if_invalid) {
     if (code == nullptr || !code->is_string()) return invalid_answer(reason_if_invalid);
-    std::string formatted = format_pair_code(code->get_ref<const std::string&>());
+    std::string formatted = format_pair_code(code->get_ref<const std::string &>());
     if (formatted.empty()) return invalid_answer(reason_if_invalid);
     return success(std::move(formatted), timeout);
 }
 
-PairCode success_from(const JsonValue* code, long timeout, std::string_view reason_if_invalid)
-{
+PairCode success_from(const JsonValue *code, long timeout, std::string_view reason_if_invalid) {
     if (code == nullptr || !code->is_string()) return invalid_answer(reason_if_invalid);
     std::string scratch;
     std::string formatted = format_pair_code(code->decoded(scratch));
@@ -192,16 +171,14 @@ PairCode success_from(const JsonValue* code, long timeout, std::string_view reas
     return success(std::move(formatted), timeout);
 }
 
-std::string phone_query(std::string_view name, std::string_view phone)
-{
+std::string phone_query(std::string_view name, std::string_view phone) {
     std::string query(name);
     query += '=';
     query += phone;
     return query;
 }
 
-std::string one_field_object(std::string_view key, std::string_view value)
-{
+std::string one_field_object(std::string_view key, std::string_view value) {
     std::string body = "{";
     append_json_string(body, key);
     body += ':';
@@ -228,17 +205,15 @@ struct ProtocolInfo {
 
 constexpr ProtocolInfo kProtocols[] = {
     {Protocol::native, "native", "/v1/pair-code", 0},
-    {Protocol::origin, "origin", "/devices/me/login-code",
-     kWhatsmeowConnectionSeconds - kFreshConnectionAllowance},
+    {Protocol::origin, "origin", "/devices/me/login-code", kWhatsmeowConnectionSeconds - kFreshConnectionAllowance},
     {Protocol::gowa, "gowa", "/app/login-with-code", kOpenConnectionSeconds},
     {Protocol::waha, "waha", "/api/default/auth/request-code", kOpenConnectionSeconds},
     {Protocol::wuzapi, "wuzapi", "/session/pairphone", kOpenConnectionSeconds},
     {Protocol::evolution, "evolution", "/instance/connect/default", kEvolutionCodeSeconds},
 };
 
-const ProtocolInfo& info(Protocol protocol) noexcept
-{
-    for (const ProtocolInfo& p : kProtocols) {
+const ProtocolInfo &info(Protocol protocol) noexcept {
+    for (const ProtocolInfo &p : kProtocols) {
         if (p.protocol == protocol) return p;
     }
     return kProtocols[0];
@@ -246,30 +221,46 @@ const ProtocolInfo& info(Protocol protocol) noexcept
 
 }  // namespace
 
-std::optional<Protocol> parse_protocol(std::string_view name) noexcept
-{
-    for (const ProtocolInfo& p : kProtocols) {
+std::optional<Protocol> parse_protocol(std::string_view name) noexcept {
+    for (const ProtocolInfo &p : kProtocols) {
         if (p.name == name) return p.protocol;
     }
     return std::nullopt;
 }
 
-std::string_view protocol_name(Protocol protocol) noexcept { return info(protocol).name; }
+std::string_view protocol_name(Protocol protocol) noexcept {
+    return info(protocol).name;
+}
 
-std::string_view default_path(Protocol protocol) noexcept { return info(protocol).default_path; }
+std::string_view default_path(Protocol protocol) noexcept {
+    return info(protocol).default_path;
+}
 
-long max_code_seconds(Protocol protocol) noexcept { return info(protocol).max_code_seconds; }
+long max_code_seconds(Protocol protocol) noexcept {
+    return info(protocol).max_code_seconds;
+}
 
-BackendRequest build_request(Protocol protocol, const RequestInput& in)
-{
+BackendRequest build_request(Protocol protocol, const RequestInput &in) {
     BackendRequest request;
     switch (protocol) {
-    case Protocol::native: request = build_native_request(in); break;
-    case Protocol::origin: request = build_origin_request(in); break;
-    case Protocol::gowa: request = build_gowa_request(in); break;
-    case Protocol::waha: request = build_waha_request(in); break;
-    case Protocol::wuzapi: request = build_wuzapi_request(in); break;
-    case Protocol::evolution: request = build_evolution_request(in); break;
+    case Protocol::native:
+        request = build_native_request(in);
+        break;
+    case Protocol::origin:
+        request = build_origin_request(in);
+        break;
+    case Protocol::gowa:
+        request = build_gowa_request(in);
+        break;
+    case Protocol::waha:
+        request = build_waha_request(in);
+        break;
+    case Protocol::wuzapi:
+        request = build_wuzapi_request(in);
+        break;
+    case Protocol::evolution:
+        request = build_evolution_request(in);
+        break;
     }
     // Common to all: the body's type, what we accept, the trace id. One vector, sized for
     // them and for the claims and operator headers the caller may add.
@@ -279,7 +270,7 @@ BackendRequest build_request(Protocol protocol, const RequestInput& in)
         headers.push_back(Header{"Content-Type", "application/json"});
     }
     headers.push_back(Header{"Accept", "application/json"});
-    for (Header& h : request.headers) {
+    for (Header &h : request.headers) {
         headers.push_back(std::move(h));
     }
     if (!in.request_id.empty()) {
@@ -289,21 +280,19 @@ BackendRequest build_request(Protocol protocol, const RequestInput& in)
     return request;
 }
 
-void apply_operator_headers(BackendRequest& request, const std::vector<Header>& headers)
-{
-    for (const Header& h : headers) {
-        auto& list = request.headers;
+void apply_operator_headers(BackendRequest &request, const std::vector<Header> &headers) {
+    for (const Header &h : headers) {
+        auto &list = request.headers;
         for (auto it = list.begin(); it != list.end();) {
             it = iequals(it->name, h.name) ? list.erase(it) : it + 1;
         }
     }
-    for (const Header& h : headers) {
+    for (const Header &h : headers) {
         if (!h.value.empty()) request.headers.push_back(h);
     }
 }
 
-std::string append_query(std::string_view url, std::string_view query)
-{
+std::string append_query(std::string_view url, std::string_view query) {
     std::string result(url);
     if (query.empty()) return result;
     const std::size_t mark = url.find('?');
@@ -316,8 +305,7 @@ std::string append_query(std::string_view url, std::string_view query)
     return result;
 }
 
-std::string format_pair_code(std::string_view code) noexcept
-{
+std::string format_pair_code(std::string_view code) noexcept {
     try {
         if (code.size() == 9) {
             if (code[4] != '-') return {};
@@ -342,15 +330,19 @@ std::string format_pair_code(std::string_view code) noexcept
 
 namespace {
 
-PairCode map_protocol(Protocol protocol, long http_status, std::string_view body,
-                      std::string_view retry_after, long default_timeout)
-{
+PairCode map_protocol(Protocol protocol, long http_status, std::string_view body, std::string_view retry_after,
+                      long default_timeout) {
     switch (protocol) {
-    case Protocol::native: return map_native(http_status, body, retry_after, default_timeout);
-    case Protocol::origin: return map_origin(http_status, body, retry_after, default_timeout);
-    case Protocol::gowa: return map_gowa(http_status, body, retry_after, default_timeout);
-    case Protocol::waha: return map_waha(http_status, body, retry_after, default_timeout);
-    case Protocol::wuzapi: return map_wuzapi(http_status, body, retry_after, default_timeout);
+    case Protocol::native:
+        return map_native(http_status, body, retry_after, default_timeout);
+    case Protocol::origin:
+        return map_origin(http_status, body, retry_after, default_timeout);
+    case Protocol::gowa:
+        return map_gowa(http_status, body, retry_after, default_timeout);
+    case Protocol::waha:
+        return map_waha(http_status, body, retry_after, default_timeout);
+    case Protocol::wuzapi:
+        return map_wuzapi(http_status, body, retry_after, default_timeout);
     case Protocol::evolution:
         return map_evolution(http_status, body, retry_after, default_timeout);
     }
@@ -359,9 +351,8 @@ PairCode map_protocol(Protocol protocol, long http_status, std::string_view body
 
 }  // namespace
 
-PairCode map_answer(Protocol protocol, long http_status, std::string_view body,
-                    std::string_view retry_after, long default_timeout) noexcept
-{
+PairCode map_answer(Protocol protocol, long http_status, std::string_view body, std::string_view retry_after,
+                    long default_timeout) noexcept {
     try {
         PairCode answer = map_protocol(protocol, http_status, body, retry_after, default_timeout);
         // Whatever the engine or the configuration says, never more than its code lives: the
@@ -374,26 +365,28 @@ PairCode map_answer(Protocol protocol, long http_status, std::string_view body,
     }
 }
 
-PairCode map_backend_answer(long http_status, std::string_view body,
-                            std::string_view retry_after, long default_timeout) noexcept
-{
+PairCode map_backend_answer(long http_status, std::string_view body, std::string_view retry_after,
+                            long default_timeout) noexcept {
     return map_answer(Protocol::native, http_status, body, retry_after, default_timeout);
 }
 
-PairCode map_transport_failure(TransportFailure failure) noexcept
-{
+PairCode map_transport_failure(TransportFailure failure) noexcept {
     try {
         switch (failure) {
         case TransportFailure::unreachable:
             return fail(503, kUnavailable, Outcome::backend_unavailable, "unreachable");
-        case TransportFailure::timeout: return timed_out("no answer in time");
+        case TransportFailure::timeout:
+            return timed_out("no answer in time");
         case TransportFailure::no_answer:
             return invalid_answer("the connection ended before a whole answer");
-        case TransportFailure::tls: return invalid_answer("TLS with the backend failed");
-        case TransportFailure::bad_answer: return invalid_answer("not a valid HTTP answer");
+        case TransportFailure::tls:
+            return invalid_answer("TLS with the backend failed");
+        case TransportFailure::bad_answer:
+            return invalid_answer("not a valid HTTP answer");
         case TransportFailure::too_large:
             return invalid_answer("the answer is larger than wa_pair_backend_buffer_size");
-        case TransportFailure::internal: return internal_failure();
+        case TransportFailure::internal:
+            return internal_failure();
         }
         return invalid_answer("transport failure");
     } catch (...) {

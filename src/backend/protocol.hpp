@@ -56,12 +56,12 @@ struct BackendRequest {
 };
 
 // The request of `protocol` for `in`. Throws only std::bad_alloc.
-BackendRequest build_request(Protocol protocol, const RequestInput& in);
+BackendRequest build_request(Protocol protocol, const RequestInput &in);
 
 // The operator's wa_pair_backend_header lines: each replaces the adapter's headers of the same
 // name (compared case-insensitively); an empty value only removes them. Throws only
 // std::bad_alloc.
-void apply_operator_headers(BackendRequest& request, const std::vector<Header>& headers);
+void apply_operator_headers(BackendRequest &request, const std::vector<Header> &headers);
 
 // `url` with `query` appended after '?' or '&' (the URL's own query is kept). Throws only
 // std::bad_alloc.
@@ -73,14 +73,14 @@ std::string append_query(std::string_view url, std::string_view query);
 enum class LogLevel { info, warn, error };
 
 struct PairCode {
-    std::string code;              // XXXX-XXXX on success
-    long timeout = 0;              // seconds, never more than the engine's code lives
-    long retry_after = 0;          // seconds, sent as Retry-After when has_retry_after
+    std::string code;      // XXXX-XXXX on success
+    long timeout = 0;      // seconds, never more than the engine's code lives
+    long retry_after = 0;  // seconds, sent as Retry-After when has_retry_after
     bool has_retry_after = false;
-    bool invalid_token = false;    // a 401: WWW-Authenticate: Bearer error="invalid_token"
+    bool invalid_token = false;  // a 401: WWW-Authenticate: Bearer error="invalid_token"
     Outcome outcome = Outcome::none;
     LogLevel log_level = LogLevel::info;  // of a failure
-    std::string_view reason;       // for the error log: what went wrong, in our own words
+    std::string_view reason;              // for the error log: what went wrong, in our own words
     Failure failure;
 };
 
@@ -90,16 +90,16 @@ std::string format_pair_code(std::string_view code) noexcept;
 
 // Maps a complete HTTP answer of `protocol`. `retry_after` is the Retry-After header value
 // ("" when absent); `default_timeout` is used when the answer has no timeout.
-PairCode map_answer(Protocol protocol, long http_status, std::string_view body,
-                    std::string_view retry_after, long default_timeout) noexcept;
+PairCode map_answer(Protocol protocol, long http_status, std::string_view body, std::string_view retry_after,
+                    long default_timeout) noexcept;
 
 // The native protocol's body {"device_id":"dev-42","phone":"6281234567890"}, JSON-escaped.
 // "" only when memory is exhausted.
 std::string backend_request_body(std::string_view device_id, std::string_view phone) noexcept;
 
 // map_answer(Protocol::native, ...).
-PairCode map_backend_answer(long http_status, std::string_view body,
-                            std::string_view retry_after, long default_timeout) noexcept;
+PairCode map_backend_answer(long http_status, std::string_view body, std::string_view retry_after,
+                            long default_timeout) noexcept;
 
 // How a call ended without an answer to map (nginx's upstream tells the module which).
 enum class TransportFailure {

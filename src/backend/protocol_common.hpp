@@ -50,15 +50,15 @@ PairCode success(std::string formatted_code, long timeout);
 PairCode fail(int code, std::string_view text, Outcome outcome, std::string_view reason);
 PairCode already_logged_in(std::string_view reason);
 PairCode rate_limited(std::string_view retry_after_header);
-PairCode rejected(std::string_view reason);                            // 400, generic text
-PairCode backend_failed(std::string_view reason);                      // 500
-PairCode not_ready(std::string_view reason, bool retry);               // 503
-PairCode session_down(std::string_view reason);  // 503, no Retry-After, logged at warn
+PairCode rejected(std::string_view reason);               // 400, generic text
+PairCode backend_failed(std::string_view reason);         // 500
+PairCode not_ready(std::string_view reason, bool retry);  // 503
+PairCode session_down(std::string_view reason);           // 503, no Retry-After, logged at warn
 PairCode whatsapp_rate_limited(std::string_view reason);  // 429, kWhatsAppRateLimitRetryAfter
-PairCode timed_out(std::string_view reason);                           // 504
-PairCode auth_failed(std::string_view reason);                         // 502
-PairCode invalid_answer(std::string_view reason);                      // 502
-PairCode internal_failure() noexcept;                                  // 500, no allocation
+PairCode timed_out(std::string_view reason);              // 504
+PairCode auth_failed(std::string_view reason);            // 502
+PairCode invalid_answer(std::string_view reason);         // 502
+PairCode internal_failure() noexcept;                     // 500, no allocation
 
 // Retry-After as delta-seconds, 0..86400; an HTTP-date or anything else gives -1.
 long parse_retry_after(std::string_view value) noexcept;
@@ -77,35 +77,29 @@ enum class WhatsmeowError {
 WhatsmeowError whatsmeow_error(std::string_view text) noexcept;
 
 // object[key] when `object` is an object that has it, else nullptr.
-const json* member(const json& object, const char* key);
+const json *member(const json &object, const char *key);
 
 // The string at object[key] when it is a string, else nullptr.
-const std::string* string_member(const json& object, const char* key);
+const std::string *string_member(const json &object, const char *key);
 
 // A 2xx whose JSON carries the code at `code`: the code formatted, or 502.
-PairCode success_from(const json* code, long timeout, std::string_view reason_if_invalid);
-PairCode success_from(const JsonValue* code, long timeout, std::string_view reason_if_invalid);
+PairCode success_from(const json *code, long timeout, std::string_view reason_if_invalid);
+PairCode success_from(const JsonValue *code, long timeout, std::string_view reason_if_invalid);
 
-BackendRequest build_native_request(const RequestInput& in);
-BackendRequest build_origin_request(const RequestInput& in);
-BackendRequest build_gowa_request(const RequestInput& in);
-BackendRequest build_waha_request(const RequestInput& in);
-BackendRequest build_wuzapi_request(const RequestInput& in);
-BackendRequest build_evolution_request(const RequestInput& in);
+BackendRequest build_native_request(const RequestInput &in);
+BackendRequest build_origin_request(const RequestInput &in);
+BackendRequest build_gowa_request(const RequestInput &in);
+BackendRequest build_waha_request(const RequestInput &in);
+BackendRequest build_wuzapi_request(const RequestInput &in);
+BackendRequest build_evolution_request(const RequestInput &in);
 
 // Each may throw std::bad_alloc only.
-PairCode map_native(long status, std::string_view body, std::string_view retry_after,
-                    long default_timeout);
-PairCode map_origin(long status, std::string_view body, std::string_view retry_after,
-                    long default_timeout);
-PairCode map_gowa(long status, std::string_view body, std::string_view retry_after,
-                  long default_timeout);
-PairCode map_waha(long status, std::string_view body, std::string_view retry_after,
-                  long default_timeout);
-PairCode map_wuzapi(long status, std::string_view body, std::string_view retry_after,
-                    long default_timeout);
-PairCode map_evolution(long status, std::string_view body, std::string_view retry_after,
-                       long default_timeout);
+PairCode map_native(long status, std::string_view body, std::string_view retry_after, long default_timeout);
+PairCode map_origin(long status, std::string_view body, std::string_view retry_after, long default_timeout);
+PairCode map_gowa(long status, std::string_view body, std::string_view retry_after, long default_timeout);
+PairCode map_waha(long status, std::string_view body, std::string_view retry_after, long default_timeout);
+PairCode map_wuzapi(long status, std::string_view body, std::string_view retry_after, long default_timeout);
+PairCode map_evolution(long status, std::string_view body, std::string_view retry_after, long default_timeout);
 
 // "phone=6281234567890": the phone is digits only, so it needs no escaping.
 std::string phone_query(std::string_view name, std::string_view phone);

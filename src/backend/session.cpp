@@ -13,8 +13,7 @@ using namespace detail;
 
 namespace detail {
 
-bool strip_suffix(std::string_view path, std::string_view tail, std::string_view& prefix)
-{
+bool strip_suffix(std::string_view path, std::string_view tail, std::string_view &prefix) {
     if (path.size() < tail.size() || path.substr(path.size() - tail.size()) != tail) return false;
     prefix = path.substr(0, path.size() - tail.size());
     return true;
@@ -26,9 +25,8 @@ namespace {
 
 // "/prefix/api/dev-42/auth/request-code" -> ("/prefix", "dev-42"): the segment before `tail`
 // and what comes before it, which must end with `head`.
-bool split_named(std::string_view path, std::string_view head, std::string_view tail,
-                 std::string_view& prefix, std::string_view& name)
-{
+bool split_named(std::string_view path, std::string_view head, std::string_view tail, std::string_view &prefix,
+                 std::string_view &name) {
     std::string_view before;
     if (!strip_suffix(path, tail, before)) return false;
     const std::size_t slash = before.rfind('/');
@@ -38,8 +36,7 @@ bool split_named(std::string_view path, std::string_view head, std::string_view 
     return strip_suffix(before.substr(0, slash + 1), head, prefix);
 }
 
-std::string with_query(std::string path, std::string_view query)
-{
+std::string with_query(std::string path, std::string_view query) {
     if (!query.empty()) {
         path += '?';
         path += query;
@@ -47,36 +44,41 @@ std::string with_query(std::string path, std::string_view query)
     return path;
 }
 
-long ceil_seconds(std::int64_t ms) noexcept { return static_cast<long>((ms + 999) / 1000); }
+long ceil_seconds(std::int64_t ms) noexcept {
+    return static_cast<long>((ms + 999) / 1000);
+}
 
 }  // namespace
 
-bool session_start_supported(Protocol protocol) noexcept
-{
+bool session_start_supported(Protocol protocol) noexcept {
     switch (protocol) {
     case Protocol::gowa:
     case Protocol::waha:
     case Protocol::wuzapi:
-    case Protocol::evolution: return true;
+    case Protocol::evolution:
+        return true;
     case Protocol::native:
-    case Protocol::origin: return false;
+    case Protocol::origin:
+        return false;
     }
     return false;
 }
 
-std::string_view step_name(Step step) noexcept
-{
+std::string_view step_name(Step step) noexcept {
     switch (step) {
-    case Step::pair: return "pairing";
-    case Step::start: return "start";
-    case Step::ready: return "readiness";
-    case Step::read: return "QR state";
+    case Step::pair:
+        return "pairing";
+    case Step::start:
+        return "start";
+    case Step::ready:
+        return "readiness";
+    case Step::read:
+        return "QR state";
     }
     return "pairing";
 }
 
-SessionTargets session_targets(Protocol protocol, std::string_view pairing_target)
-{
+SessionTargets session_targets(Protocol protocol, std::string_view pairing_target) {
     SessionTargets t;
     const std::size_t mark = pairing_target.find('?');
     const std::string_view path = pairing_target.substr(0, mark);
@@ -116,14 +118,14 @@ SessionTargets session_targets(Protocol protocol, std::string_view pairing_targe
         t.ready = with_query(std::string(prefix) + "/instance/connectionState/" + std::string(name), query);
         return t;
     case Protocol::native:
-    case Protocol::origin: break;
+    case Protocol::origin:
+        break;
     }
     t.error = "its engine has no session to start";
     return t;
 }
 
-std::string check_session_backend(Protocol protocol, std::string_view value)
-{
+std::string check_session_backend(Protocol protocol, std::string_view value) {
     std::string plain;
     plain.reserve(value.size());
     for (std::size_t i = 0; i < value.size(); ++i) {
@@ -137,7 +139,8 @@ std::string check_session_backend(Protocol protocol, std::string_view value)
             if (end == std::string_view::npos) return {};
             ++end;
         } else {
-            while (end < value.size() && (std::isalnum(static_cast<unsigned char>(value[end])) || value[end] == '_')) ++end;
+            while (end < value.size() && (std::isalnum(static_cast<unsigned char>(value[end])) || value[end] == '_'))
+                ++end;
         }
         plain += 'x';
         i = end - 1;
@@ -147,23 +150,31 @@ std::string check_session_backend(Protocol protocol, std::string_view value)
     return session_targets(protocol, url.uri).error;
 }
 
-BackendRequest build_step_request(Protocol protocol, Step step, const RequestInput& in)
-{
+BackendRequest build_step_request(Protocol protocol, Step step, const RequestInput &in) {
     if (step == Step::pair || step == Step::read) return build_request(protocol, in);
     BackendRequest request;
     switch (protocol) {
-    case Protocol::waha: request = build_waha_step(step, in); break;
-    case Protocol::wuzapi: request = build_wuzapi_step(step, in); break;
-    case Protocol::gowa: request = build_gowa_step(step, in); break;
-    case Protocol::evolution: request = build_evolution_step(step, in); break;
+    case Protocol::waha:
+        request = build_waha_step(step, in);
+        break;
+    case Protocol::wuzapi:
+        request = build_wuzapi_step(step, in);
+        break;
+    case Protocol::gowa:
+        request = build_gowa_step(step, in);
+        break;
+    case Protocol::evolution:
+        request = build_evolution_step(step, in);
+        break;
     case Protocol::native:
-    case Protocol::origin: return build_request(protocol, in);
+    case Protocol::origin:
+        return build_request(protocol, in);
     }
     // What build_request adds for every protocol.
     std::vector<Header> headers;
     if (request.post) headers.push_back(Header{"Content-Type", "application/json"});
     headers.push_back(Header{"Accept", "application/json"});
-    for (Header& h : request.headers) headers.push_back(std::move(h));
+    for (Header &h : request.headers) headers.push_back(std::move(h));
     if (!in.request_id.empty()) headers.push_back(Header{"X-Request-ID", std::string(in.request_id)});
     request.headers = std::move(headers);
     return request;
@@ -171,9 +182,7 @@ BackendRequest build_step_request(Protocol protocol, Step step, const RequestInp
 
 // ---------------------------------------------------------------- one start per device
 
-bool claim_start(std::int64_t& last, std::int64_t now, std::int64_t window_ms,
-                 std::int64_t& retry_at) noexcept
-{
+bool claim_start(std::int64_t &last, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at) noexcept {
     if (last != 0 && now < last + window_ms && now >= last) {
         retry_at = last + window_ms;
         return false;
@@ -183,23 +192,20 @@ bool claim_start(std::int64_t& last, std::int64_t now, std::int64_t window_ms,
     return true;
 }
 
-void StartLog::forget_before(std::int64_t t)
-{
+void StartLog::forget_before(std::int64_t t) {
     for (auto it = last_.begin(); it != last_.end();) {
         it = it->second <= t ? last_.erase(it) : std::next(it);  // lapsed: last + window <= now
     }
 }
 
-bool StartLog::claim(std::string_view device_id, std::int64_t now, std::int64_t window_ms,
-                     std::int64_t& retry_at)
-{
+bool StartLog::claim(std::string_view device_id, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at) {
     const std::string key(device_id);
     auto it = last_.find(key);
     if (it == last_.end()) {
         if (last_.size() >= max_) forget_before(now - window_ms);
         if (last_.size() >= max_) {
             std::int64_t first = now + window_ms;
-            for (const auto& entry : last_) first = std::min(first, entry.second + window_ms);
+            for (const auto &entry : last_) first = std::min(first, entry.second + window_ms);
             retry_at = first;
             return false;
         }
@@ -210,43 +216,40 @@ bool StartLog::claim(std::string_view device_id, std::int64_t now, std::int64_t 
 
 // ---------------------------------------------------------------- code lifetimes
 
-long code_seconds(Protocol protocol, long mapped, long configured,
-                  std::int64_t connection_age_ms) noexcept
-{
+long code_seconds(Protocol protocol, long mapped, long configured, std::int64_t connection_age_ms) noexcept {
     if (connection_age_ms < 0) return mapped;
     const long left = ceil_seconds(kLoginConnectionMs) - ceil_seconds(connection_age_ms);
     if (left <= 0) return 0;
     switch (protocol) {
-    case Protocol::origin: return std::min(mapped, left);
+    case Protocol::origin:
+        return std::min(mapped, left);
     case Protocol::gowa:
     case Protocol::waha:
-    case Protocol::wuzapi: return std::min(configured, left);
+    case Protocol::wuzapi:
+        return std::min(configured, left);
     case Protocol::native:
-    case Protocol::evolution: return mapped;
+    case Protocol::evolution:
+        return mapped;
     }
     return mapped;
 }
 
 // ---------------------------------------------------------------- the exchange
 
-SessionExchange::SessionExchange(const ExchangeConfig& config, std::int64_t now)
-    : config_(config), deadline_(now + config.budget_ms)
-{
+SessionExchange::SessionExchange(const ExchangeConfig &config, std::int64_t now)
+    : config_(config), deadline_(now + config.budget_ms) {
     if (!session_start_supported(config_.protocol)) config_.session_start = false;
 }
 
-std::int64_t SessionExchange::remaining(std::int64_t now) const noexcept
-{
+std::int64_t SessionExchange::remaining(std::int64_t now) const noexcept {
     return now < deadline_ ? deadline_ - now : 0;
 }
 
-BackendRequest SessionExchange::request(const RequestInput& in) const
-{
+BackendRequest SessionExchange::request(const RequestInput &in) const {
     return build_step_request(config_.protocol, step_, in);
 }
 
-Next SessionExchange::call(Step step)
-{
+Next SessionExchange::call(Step step) {
     step_ = step;
     if (step == Step::pair) pair_calls_++;
     Next next;
@@ -255,8 +258,7 @@ Next SessionExchange::call(Step step)
     return next;
 }
 
-Next SessionExchange::wait_then(Step step, std::int64_t now)
-{
+Next SessionExchange::wait_then(Step step, std::int64_t now) {
     if (remaining(now) <= kReadyPollMs) {
         Next next;
         next.answer = timed_out(started_ ? "did not make the session ready within wa_pair_backend_timeout "
@@ -273,8 +275,7 @@ Next SessionExchange::wait_then(Step step, std::int64_t now)
     return next;
 }
 
-Next SessionExchange::final_code(PairCode answer, std::int64_t connection_age_ms) const
-{
+Next SessionExchange::final_code(PairCode answer, std::int64_t connection_age_ms) const {
     if (!answer.failure) {
         const long seconds =
             code_seconds(config_.protocol, answer.timeout, config_.configured_timeout, connection_age_ms);
@@ -290,36 +291,46 @@ Next SessionExchange::final_code(PairCode answer, std::int64_t connection_age_ms
 }
 
 Next SessionExchange::on_answer(long status, std::string_view body, std::string_view retry_after,
-                                std::int64_t call_started, std::int64_t now) noexcept
-{
+                                std::int64_t call_started, std::int64_t now) noexcept {
     try {
         switch (step_) {
-        case Step::pair: return pair_answer(status, body, retry_after, call_started, now);
-        case Step::start: return start_answer(status, body, call_started, now);
-        case Step::ready: return ready_answer(status, body, now);
-        case Step::read: return read_answer(status, body, call_started, now);
+        case Step::pair:
+            return pair_answer(status, body, retry_after, call_started, now);
+        case Step::start:
+            return start_answer(status, body, call_started, now);
+        case Step::ready:
+            return ready_answer(status, body, now);
+        case Step::read:
+            return read_answer(status, body, call_started, now);
         }
-    } catch (...) {
-    }
+    } catch (...) {}
     Next next;
     next.answer = internal_failure();
     return next;
 }
 
 Next SessionExchange::pair_answer(long status, std::string_view body, std::string_view retry_after,
-                                  std::int64_t call_started, std::int64_t now)
-{
+                                  std::int64_t call_started, std::int64_t now) {
     const std::int64_t duration = now - call_started;
     PairReading reading;
     if (config_.session_start || config_.protocol == Protocol::evolution) {
         const json parsed = parse_json(body);
         switch (config_.protocol) {
-        case Protocol::waha: reading = read_waha_pair(status, parsed); break;
-        case Protocol::wuzapi: reading = read_wuzapi_pair(status, parsed); break;
-        case Protocol::gowa: reading = read_gowa_pair(status, parsed); break;
-        case Protocol::evolution: reading = read_evolution_pair(status, parsed, duration); break;
+        case Protocol::waha:
+            reading = read_waha_pair(status, parsed);
+            break;
+        case Protocol::wuzapi:
+            reading = read_wuzapi_pair(status, parsed);
+            break;
+        case Protocol::gowa:
+            reading = read_gowa_pair(status, parsed);
+            break;
+        case Protocol::evolution:
+            reading = read_evolution_pair(status, parsed, duration);
+            break;
         case Protocol::native:
-        case Protocol::origin: break;
+        case Protocol::origin:
+            break;
         }
     }
     if (reading.says == SessionSays::started_by_call) {
@@ -355,16 +366,22 @@ Next SessionExchange::pair_answer(long status, std::string_view body, std::strin
     return final_code(std::move(answer), age);
 }
 
-Next SessionExchange::start_answer(long status, std::string_view body, std::int64_t call_started,
-                                   std::int64_t now)
-{
+Next SessionExchange::start_answer(long status, std::string_view body, std::int64_t call_started, std::int64_t now) {
     const json parsed = parse_json(body);
     StartReading reading;
     switch (config_.protocol) {
-    case Protocol::waha: reading = read_waha_start(status, parsed); break;
-    case Protocol::wuzapi: reading = read_wuzapi_start(status, parsed); break;
-    case Protocol::gowa: reading = read_gowa_start(status, parsed); break;
-    default: reading.failure = invalid_answer("has no session to start"); break;
+    case Protocol::waha:
+        reading = read_waha_start(status, parsed);
+        break;
+    case Protocol::wuzapi:
+        reading = read_wuzapi_start(status, parsed);
+        break;
+    case Protocol::gowa:
+        reading = read_gowa_start(status, parsed);
+        break;
+    default:
+        reading.failure = invalid_answer("has no session to start");
+        break;
     }
     if (reading.result == Started::failed) return final_code(std::move(reading.failure), -1);
     if (reading.result == Started::fresh) fresh_since_ = call_started;
@@ -373,15 +390,22 @@ Next SessionExchange::start_answer(long status, std::string_view body, std::int6
     return wait_then(Step::ready, now);
 }
 
-Next SessionExchange::ready_answer(long status, std::string_view body, std::int64_t now)
-{
+Next SessionExchange::ready_answer(long status, std::string_view body, std::int64_t now) {
     const json parsed = parse_json(body);
     ReadyReading reading;
     switch (config_.protocol) {
-    case Protocol::waha: reading = read_waha_ready(status, parsed); break;
-    case Protocol::wuzapi: reading = read_wuzapi_ready(status, parsed); break;
-    case Protocol::evolution: reading = read_evolution_ready(status, parsed); break;
-    default: reading.failure = invalid_answer("has no readiness to wait for"); break;
+    case Protocol::waha:
+        reading = read_waha_ready(status, parsed);
+        break;
+    case Protocol::wuzapi:
+        reading = read_wuzapi_ready(status, parsed);
+        break;
+    case Protocol::evolution:
+        reading = read_evolution_ready(status, parsed);
+        break;
+    default:
+        reading.failure = invalid_answer("has no readiness to wait for");
+        break;
     }
     switch (reading.result) {
     case Readiness::ready:
@@ -389,32 +413,33 @@ Next SessionExchange::ready_answer(long status, std::string_view body, std::int6
             return final_code(not_ready("still not ready to pair after its readiness signal", true), -1);
         }
         return call(Step::pair);
-    case Readiness::read: return call(Step::read);
-    case Readiness::not_yet: return wait_then(Step::ready, now);
-    case Readiness::failed: break;
+    case Readiness::read:
+        return call(Step::read);
+    case Readiness::not_yet:
+        return wait_then(Step::ready, now);
+    case Readiness::failed:
+        break;
     }
     return final_code(std::move(reading.failure), -1);
 }
 
-Next SessionExchange::read_answer(long status, std::string_view body, std::int64_t call_started,
-                                  std::int64_t now)
-{
+Next SessionExchange::read_answer(long status, std::string_view body, std::int64_t call_started, std::int64_t now) {
     QrRead reading = read_evolution_qr(status, body, qr_, now - call_started, config_.configured_timeout);
     if (reading.not_yet) return wait_then(Step::ready, now);
     return final_code(std::move(reading.answer), -1);
 }
 
-Next SessionExchange::on_claim(bool granted, std::int64_t retry_at, std::int64_t now) noexcept
-{
+Next SessionExchange::on_claim(bool granted, std::int64_t retry_at, std::int64_t now) noexcept {
     try {
         if (granted) {
             started_ = true;
             return call(Step::start);
         }
-        PairCode answer = not_ready("answered that the session is not started, and a start for this "
-                                    "device was made less than wa_pair_backend_timeout ago (one start "
-                                    "per device per wa_pair_backend_timeout)",
-                                    true);
+        PairCode answer = not_ready(
+            "answered that the session is not started, and a start for this "
+            "device was made less than wa_pair_backend_timeout ago (one start "
+            "per device per wa_pair_backend_timeout)",
+            true);
         // The start was made moments ago by another request: its session is likely ready in
         // seconds, and a retry that finds it still not started is refused again, without a
         // start, until the window ends.
@@ -423,15 +448,13 @@ Next SessionExchange::on_claim(bool granted, std::int64_t retry_at, std::int64_t
         Next next;
         next.answer = std::move(answer);
         return next;
-    } catch (...) {
-    }
+    } catch (...) {}
     Next next;
     next.answer = internal_failure();
     return next;
 }
 
-Next SessionExchange::on_wake(std::int64_t now) noexcept
-{
+Next SessionExchange::on_wake(std::int64_t now) noexcept {
     try {
         if (remaining(now) == 0) {
             Next next;
@@ -439,8 +462,7 @@ Next SessionExchange::on_wake(std::int64_t now) noexcept
             return next;
         }
         return call(after_wait_);
-    } catch (...) {
-    }
+    } catch (...) {}
     Next next;
     next.answer = internal_failure();
     return next;

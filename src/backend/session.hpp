@@ -51,15 +51,14 @@ std::string check_session_backend(Protocol protocol, std::string_view value);
 
 // The request of a step other than pair and read (build_request's): method, body, and the
 // protocol's headers; the caller adds the operator's. Throws only std::bad_alloc.
-BackendRequest build_step_request(Protocol protocol, Step step, const RequestInput& in);
+BackendRequest build_step_request(Protocol protocol, Step step, const RequestInput &in);
 
 // ---------------------------------------------------------------- one start per device
 
 // Whether a start may be made now, given the last one's time (0: none): at most one per
 // `window_ms` (wa_pair_backend_timeout). When granted, `last` becomes `now`; else `retry_at`
 // says when one may be made again.
-bool claim_start(std::int64_t& last, std::int64_t now, std::int64_t window_ms,
-                 std::int64_t& retry_at) noexcept;
+bool claim_start(std::int64_t &last, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at) noexcept;
 
 // The same record per device id for one worker, when the location has no zone. Bounded:
 // records older than the window go first; when `max_devices` records are all inside the
@@ -68,8 +67,7 @@ class StartLog {
 public:
     explicit StartLog(std::size_t max_devices = 4096) : max_(max_devices) {}
     // Throws only std::bad_alloc.
-    bool claim(std::string_view device_id, std::int64_t now, std::int64_t window_ms,
-               std::int64_t& retry_at);
+    bool claim(std::string_view device_id, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at);
     std::size_t size() const noexcept { return last_.size(); }
 
 private:
@@ -91,8 +89,7 @@ inline constexpr std::int64_t kLoginConnectionMs = 160000;
 // sent; then no more than what is left of its 160 s, and for the engines without a timeout
 // of their own (GoWA, WAHA, wuzapi), `configured` (wa_pair_code_timeout) instead of the cap
 // that assumed an older connection. 0: nothing left (the caller answers no code).
-long code_seconds(Protocol protocol, long mapped, long configured,
-                  std::int64_t connection_age_ms) noexcept;
+long code_seconds(Protocol protocol, long mapped, long configured, std::int64_t connection_age_ms) noexcept;
 
 // ---------------------------------------------------------------- the exchange
 
@@ -104,7 +101,7 @@ struct QrMemory {
 
 struct ExchangeConfig {
     Protocol protocol = Protocol::native;
-    bool session_start = false;  // wa_pair_session_start
+    bool session_start = false;       // wa_pair_session_start
     std::int64_t budget_ms = 100000;  // wa_pair_backend_timeout: the whole exchange
     long configured_timeout = 120;    // wa_pair_code_timeout
 };
@@ -112,10 +109,10 @@ struct ExchangeConfig {
 // What the glue does next.
 struct Next {
     enum class Kind : std::uint8_t {
-        call,   // make `step`'s call now
-        wait,   // wait `delay_ms`, then call on_wake
-        claim,  // may the device's session be started? answer with on_claim
-        answer, // the exchange is over: answer `answer` (a code or a failure)
+        call,    // make `step`'s call now
+        wait,    // wait `delay_ms`, then call on_wake
+        claim,   // may the device's session be started? answer with on_claim
+        answer,  // the exchange is over: answer `answer` (a code or a failure)
     };
     Kind kind = Kind::answer;
     Step step = Step::pair;
@@ -152,7 +149,7 @@ public:
     // race): the exchange never loops on an engine that keeps saying the same thing.
     static constexpr int kMaxPairCalls = 3;
 
-    SessionExchange(const ExchangeConfig& config, std::int64_t now);
+    SessionExchange(const ExchangeConfig &config, std::int64_t now);
 
     Step step() const noexcept { return step_; }
     bool started() const noexcept { return started_; }  // a start was made (or claimed)
@@ -161,23 +158,21 @@ public:
     std::int64_t remaining(std::int64_t now) const noexcept;
 
     // The current step's request. Throws only std::bad_alloc.
-    BackendRequest request(const RequestInput& in) const;
+    BackendRequest request(const RequestInput &in) const;
 
     // The current step's whole answer; `call_started` is when that call began. Never throws
     // (a failure to allocate is the answer's internal_failure).
-    Next on_answer(long status, std::string_view body, std::string_view retry_after,
-                   std::int64_t call_started, std::int64_t now) noexcept;
+    Next on_answer(long status, std::string_view body, std::string_view retry_after, std::int64_t call_started,
+                   std::int64_t now) noexcept;
     Next on_claim(bool granted, std::int64_t retry_at, std::int64_t now) noexcept;
     Next on_wake(std::int64_t now) noexcept;
 
 private:
-    Next pair_answer(long status, std::string_view body, std::string_view retry_after,
-                     std::int64_t call_started, std::int64_t now);
-    Next start_answer(long status, std::string_view body, std::int64_t call_started,
-                      std::int64_t now);
-    Next ready_answer(long status, std::string_view body, std::int64_t now);
-    Next read_answer(long status, std::string_view body, std::int64_t call_started,
+    Next pair_answer(long status, std::string_view body, std::string_view retry_after, std::int64_t call_started,
                      std::int64_t now);
+    Next start_answer(long status, std::string_view body, std::int64_t call_started, std::int64_t now);
+    Next ready_answer(long status, std::string_view body, std::int64_t now);
+    Next read_answer(long status, std::string_view body, std::int64_t call_started, std::int64_t now);
     Next final_code(PairCode answer, std::int64_t connection_age_ms) const;
     Next wait_then(Step step, std::int64_t now);
     Next call(Step step);

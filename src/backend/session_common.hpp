@@ -53,36 +53,36 @@ struct ReadyReading {
 struct QrRead {
     bool fresh = false;  // `answer` is the code
     bool not_yet = false;
-    PairCode answer;     // fresh: the code; neither: the failure
+    PairCode answer;  // fresh: the code; neither: the failure
 };
 
 // Each may throw std::bad_alloc only.
-PairReading read_waha_pair(long status, const json& body);
-PairReading read_wuzapi_pair(long status, const json& body);
-PairReading read_gowa_pair(long status, const json& body);
-PairReading read_evolution_pair(long status, const json& body, std::int64_t duration_ms);
+PairReading read_waha_pair(long status, const json &body);
+PairReading read_wuzapi_pair(long status, const json &body);
+PairReading read_gowa_pair(long status, const json &body);
+PairReading read_evolution_pair(long status, const json &body, std::int64_t duration_ms);
 
-BackendRequest build_waha_step(Step step, const RequestInput& in);
-BackendRequest build_wuzapi_step(Step step, const RequestInput& in);
-BackendRequest build_gowa_step(Step step, const RequestInput& in);
-BackendRequest build_evolution_step(Step step, const RequestInput& in);
+BackendRequest build_waha_step(Step step, const RequestInput &in);
+BackendRequest build_wuzapi_step(Step step, const RequestInput &in);
+BackendRequest build_gowa_step(Step step, const RequestInput &in);
+BackendRequest build_evolution_step(Step step, const RequestInput &in);
 
-StartReading read_waha_start(long status, const json& body);
-StartReading read_wuzapi_start(long status, const json& body);
-StartReading read_gowa_start(long status, const json& body);
+StartReading read_waha_start(long status, const json &body);
+StartReading read_wuzapi_start(long status, const json &body);
+StartReading read_gowa_start(long status, const json &body);
 
-ReadyReading read_waha_ready(long status, const json& body);
-ReadyReading read_wuzapi_ready(long status, const json& body);
-ReadyReading read_evolution_ready(long status, const json& body);
+ReadyReading read_waha_ready(long status, const json &body);
+ReadyReading read_wuzapi_ready(long status, const json &body);
+ReadyReading read_evolution_ready(long status, const json &body);
 
-QrRead read_evolution_qr(long status, std::string_view body, const QrMemory& before,
-                         std::int64_t duration_ms, long configured_timeout);
+QrRead read_evolution_qr(long status, std::string_view body, const QrMemory &before, std::int64_t duration_ms,
+                         long configured_timeout);
 
 // Evolution's QR state: an object without "instance" nor "error" that has one of its fields.
-bool is_evolution_qr_state(const json& body);
-QrMemory evolution_qr_memory(const json& body);
+bool is_evolution_qr_state(const json &body);
+QrMemory evolution_qr_memory(const json &body);
 
 // "<prefix><tail>" when `path` ends with `tail`, else false.
-bool strip_suffix(std::string_view path, std::string_view tail, std::string_view& prefix);
+bool strip_suffix(std::string_view path, std::string_view tail, std::string_view &prefix);
 
 }  // namespace wa_pair::detail

@@ -10,27 +10,27 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 // Each byte's 6-bit value, or -1 outside the alphabet: one load per character on the JWT path.
 struct DecodeTable {
     signed char value[256] = {};
-    constexpr DecodeTable()
-    {
+    constexpr DecodeTable() {
         for (int c = 0; c < 256; ++c) value[c] = -1;
         for (int i = 0; i < 64; ++i) value[static_cast<unsigned char>(kAlphabet[i])] = static_cast<signed char>(i);
     }
 };
 constexpr DecodeTable kDecode;
 
-int base64url_value(char c) noexcept { return kDecode.value[static_cast<unsigned char>(c)]; }
+int base64url_value(char c) noexcept {
+    return kDecode.value[static_cast<unsigned char>(c)];
+}
 
 }  // namespace
 
-bool base64url_decode(std::string_view in, std::string& out) noexcept
-{
+bool base64url_decode(std::string_view in, std::string &out) noexcept {
     try {
         out.clear();
         const std::size_t tail = in.size() % 4;
         if (tail == 1) return false;
         // Exactly the decoded size: 3 bytes per 4 characters, and 1 or 2 for a tail of 2 or 3.
         out.resize(in.size() / 4 * 3 + (tail == 0 ? 0 : tail - 1));
-        char* to = out.data();
+        char *to = out.data();
         std::size_t i = 0;
         for (; i + 4 <= in.size(); i += 4) {
             const int a = base64url_value(in[i]);
@@ -65,8 +65,7 @@ bool base64url_decode(std::string_view in, std::string& out) noexcept
     }
 }
 
-std::string base64url_encode(std::string_view in) noexcept
-{
+std::string base64url_encode(std::string_view in) noexcept {
     try {
         std::string out;
         out.reserve((in.size() + 2) / 3 * 4);

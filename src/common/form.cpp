@@ -4,8 +4,7 @@
 
 namespace wa_pair {
 
-std::optional<std::string> form_decode(std::string_view in)
-{
+std::optional<std::string> form_decode(std::string_view in) {
     std::string out;
     out.reserve(in.size());
     for (std::size_t i = 0; i < in.size(); ++i) {

@@ -18,15 +18,13 @@ struct HmacKey::States {
 
 namespace {
 
-const unsigned char* bytes(std::string_view s) noexcept
-{
-    return reinterpret_cast<const unsigned char*>(s.data());
+const unsigned char *bytes(std::string_view s) noexcept {
+    return reinterpret_cast<const unsigned char *>(s.data());
 }
 
 // The key padded to the hash's block: K0 of RFC 2104 (a longer key is hashed first).
 template <std::size_t Block, typename Digest>
-void pad_key(std::string_view secret, unsigned char (&k0)[Block], Digest digest)
-{
+void pad_key(std::string_view secret, unsigned char (&k0)[Block], Digest digest) {
     OPENSSL_cleanse(k0, Block);
     if (secret.size() > Block) {
         digest(bytes(secret), secret.size(), k0);
@@ -36,9 +34,7 @@ void pad_key(std::string_view secret, unsigned char (&k0)[Block], Digest digest)
 }
 
 template <typename Ctx, std::size_t Block, typename Init, typename Update>
-bool key_states(const unsigned char (&k0)[Block], Ctx& inner, Ctx& outer, Init init,
-                Update update)
-{
+bool key_states(const unsigned char (&k0)[Block], Ctx &inner, Ctx &outer, Init init, Update update) {
     unsigned char pad[Block];
     bool ok = init(&inner) == 1 && init(&outer) == 1;
     for (std::size_t i = 0; i < Block; ++i) pad[i] = k0[i] ^ 0x36;
@@ -50,9 +46,8 @@ bool key_states(const unsigned char (&k0)[Block], Ctx& inner, Ctx& outer, Init i
 }
 
 template <typename Ctx, typename Update, typename Final>
-std::size_t mac(const Ctx& inner, const Ctx& outer, std::size_t len, std::string_view message,
-                unsigned char* out, Update update, Final final)
-{
+std::size_t mac(const Ctx &inner, const Ctx &outer, std::size_t len, std::string_view message, unsigned char *out,
+                Update update, Final final) {
     Ctx ctx = inner;  // plain structs: a copy is the whole per-check setup
     unsigned char digest[SHA512_DIGEST_LENGTH];
     bool ok = update(&ctx, bytes(message), message.size()) == 1 && final(digest, &ctx) == 1;
@@ -67,19 +62,17 @@ std::size_t mac(const Ctx& inner, const Ctx& outer, std::size_t len, std::string
 
 HmacKey::HmacKey() = default;
 
-HmacKey::~HmacKey()
-{
+HmacKey::~HmacKey() {
     if (states_) OPENSSL_cleanse(states_.get(), sizeof(States));
 }
 
-std::shared_ptr<const HmacKey> HmacKey::prepare(std::string_view secret) noexcept
-{
+std::shared_ptr<const HmacKey> HmacKey::prepare(std::string_view secret) noexcept {
     if (secret.empty()) return nullptr;
     std::shared_ptr<HmacKey> key(new (std::nothrow) HmacKey());
     if (!key) return nullptr;
     key->states_.reset(new (std::nothrow) States());
     if (!key->states_) return nullptr;
-    States& s = *key->states_;
+    States &s = *key->states_;
 
     unsigned char k64[SHA256_CBLOCK];
     pad_key(secret, k64, SHA256);
@@ -96,9 +89,8 @@ std::shared_ptr<const HmacKey> HmacKey::prepare(std::string_view secret) noexcep
     return key;
 }
 
-std::size_t HmacKey::sign(HmacHash hash, std::string_view message, unsigned char* out) const noexcept
-{
-    const States& s = *states_;
+std::size_t HmacKey::sign(HmacHash hash, std::string_view message, unsigned char *out) const noexcept {
+    const States &s = *states_;
     switch (hash) {
     case HmacHash::sha256:
         return mac(s.inner256, s.outer256, SHA256_DIGEST_LENGTH, message, out, SHA256_Update, SHA256_Final);

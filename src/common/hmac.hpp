@@ -18,10 +18,10 @@ public:
     static std::shared_ptr<const HmacKey> prepare(std::string_view secret) noexcept;
 
     // The MAC of `message` into `out` (room for 64 bytes); its length, 0 on failure.
-    std::size_t sign(HmacHash hash, std::string_view message, unsigned char* out) const noexcept;
+    std::size_t sign(HmacHash hash, std::string_view message, unsigned char *out) const noexcept;
 
-    HmacKey(const HmacKey&) = delete;
-    HmacKey& operator=(const HmacKey&) = delete;
+    HmacKey(const HmacKey &) = delete;
+    HmacKey &operator=(const HmacKey &) = delete;
     ~HmacKey();  // the states are as good as the key: wiped
 
     struct States;

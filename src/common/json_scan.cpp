@@ -20,15 +20,13 @@ namespace {
 // nlohmann) except the quote and the backslash.
 struct PlainBytes {
     bool plain[256] = {};
-    constexpr PlainBytes()
-    {
+    constexpr PlainBytes() {
         for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
     }
 };
 constexpr PlainBytes kPlain;
 
-int hex_digit(char c) noexcept
-{
+int hex_digit(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -36,8 +34,7 @@ int hex_digit(char c) noexcept
 }
 
 // The 4 hex digits at `at` (bounds checked by the caller) as a code unit, or -1.
-int hex4(const char* at) noexcept
-{
+int hex4(const char *at) noexcept {
     int unit = 0;
     for (int i = 0; i < 4; ++i) {
         const int d = hex_digit(at[i]);
@@ -47,8 +44,7 @@ int hex4(const char* at) noexcept
     return unit;
 }
 
-void append_utf8(std::string& out, std::uint32_t cp)
-{
+void append_utf8(std::string &out, std::uint32_t cp) {
     if (cp < 0x80) {
         out += static_cast<char>(cp);
     } else if (cp < 0x800) {
@@ -68,8 +64,7 @@ void append_utf8(std::string& out, std::uint32_t cp)
 
 // Appends what a validated string's raw bytes stand for. Defensive on invalid input (it stops
 // rather than reading past `raw`), but only ever given what the scanner accepted.
-void append_decoded(std::string_view raw, std::string& out)
-{
+void append_decoded(std::string_view raw, std::string &out) {
     std::size_t i = 0;
     while (i < raw.size()) {
         const std::size_t slash = raw.find('\\', i);
@@ -77,14 +72,30 @@ void append_decoded(std::string_view raw, std::string& out)
         if (slash == std::string_view::npos || slash + 1 >= raw.size()) return;
         i = slash + 2;
         switch (raw[slash + 1]) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+            out += '"';
+            break;
+        case '\\':
+            out += '\\';
+            break;
+        case '/':
+            out += '/';
+            break;
+        case 'b':
+            out += '\b';
+            break;
+        case 'f':
+            out += '\f';
+            break;
+        case 'n':
+            out += '\n';
+            break;
+        case 'r':
+            out += '\r';
+            break;
+        case 't':
+            out += '\t';
+            break;
         case 'u': {
             if (raw.size() - i < 4) return;
             std::uint32_t cp = static_cast<std::uint32_t>(hex4(raw.data() + i));
@@ -98,7 +109,8 @@ void append_decoded(std::string_view raw, std::string& out)
             append_utf8(out, cp);
             break;
         }
-        default: return;
+        default:
+            return;
         }
     }
 }
@@ -108,21 +120,19 @@ void append_decoded(std::string_view raw, std::string& out)
 // Fills a JsonObject while the scanner walks the top-level object; finish() then checks names.
 class JsonObjectBuilder {
 public:
-    JsonObjectBuilder(JsonObject& object, std::size_t text_size) : object_(object), text_size_(text_size)
-    {
+    JsonObjectBuilder(JsonObject &object, std::size_t text_size) : object_(object), text_size_(text_size) {
         object_.spilled_.clear();
         object_.names_.clear();
         object_.members_ = object_.inline_.at;
         object_.size_ = 0;
     }
 
-    void add(const JsonValue& name, const JsonValue& value)
-    {
+    void add(const JsonValue &name, const JsonValue &value) {
         JsonMember member{name.raw, value};
         if (name.escaped) {
             // Decoded names are never longer than the text, so with this capacity the buffer
             // never moves and the views already handed out stay valid.
-            std::string& names = object_.names_;
+            std::string &names = object_.names_;
             if (names.capacity() < text_size_) names.reserve(text_size_);
             const std::size_t at = names.size();
             append_decoded(name.raw, names);
@@ -140,10 +150,9 @@ public:
     }
 
     // False when a name is written twice: parsers disagree on which one wins (json_parse.hpp).
-    bool finish()
-    {
+    bool finish() {
         if (!object_.spilled_.empty()) object_.members_ = object_.spilled_.data();
-        const JsonMember* members = object_.members_;
+        const JsonMember *members = object_.members_;
         const std::size_t n = object_.size_;
         if (n <= JsonObject::kInlineMembers) {
             for (std::size_t i = 1; i < n; ++i) {
@@ -162,7 +171,7 @@ public:
     }
 
 private:
-    JsonObject& object_;
+    JsonObject &object_;
     std::size_t text_size_;
 };
 
@@ -172,44 +181,53 @@ namespace {
 // returns false for what nlohmann refuses; recursion is bounded by max_depth.
 class Scanner {
 public:
-    Scanner(const char* at, const char* end, int max_depth) noexcept
-        : at_(at), end_(end), max_depth_(max_depth)
-    {
-    }
+    Scanner(const char *at, const char *end, int max_depth) noexcept : at_(at), end_(end), max_depth_(max_depth) {}
 
-    const char* at() const noexcept { return at_; }
+    const char *at() const noexcept { return at_; }
     void advance() noexcept { ++at_; }
 
     // JSON's four whitespace bytes, as nlohmann's skip_whitespace.
-    void skip_blanks() noexcept
-    {
+    void skip_blanks() noexcept {
         while (at_ != end_ && (*at_ == ' ' || *at_ == '\t' || *at_ == '\n' || *at_ == '\r')) ++at_;
     }
 
     // `depth`: the containers already open around this value. `out` may be null.
-    bool value(int depth, JsonValue* out)
-    {
+    bool value(int depth, JsonValue *out) {
         if (at_ == end_) return false;
         switch (*at_) {
-        case '{': return object(depth, out, nullptr);
-        case '[': return array(depth, out);
-        case '"': return string(out);
-        case 't': return literal("true", JsonKind::boolean, true, out);
-        case 'f': return literal("false", JsonKind::boolean, false, out);
-        case 'n': return literal("null", JsonKind::null, false, out);
+        case '{':
+            return object(depth, out, nullptr);
+        case '[':
+            return array(depth, out);
+        case '"':
+            return string(out);
+        case 't':
+            return literal("true", JsonKind::boolean, true, out);
+        case 'f':
+            return literal("false", JsonKind::boolean, false, out);
+        case 'n':
+            return literal("null", JsonKind::null, false, out);
         case '-':
-        case '0': case '1': case '2': case '3': case '4':
-        case '5': case '6': case '7': case '8': case '9':
+        case '0':
+        case '1':
+        case '2':
+        case '3':
+        case '4':
+        case '5':
+        case '6':
+        case '7':
+        case '8':
+        case '9':
             return number(out);
-        default: return false;
+        default:
+            return false;
         }
     }
 
     // An object; with `members`, the top-level one, whose members are kept.
-    bool object(int depth, JsonValue* out, JsonObjectBuilder* members)
-    {
+    bool object(int depth, JsonValue *out, JsonObjectBuilder *members) {
         if (depth >= max_depth_) return false;
-        const char* start = at_++;
+        const char *start = at_++;
         skip_blanks();
         if (at_ != end_ && *at_ == '}') return close(start, JsonKind::object, out);
         JsonValue name;
@@ -233,10 +251,9 @@ public:
         }
     }
 
-    bool array(int depth, JsonValue* out)
-    {
+    bool array(int depth, JsonValue *out) {
         if (depth >= max_depth_) return false;
-        const char* start = at_++;
+        const char *start = at_++;
         skip_blanks();
         if (at_ != end_ && *at_ == ']') return close(start, JsonKind::array, out);
         for (;;) {
@@ -250,9 +267,8 @@ public:
         }
     }
 
-    bool string(JsonValue* out)
-    {
-        const char* start = ++at_;
+    bool string(JsonValue *out) {
+        const char *start = ++at_;
         bool escaped = false;
         for (;;) {
             while (at_ != end_ && kPlain.plain[static_cast<unsigned char>(*at_)]) ++at_;
@@ -281,8 +297,7 @@ public:
 private:
     std::size_t left() const noexcept { return static_cast<std::size_t>(end_ - at_); }
 
-    bool close(const char* start, JsonKind kind, JsonValue* out) noexcept
-    {
+    bool close(const char *start, JsonKind kind, JsonValue *out) noexcept {
         ++at_;
         if (out != nullptr) {
             *out = JsonValue{};
@@ -292,8 +307,7 @@ private:
         return true;
     }
 
-    bool literal(std::string_view word, JsonKind kind, bool boolean, JsonValue* out) noexcept
-    {
+    bool literal(std::string_view word, JsonKind kind, bool boolean, JsonValue *out) noexcept {
         if (left() < word.size() || std::memcmp(at_, word.data(), word.size()) != 0) return false;
         if (out != nullptr) {
             *out = JsonValue{};
@@ -307,16 +321,24 @@ private:
 
     // After a backslash: one of the 8 short escapes, or \uXXXX where a high surrogate must be
     // followed by \uXXXX with a low one, and a low one may not stand alone.
-    bool escape() noexcept
-    {
+    bool escape() noexcept {
         ++at_;
         if (at_ == end_) return false;
         switch (*at_) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
             ++at_;
             return true;
-        case 'u': break;
-        default: return false;
+        case 'u':
+            break;
+        default:
+            return false;
         }
         ++at_;
         if (left() < 4) return false;
@@ -333,8 +355,7 @@ private:
     }
 
     // A multi-byte UTF-8 sequence, well-formed (utf8.hpp).
-    bool utf8() noexcept
-    {
+    bool utf8() noexcept {
         const std::size_t len = utf8_sequence_length(std::string_view(at_, left()), 0);
         at_ += len;
         return len != 0;
@@ -342,8 +363,7 @@ private:
 
     bool digit() const noexcept { return at_ != end_ && *at_ >= '0' && *at_ <= '9'; }
 
-    bool digits() noexcept
-    {
+    bool digits() noexcept {
         if (!digit()) return false;
         while (digit()) ++at_;
         return true;
@@ -351,12 +371,11 @@ private:
 
     // RFC 8259's number, classified and converted as nlohmann's lexer does (strtoull, strtoll,
     // then strtod); a float that overflows a double is refused, as nlohmann's parser does.
-    bool number(JsonValue* out)
-    {
-        const char* start = at_;
+    bool number(JsonValue *out) {
+        const char *start = at_;
         const bool negative = *at_ == '-';
         if (negative) ++at_;
-        const char* first_digit = at_;
+        const char *first_digit = at_;
         if (at_ != end_ && *at_ == '0') {
             ++at_;
         } else if (!digits()) {
@@ -379,8 +398,8 @@ private:
         JsonValue number;
         number.kind = JsonKind::number;
         number.raw = text;
-        if (!is_float && integer(std::string_view(first_digit, static_cast<std::size_t>(at_ - first_digit)),
-                                 negative, number)) {
+        if (!is_float &&
+            integer(std::string_view(first_digit, static_cast<std::size_t>(at_ - first_digit)), negative, number)) {
             if (out != nullptr) *out = number;
             return true;
         }
@@ -388,7 +407,7 @@ private:
         // calls the same strtod (with the locale's decimal point; nginx runs in the C locale).
         char small[64];
         std::string large;
-        const char* c_text = small;
+        const char *c_text = small;
         if (text.size() < sizeof small) {
             std::memcpy(small, text.data(), text.size());
             small[text.size()] = '\0';
@@ -405,8 +424,7 @@ private:
     }
 
     // Digits (and a sign) that fit nlohmann's integer types; false when they overflow.
-    static bool integer(std::string_view digits, bool negative, JsonValue& number) noexcept
-    {
+    static bool integer(std::string_view digits, bool negative, JsonValue &number) noexcept {
         constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
         std::uint64_t magnitude = 0;
         for (char c : digits) {
@@ -422,53 +440,50 @@ private:
         constexpr std::uint64_t kMinMagnitude = std::uint64_t{1} << 63;  // -INT64_MIN
         if (magnitude > kMinMagnitude) return false;
         number.number = JsonNumber::integer;
-        number.integer_value = magnitude == kMinMagnitude
-                                   ? std::numeric_limits<std::int64_t>::min()
-                                   : -static_cast<std::int64_t>(magnitude);
+        number.integer_value = magnitude == kMinMagnitude ? std::numeric_limits<std::int64_t>::min()
+                                                          : -static_cast<std::int64_t>(magnitude);
         return true;
     }
 
-    const char* at_;
-    const char* end_;
+    const char *at_;
+    const char *end_;
     int max_depth_;
 };
 
 }  // namespace
 
-std::string JsonValue::string() const
-{
+std::string JsonValue::string() const {
     if (!escaped) return std::string(raw);
     std::string out;
     append_decoded(raw, out);
     return out;
 }
 
-std::string_view JsonValue::decoded(std::string& scratch) const
-{
+std::string_view JsonValue::decoded(std::string &scratch) const {
     if (!escaped) return raw;
     decode_json_string(raw, scratch);
     return scratch;
 }
 
-bool JsonValue::string_equals(std::string_view s) const
-{
+bool JsonValue::string_equals(std::string_view s) const {
     if (kind != JsonKind::string) return false;
     if (!escaped) return raw == s;
     return string() == s;
 }
 
-double JsonValue::as_double() const noexcept
-{
+double JsonValue::as_double() const noexcept {
     switch (number) {
-    case JsonNumber::unsigned_integer: return static_cast<double>(unsigned_value);
-    case JsonNumber::integer: return static_cast<double>(integer_value);
-    case JsonNumber::floating: break;
+    case JsonNumber::unsigned_integer:
+        return static_cast<double>(unsigned_value);
+    case JsonNumber::integer:
+        return static_cast<double>(integer_value);
+    case JsonNumber::floating:
+        break;
     }
     return float_value;
 }
 
-bool JsonValue::empty_container() const noexcept
-{
+bool JsonValue::empty_container() const noexcept {
     if (kind != JsonKind::array && kind != JsonKind::object) return false;
     std::size_t i = 1;
     while (i < raw.size() && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r')) {
@@ -477,22 +492,19 @@ bool JsonValue::empty_container() const noexcept
     return i + 1 == raw.size();
 }
 
-const JsonValue* JsonObject::find(std::string_view name) const noexcept
-{
-    for (const JsonMember& member : *this) {
+const JsonValue *JsonObject::find(std::string_view name) const noexcept {
+    for (const JsonMember &member : *this) {
         if (member.name == name) return &member.value;
     }
     return nullptr;
 }
 
-JsonScan scan_json_object(std::string_view text, JsonObject& out, int max_depth)
-{
-    const char* at = text.data();
-    const char* const end = at + text.size();
+JsonScan scan_json_object(std::string_view text, JsonObject &out, int max_depth) {
+    const char *at = text.data();
+    const char *const end = at + text.size();
     // nlohmann skips a UTF-8 byte order mark, only at the very start, and only a whole one.
     if (at != end && static_cast<unsigned char>(*at) == 0xEF) {
-        if (text.size() < 3 || static_cast<unsigned char>(at[1]) != 0xBB ||
-            static_cast<unsigned char>(at[2]) != 0xBF) {
+        if (text.size() < 3 || static_cast<unsigned char>(at[1]) != 0xBB || static_cast<unsigned char>(at[2]) != 0xBF) {
             return JsonScan::invalid;
         }
         at += 3;
@@ -510,19 +522,17 @@ JsonScan scan_json_object(std::string_view text, JsonObject& out, int max_depth)
     return members.finish() ? JsonScan::object : JsonScan::invalid;
 }
 
-JsonArrayItems::JsonArrayItems(const JsonValue& array) noexcept
-    : at_(array.raw.data()), end_(array.raw.data() + array.raw.size())
-{
+JsonArrayItems::JsonArrayItems(const JsonValue &array) noexcept
+    : at_(array.raw.data()), end_(array.raw.data() + array.raw.size()) {
     if (array.kind != JsonKind::array || array.raw.size() < 2) {
         at_ = end_;
     } else {
-        ++at_;       // past '['
-        --end_;      // before ']'
+        ++at_;   // past '['
+        --end_;  // before ']'
     }
 }
 
-bool JsonArrayItems::next(JsonValue& item) noexcept
-{
+bool JsonArrayItems::next(JsonValue &item) noexcept {
     Scanner scanner(at_, end_, std::numeric_limits<int>::max());
     scanner.skip_blanks();
     if (scanner.at() != end_ && *scanner.at() == ',') {
@@ -545,8 +555,7 @@ bool JsonArrayItems::next(JsonValue& item) noexcept
     return ok;
 }
 
-void decode_json_string(std::string_view raw, std::string& out)
-{
+void decode_json_string(std::string_view raw, std::string &out) {
     out.clear();
     append_decoded(raw, out);
 }

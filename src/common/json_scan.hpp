@@ -29,7 +29,7 @@ struct JsonValue {
     JsonKind kind = JsonKind::null;
     JsonNumber number = JsonNumber::unsigned_integer;  // when kind == number
     bool boolean = false;                              // when kind == boolean
-    bool escaped = false;  // kind == string: `raw` holds a backslash and must be decoded
+    bool escaped = false;                              // kind == string: `raw` holds a backslash and must be decoded
     // string: the bytes between the quotes, as written; number: its text; array and object:
     // from the opening to the closing bracket; true, false, null: the literal.
     std::string_view raw;
@@ -41,16 +41,13 @@ struct JsonValue {
     bool is_string() const noexcept { return kind == JsonKind::string; }
     bool is_number() const noexcept { return kind == JsonKind::number; }
     // nlohmann's is_number_integer(): unsigned or signed, not float.
-    bool is_integer() const noexcept
-    {
-        return kind == JsonKind::number && number != JsonNumber::floating;
-    }
+    bool is_integer() const noexcept { return kind == JsonKind::number && number != JsonNumber::floating; }
 
     // The decoded string (kind == string). Throws only std::bad_alloc.
     std::string string() const;
     // The decoded string as a view: `raw` itself when nothing is escaped (no copy), else the
     // string decoded into `scratch`, which must outlive the view. Throws only std::bad_alloc.
-    std::string_view decoded(std::string& scratch) const;
+    std::string_view decoded(std::string &scratch) const;
     // The decoded string equals `s` (kind == string); allocates only for an escaped string.
     bool string_equals(std::string_view s) const;
     // The number as nlohmann's get<double>() gives it (kind == number).
@@ -70,14 +67,14 @@ struct JsonMember {
 class JsonObject {
 public:
     JsonObject() = default;
-    JsonObject(const JsonObject&) = delete;
-    JsonObject& operator=(const JsonObject&) = delete;
+    JsonObject(const JsonObject &) = delete;
+    JsonObject &operator=(const JsonObject &) = delete;
 
     // The value of member `name`, or nullptr.
-    const JsonValue* find(std::string_view name) const noexcept;
+    const JsonValue *find(std::string_view name) const noexcept;
     std::size_t size() const noexcept { return size_; }
-    const JsonMember* begin() const noexcept { return members_; }
-    const JsonMember* end() const noexcept { return members_ + size_; }
+    const JsonMember *begin() const noexcept { return members_; }
+    const JsonMember *end() const noexcept { return members_ + size_; }
 
 private:
     friend class JsonObjectBuilder;
@@ -91,7 +88,7 @@ private:
     Inline inline_;
     std::vector<JsonMember> spilled_;  // all members, once there are more than kInlineMembers
     std::string names_;                // decoded names that were written with escapes
-    const JsonMember* members_ = inline_.at;
+    const JsonMember *members_ = inline_.at;
     std::size_t size_ = 0;
 };
 
@@ -107,21 +104,21 @@ enum class JsonScan : std::uint8_t {
 // and a top-level member name written twice (compared decoded). Like nlohmann, it skips a
 // leading UTF-8 byte order mark and stops at a NUL byte where a token would start. `out` is
 // filled only for JsonScan::object. Throws only std::bad_alloc.
-JsonScan scan_json_object(std::string_view text, JsonObject& out, int max_depth = kMaxJsonDepth);
+JsonScan scan_json_object(std::string_view text, JsonObject &out, int max_depth = kMaxJsonDepth);
 
 // The items of an array value from scan_json_object, in order:
 //   JsonArrayItems items(value); JsonValue item; while (items.next(item)) ...
 class JsonArrayItems {
 public:
-    explicit JsonArrayItems(const JsonValue& array) noexcept;
-    bool next(JsonValue& item) noexcept;
+    explicit JsonArrayItems(const JsonValue &array) noexcept;
+    bool next(JsonValue &item) noexcept;
 
 private:
-    const char* at_;
-    const char* end_;
+    const char *at_;
+    const char *end_;
 };
 
 // The bytes an escaped JSON string (as between its quotes, already validated) stands for.
-void decode_json_string(std::string_view raw, std::string& out);
+void decode_json_string(std::string_view raw, std::string &out);
 
 }  // namespace wa_pair

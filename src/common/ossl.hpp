@@ -13,13 +13,17 @@
 
 namespace wa_pair::ossl {
 
-template <class T, void (*Free)(T*)>
+template <class T, void (*Free)(T *)>
 struct Deleter {
-    void operator()(T* p) const noexcept { Free(p); }
+    void operator()(T *p) const noexcept { Free(p); }
 };
 
-inline void free_string(char* p) noexcept { OPENSSL_free(p); }
-inline void free_bytes(unsigned char* p) noexcept { OPENSSL_free(p); }
+inline void free_string(char *p) noexcept {
+    OPENSSL_free(p);
+}
+inline void free_bytes(unsigned char *p) noexcept {
+    OPENSSL_free(p);
+}
 
 using OpensslString = std::unique_ptr<char, Deleter<char, free_string>>;
 using OpensslBytes = std::unique_ptr<unsigned char, Deleter<unsigned char, free_bytes>>;

@@ -10,8 +10,7 @@ namespace wa_pair {
 // Length of the valid UTF-8 sequence starting at text[i] (i < text.size()), 0 when it is not
 // one: overlong forms, surrogates, code points above U+10FFFF and truncated sequences are not
 // valid. An ASCII byte is not a multi-byte sequence: 0.
-inline std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept
-{
+inline std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept {
     const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
     const unsigned char lead = byte(i);
     std::size_t len;

@@ -13,15 +13,13 @@ namespace {
 // Bytes that go into a JSON string as they are: printable ASCII except '"' and '\\'.
 struct PlainTable {
     bool plain[256];
-    constexpr PlainTable() : plain()
-    {
+    constexpr PlainTable() : plain() {
         for (int c = 0x20; c < 0x7f; ++c) plain[c] = c != '"' && c != '\\';
     }
 };
 constexpr PlainTable kPlain;
 
-void append_u_escape(std::string& out, unsigned code)
-{
+void append_u_escape(std::string &out, unsigned code) {
     static constexpr char hex[] = "0123456789abcdef";
     out += "\\u";
     out += hex[(code >> 12) & 0xf];
@@ -32,30 +30,44 @@ void append_u_escape(std::string& out, unsigned code)
 
 }  // namespace
 
-std::string_view status_message(int code) noexcept
-{
+std::string_view status_message(int code) noexcept {
     switch (code) {
-    case 200: return "Pairing code generated successfully";
-    case 400: return "Bad request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not found";
-    case 405: return "Method not allowed";
-    case 408: return "Request timeout";
-    case 409: return "Conflict";
-    case 413: return "Payload too large";
-    case 415: return "Unsupported media type";
-    case 429: return "Too many requests";
-    case 500: return "Internal server error";
-    case 502: return "Bad gateway";
-    case 503: return "Service unavailable";
-    case 504: return "Gateway timeout";
-    default: return "Error";
+    case 200:
+        return "Pairing code generated successfully";
+    case 400:
+        return "Bad request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not found";
+    case 405:
+        return "Method not allowed";
+    case 408:
+        return "Request timeout";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload too large";
+    case 415:
+        return "Unsupported media type";
+    case 429:
+        return "Too many requests";
+    case 500:
+        return "Internal server error";
+    case 502:
+        return "Bad gateway";
+    case 503:
+        return "Service unavailable";
+    case 504:
+        return "Gateway timeout";
+    default:
+        return "Error";
     }
 }
 
-void append_json_string(std::string& out, std::string_view text)
-{
+void append_json_string(std::string &out, std::string_view text) {
     out += '"';
     std::size_t i = 0;
     while (i < text.size()) {
@@ -70,13 +82,27 @@ void append_json_string(std::string& out, std::string_view text)
         const unsigned char c = static_cast<unsigned char>(text[i]);
         if (c < 0x80) {
             switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:  // the other controls and DEL: printable ASCII went with the run above
                 append_u_escape(out, c);
             }
@@ -104,8 +130,7 @@ void append_json_string(std::string& out, std::string_view text)
     out += '"';
 }
 
-std::string success_envelope(std::string_view pair_code, long timeout_seconds) noexcept
-{
+std::string success_envelope(std::string_view pair_code, long timeout_seconds) noexcept {
     try {
         // Everything before the code is fixed (status_message(200) is plain ASCII).
         static constexpr std::string_view kHead =
@@ -126,8 +151,7 @@ std::string success_envelope(std::string_view pair_code, long timeout_seconds) n
     }
 }
 
-void append_error_envelope(std::string& out, int code, std::string_view error)
-{
+void append_error_envelope(std::string &out, int code, std::string_view error) {
     out.reserve(out.size() + 96 + error.size());
     out += "{\"status\":false,\"code\":";
     out += std::to_string(code);
@@ -139,8 +163,7 @@ void append_error_envelope(std::string& out, int code, std::string_view error)
     out += '}';
 }
 
-std::string error_envelope(int code, std::string_view error) noexcept
-{
+std::string error_envelope(int code, std::string_view error) noexcept {
     try {
         std::string out;
         append_error_envelope(out, code, error);

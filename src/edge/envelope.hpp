@@ -23,13 +23,12 @@ std::string error_envelope(int code, std::string_view error) noexcept;
 
 // The same bytes appended to `out` (which may keep its capacity from call to call). Throws
 // only std::bad_alloc.
-void append_error_envelope(std::string& out, int code, std::string_view error);
+void append_error_envelope(std::string &out, int code, std::string_view error);
 
 // Appends `text` as a quoted JSON string: '"', '\\' and control characters escaped, valid
 // UTF-8 kept, every byte that does not start a valid UTF-8 sequence written as \ufffd,
 // U+2028/U+2029 escaped (safe to embed in a script).
 // Throws only std::bad_alloc.
-void append_json_string(std::string& out, std::string_view text);
-
+void append_json_string(std::string &out, std::string_view text);
 
 }  // namespace wa_pair

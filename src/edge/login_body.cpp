@@ -12,8 +12,7 @@ namespace wa_pair {
 
 namespace {
 
-constexpr std::string_view kUnsupported =
-    "Content-Type must be application/json or application/x-www-form-urlencoded";
+constexpr std::string_view kUnsupported = "Content-Type must be application/json or application/x-www-form-urlencoded";
 constexpr std::string_view kNotJson = "Request body is not valid JSON";
 constexpr std::string_view kNotObject = "Request body must be a JSON object";
 constexpr std::string_view kNotForm = "Request body is not a valid form";
@@ -21,10 +20,11 @@ constexpr std::string_view kPhoneRequired = "Phone number is required";
 constexpr std::string_view kPhoneNotString = "Phone number must be a string";
 constexpr std::string_view kRefreshNotBool = "Field refresh must be a boolean";
 
-bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_blank(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
-std::string_view trim(std::string_view s) noexcept
-{
+std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
     while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
     return s;
@@ -33,8 +33,7 @@ std::string_view trim(std::string_view s) noexcept
 using ascii::iequals;
 using ascii::lower;
 
-LoginRequest fail(int code, std::string_view text)
-{
+LoginRequest fail(int code, std::string_view text) {
     LoginRequest request;
     request.failure = Failure{code, std::string(text)};
     return request;
@@ -50,8 +49,7 @@ struct Fields {
     bool refresh = false;
 };
 
-LoginRequest finish(const Fields& fields)
-{
+LoginRequest finish(const Fields &fields) {
     if (!fields.has_phone) return fail(400, kPhoneRequired);
     if (!fields.phone_is_string) return fail(400, kPhoneNotString);
     PhoneResult phone = normalize_phone(fields.phone);
@@ -68,23 +66,25 @@ LoginRequest finish(const Fields& fields)
     return request;
 }
 
-LoginRequest parse_json_body(std::string_view body)
-{
+LoginRequest parse_json_body(std::string_view body) {
     JsonObject object;
     switch (scan_json_object(body, object)) {
-    case JsonScan::invalid: return fail(400, kNotJson);
-    case JsonScan::not_object: return fail(400, kNotObject);
-    case JsonScan::object: break;
+    case JsonScan::invalid:
+        return fail(400, kNotJson);
+    case JsonScan::not_object:
+        return fail(400, kNotObject);
+    case JsonScan::object:
+        break;
     }
 
     Fields fields;
-    if (const JsonValue* phone = object.find("phone"); phone != nullptr && !phone->is_null()) {
+    if (const JsonValue *phone = object.find("phone"); phone != nullptr && !phone->is_null()) {
         // null is the phone left empty by a client, the same as leaving it out
         fields.has_phone = true;
         fields.phone_is_string = phone->is_string();
         if (fields.phone_is_string) fields.phone = phone->string();
     }
-    if (const JsonValue* refresh = object.find("refresh"); refresh != nullptr) {
+    if (const JsonValue *refresh = object.find("refresh"); refresh != nullptr) {
         fields.has_refresh = true;
         fields.refresh_is_bool = refresh->kind == JsonKind::boolean;
         if (fields.refresh_is_bool) fields.refresh = refresh->boolean;
@@ -92,8 +92,7 @@ LoginRequest parse_json_body(std::string_view body)
     return finish(fields);
 }
 
-LoginRequest parse_form_body(std::string_view body)
-{
+LoginRequest parse_form_body(std::string_view body) {
     Fields fields;
     std::set<std::string> seen;
     std::string name;
@@ -105,8 +104,7 @@ LoginRequest parse_form_body(std::string_view body)
         if (pair.empty()) continue;  // "a=1&&b=2"
 
         const std::size_t eq = pair.find('=');
-        const std::string_view raw_value =
-            eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+        const std::string_view raw_value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
         std::optional<std::string> decoded_name = form_decode(pair.substr(0, eq));
         std::optional<std::string> decoded_value = form_decode(raw_value);
         if (!decoded_name || !decoded_value) return fail(400, kNotForm);
@@ -129,8 +127,7 @@ LoginRequest parse_form_body(std::string_view body)
 
 }  // namespace
 
-BodyType classify_content_type(std::string_view content_type) noexcept
-{
+BodyType classify_content_type(std::string_view content_type) noexcept {
     if (content_type == "application/json") return BodyType::json;  // what clients send
     content_type = trim(content_type);
     if (content_type.empty()) return BodyType::json;
@@ -142,8 +139,7 @@ BodyType classify_content_type(std::string_view content_type) noexcept
     // application/<something>+json, e.g. application/vnd.api+json
     constexpr std::string_view prefix = "application/";
     constexpr std::string_view suffix = "+json";
-    if (media.size() > prefix.size() + suffix.size() &&
-        iequals(media.substr(0, prefix.size()), prefix) &&
+    if (media.size() > prefix.size() + suffix.size() && iequals(media.substr(0, prefix.size()), prefix) &&
         iequals(media.substr(media.size() - suffix.size()), suffix) &&
         media.find('/', prefix.size()) == std::string_view::npos) {
         return BodyType::json;
@@ -151,8 +147,7 @@ BodyType classify_content_type(std::string_view content_type) noexcept
     return BodyType::unsupported;
 }
 
-LoginRequest parse_login_body(BodyType type, std::string_view body) noexcept
-{
+LoginRequest parse_login_body(BodyType type, std::string_view body) noexcept {
     try {
         if (type == BodyType::unsupported) return fail(415, kUnsupported);
         const std::string_view trimmed = trim(body);

@@ -3,17 +3,18 @@
 
 namespace wa_pair {
 
-std::string_view state_name(PairingState state) noexcept
-{
+std::string_view state_name(PairingState state) noexcept {
     switch (state) {
-    case PairingState::pending: return "pending";
-    case PairingState::linked: return "linked";
-    default: return "none";
+    case PairingState::pending:
+        return "pending";
+    case PairingState::linked:
+        return "linked";
+    default:
+        return "none";
     }
 }
 
-std::string status_envelope(const PairingStatus& status) noexcept
-{
+std::string status_envelope(const PairingStatus &status) noexcept {
     try {
         std::string out = R"({"status":true,"code":200,"message":"Pairing status","data":{"state":")";
         out += state_name(status.state);
@@ -29,8 +30,7 @@ std::string status_envelope(const PairingStatus& status) noexcept
     }
 }
 
-long parse_wait_seconds(std::string_view value) noexcept
-{
+long parse_wait_seconds(std::string_view value) noexcept {
     if (value.empty() || value.size() > 2 || value[0] == '0') return -1;
     long n = 0;
     for (char c : value) {

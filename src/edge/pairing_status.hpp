@@ -14,7 +14,7 @@ inline constexpr std::string_view kBadWait = "Parameter wait must be 1 to 60 sec
 
 // {"status":true,"code":200,"message":"Pairing status","data":{"state":"pending","timeout":87}}
 // ("timeout" only while pending). "" only when memory is exhausted.
-std::string status_envelope(const PairingStatus& status) noexcept;
+std::string status_envelope(const PairingStatus &status) noexcept;
 
 // "none", "pending", "linked".
 std::string_view state_name(PairingState state) noexcept;

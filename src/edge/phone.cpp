@@ -17,20 +17,17 @@ constexpr std::string_view kLength = "Phone number must have 7 to 15 digits";
 constexpr std::size_t kMinDigits = 7;
 constexpr std::size_t kMaxDigits = 15;
 
-bool is_ascii_space(char c) noexcept
-{
+bool is_ascii_space(char c) noexcept {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-bool is_separator(char c) noexcept
-{
+bool is_separator(char c) noexcept {
     return c == ' ' || c == '-' || c == '(' || c == ')' || c == '.';
 }
 
 using ascii::is_digit;
 
-PhoneResult fail(std::string_view text)
-{
+PhoneResult fail(std::string_view text) {
     PhoneResult result;
     result.failure = Failure{400, std::string(text)};
     return result;
@@ -38,8 +35,7 @@ PhoneResult fail(std::string_view text)
 
 }  // namespace
 
-PhoneResult normalize_phone(std::string_view raw) noexcept
-{
+PhoneResult normalize_phone(std::string_view raw) noexcept {
     try {
         while (!raw.empty() && is_ascii_space(raw.front())) raw.remove_prefix(1);
         while (!raw.empty() && is_ascii_space(raw.back())) raw.remove_suffix(1);
@@ -75,8 +71,7 @@ PhoneResult normalize_phone(std::string_view raw) noexcept
     }
 }
 
-std::string mask_phone(std::string_view digits) noexcept
-{
+std::string mask_phone(std::string_view digits) noexcept {
     try {
         bool all_digits = true;
         for (char c : digits) all_digits = all_digits && is_digit(c);

@@ -16,14 +16,12 @@ constexpr std::int64_t kNever = INT64_MIN;
 
 // ---------------------------------------------------------------- call log
 
-std::uint32_t log_size(const CallLog& log) noexcept
-{
+std::uint32_t log_size(const CallLog &log) noexcept {
     return std::min(log.size, kMaxLimitCount);  // shared memory is trusted, but never indexed blindly
 }
 
 // Keeps the entries sorted: workers' clocks are read at slightly different moments.
-void log_push(CallLog& log, std::int64_t t) noexcept
-{
+void log_push(CallLog &log, std::int64_t t) noexcept {
     std::uint32_t n = log_size(log);
     if (n == kMaxLimitCount) {  // the oldest goes
         std::memmove(&log.at[0], &log.at[1], (n - 1) * sizeof(log.at[0]));
@@ -38,8 +36,7 @@ void log_push(CallLog& log, std::int64_t t) noexcept
     log.size = n + 1;
 }
 
-void log_remove(CallLog& log, std::int64_t t) noexcept
-{
+void log_remove(CallLog &log, std::int64_t t) noexcept {
     std::uint32_t n = log_size(log);
     for (std::uint32_t i = n; i-- > 0;) {
         if (log.at[i] == t) {
@@ -50,15 +47,13 @@ void log_remove(CallLog& log, std::int64_t t) noexcept
     }
 }
 
-std::int64_t log_newest(const CallLog& log) noexcept
-{
+std::int64_t log_newest(const CallLog &log) noexcept {
     std::uint32_t n = log_size(log);
     return n == 0 ? kNever : log.at[n - 1];
 }
 
 // When the next call is within `limit`: fewer than `count` calls in the window ending then.
-std::int64_t allowed_at(const CallLog& log, const RateLimit& limit, std::int64_t now) noexcept
-{
+std::int64_t allowed_at(const CallLog &log, const RateLimit &limit, std::int64_t now) noexcept {
     std::uint32_t n = log_size(log);
     if (limit.count == 0 || n < limit.count) {
         return now;
@@ -67,16 +62,14 @@ std::int64_t allowed_at(const CallLog& log, const RateLimit& limit, std::int64_t
     return std::max(now, log.at[n - limit.count] + limit.window_ms);
 }
 
-std::int64_t after_interval(const CallLog& log, std::int64_t interval, std::int64_t now) noexcept
-{
+std::int64_t after_interval(const CallLog &log, std::int64_t interval, std::int64_t now) noexcept {
     std::int64_t newest = log_newest(log);
     return (interval == 0 || newest == kNever) ? now : std::max(now, newest + interval);
 }
 
 // ---------------------------------------------------------------- parsing
 
-bool parse_number(std::string_view s, std::int64_t& out) noexcept
-{
+bool parse_number(std::string_view s, std::int64_t &out) noexcept {
     if (s.empty() || s.size() > 9) {
         return false;
     }
@@ -90,16 +83,25 @@ bool parse_number(std::string_view s, std::int64_t& out) noexcept
 
 // A period "[N]U", U one of s m h d. In a rate ("5/h") the count of units may be left out;
 // an interval ("30s", "30") needs it, and may leave the unit out (seconds).
-bool parse_period(std::string_view s, bool is_interval, std::int64_t& ms) noexcept
-{
+bool parse_period(std::string_view s, bool is_interval, std::int64_t &ms) noexcept {
     std::int64_t unit = 1000;
     bool has_unit = true;
     switch (s.empty() ? '\0' : s.back()) {
-    case 's': unit = 1000; break;
-    case 'm': unit = 60 * 1000; break;
-    case 'h': unit = 3600 * 1000; break;
-    case 'd': unit = 86400 * 1000; break;
-    default: has_unit = false; break;
+    case 's':
+        unit = 1000;
+        break;
+    case 'm':
+        unit = 60 * 1000;
+        break;
+    case 'h':
+        unit = 3600 * 1000;
+        break;
+    case 'd':
+        unit = 86400 * 1000;
+        break;
+    default:
+        has_unit = false;
+        break;
     }
     if (has_unit) {
         s.remove_suffix(1);
@@ -114,8 +116,7 @@ bool parse_period(std::string_view s, bool is_interval, std::int64_t& ms) noexce
     return ms >= 1000 && ms <= kMaxPeriodMs;
 }
 
-std::string quoted(std::string_view arg)
-{
+std::string quoted(std::string_view arg) {
     return "\"" + std::string(arg) + "\"";
 }
 
@@ -123,14 +124,12 @@ std::string quoted(std::string_view arg)
 
 // ---------------------------------------------------------------- keys
 
-std::optional<PhoneHash> hash_phone(const ZoneKey& key, std::string_view digits) noexcept
-{
+std::optional<PhoneHash> hash_phone(const ZoneKey &key, std::string_view digits) noexcept {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     PhoneHash out{};
     if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(digits.data()), digits.size(), mac, &len) ==
-            nullptr ||
+             reinterpret_cast<const unsigned char *>(digits.data()), digits.size(), mac, &len) == nullptr ||
         len < out.size()) {
         return std::nullopt;
     }
@@ -140,8 +139,7 @@ std::optional<PhoneHash> hash_phone(const ZoneKey& key, std::string_view digits)
 
 // ---------------------------------------------------------------- configuration
 
-LimitsParse parse_limits(const std::string_view* args, std::size_t n)
-{
+LimitsParse parse_limits(const std::string_view *args, std::size_t n) {
     LimitsParse result;
     bool seen_device = false;
     bool seen_phone = false;
@@ -158,10 +156,10 @@ LimitsParse parse_limits(const std::string_view* args, std::size_t n)
         std::size_t eq = arg.find('=');
         std::string_view name = arg.substr(0, eq);
         std::string_view value = eq == std::string_view::npos ? std::string_view() : arg.substr(eq + 1);
-        bool* seen = name == "per_device" ? &seen_device
-                   : name == "per_phone"  ? &seen_phone
-                   : name == "interval"   ? &seen_interval
-                                          : nullptr;
+        bool *seen = name == "per_device"  ? &seen_device
+                     : name == "per_phone" ? &seen_phone
+                     : name == "interval"  ? &seen_interval
+                                           : nullptr;
         if (seen == nullptr || eq == std::string_view::npos) {
             result.error = "invalid parameter " + quoted(arg);
             return result;
@@ -179,19 +177,17 @@ LimitsParse parse_limits(const std::string_view* args, std::size_t n)
             }
             continue;
         }
-        RateLimit& limit = seen == &seen_device ? result.limits.per_device : result.limits.per_phone;
+        RateLimit &limit = seen == &seen_device ? result.limits.per_device : result.limits.per_phone;
         std::size_t slash = value.find('/');
         std::int64_t count = 0;
-        if (slash == std::string_view::npos || !parse_number(value.substr(0, slash), count) ||
-            count < 1 || count > kMaxLimitCount) {
-            result.error = "invalid count in " + quoted(arg) + " (must be 1 to " +
-                           std::to_string(kMaxLimitCount) + " calls, as in " +
-                           std::string(name) + "=5/h)";
+        if (slash == std::string_view::npos || !parse_number(value.substr(0, slash), count) || count < 1 ||
+            count > kMaxLimitCount) {
+            result.error = "invalid count in " + quoted(arg) + " (must be 1 to " + std::to_string(kMaxLimitCount) +
+                           " calls, as in " + std::string(name) + "=5/h)";
             return result;
         }
         if (!parse_period(value.substr(slash + 1), false, limit.window_ms)) {
-            result.error = "invalid period in " + quoted(arg) +
-                           " (must be [N]s, m, h or d, from 1s to 1d)";
+            result.error = "invalid period in " + quoted(arg) + " (must be [N]s, m, h or d, from 1s to 1d)";
             return result;
         }
         limit.count = static_cast<std::uint32_t>(count);
@@ -204,10 +200,9 @@ LimitsParse parse_limits(const std::string_view* args, std::size_t n)
 namespace {
 
 // The slot of `hash` among the numbers the device holds, else a free or lapsed one, else null.
-NumberHeld* number_slot(DeviceState& device, const PhoneHash& hash, std::int64_t now) noexcept
-{
-    NumberHeld* free = nullptr;
-    for (NumberHeld& held : device.numbers) {
+NumberHeld *number_slot(DeviceState &device, const PhoneHash &hash, std::int64_t now) noexcept {
+    NumberHeld *free = nullptr;
+    for (NumberHeld &held : device.numbers) {
         if (held.until != 0 && held.phone == hash) {
             return &held;
         }
@@ -221,10 +216,9 @@ NumberHeld* number_slot(DeviceState& device, const PhoneHash& hash, std::int64_t
     return free;
 }
 
-std::int64_t first_lapse(const DeviceState& device) noexcept
-{
+std::int64_t first_lapse(const DeviceState &device) noexcept {
     std::int64_t first = device.numbers[0].until;
-    for (const NumberHeld& held : device.numbers) {
+    for (const NumberHeld &held : device.numbers) {
         first = std::min(first, held.until);
     }
     return first;
@@ -232,9 +226,8 @@ std::int64_t first_lapse(const DeviceState& device) noexcept
 
 }  // namespace
 
-Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, bool refresh,
-                const PolicyConfig& config, std::uint64_t new_flight, std::int64_t now) noexcept
-{
+Decision decide(DeviceState &device, PhoneState &phone, const PhoneHash &hash, bool refresh, const PolicyConfig &config,
+                std::uint64_t new_flight, std::int64_t now) noexcept {
     Decision d;
 
     if (device.linked_until != 0) {
@@ -272,7 +265,7 @@ Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, b
     }
 
     // The latest time any limit allows the call, and which limit that is (the first on a tie).
-    const Limits& limits = config.limits;
+    const Limits &limits = config.limits;
     std::int64_t next = now;
     Limit limit = Limit::none;
     const auto consider = [&](std::int64_t at, Limit which) {
@@ -294,7 +287,7 @@ Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, b
         return d;
     }
 
-    NumberHeld* held = number_slot(device, hash, now);
+    NumberHeld *held = number_slot(device, hash, now);
     if (held == nullptr) {
         d.verdict = Verdict::limited;
         d.limit = Limit::numbers;
@@ -317,9 +310,8 @@ Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, b
     return d;
 }
 
-bool record_outcome(DeviceState& device, PhoneState* phone, std::uint64_t flight,
-                    const CallResult& outcome, std::int64_t now) noexcept
-{
+bool record_outcome(DeviceState &device, PhoneState *phone, std::uint64_t flight, const CallResult &outcome,
+                    std::int64_t now) noexcept {
     if (outcome.status == 429 && outcome.seconds > 0) {
         std::int64_t until = now + static_cast<std::int64_t>(outcome.seconds) * 1000;
         device.cooldown_until = std::max(device.cooldown_until, until);
@@ -327,7 +319,7 @@ bool record_outcome(DeviceState& device, PhoneState* phone, std::uint64_t flight
             phone->cooldown_until = std::max(phone->cooldown_until, until);
         }
         if (flight != 0 && device.flight == flight) {
-            for (NumberHeld& held : device.numbers) {
+            for (NumberHeld &held : device.numbers) {
                 if (held.until != 0 && held.phone == device.flight_phone) {
                     held.until = std::max(held.until, until);
                 }
@@ -356,16 +348,14 @@ bool record_outcome(DeviceState& device, PhoneState* phone, std::uint64_t flight
     return true;
 }
 
-void abandon(DeviceState& device, std::uint64_t flight) noexcept
-{
+void abandon(DeviceState &device, std::uint64_t flight) noexcept {
     if (flight != 0 && device.flight == flight) {
         device.flight = 0;
     }
 }
 
-WaitState poll_flight(const DeviceState& device, std::uint64_t flight, std::int64_t deadline,
-                      std::int64_t now) noexcept
-{
+WaitState poll_flight(const DeviceState &device, std::uint64_t flight, std::int64_t deadline,
+                      std::int64_t now) noexcept {
     if (flight != 0 && device.result_flight == flight) {
         return WaitState::answered;
     }
@@ -375,8 +365,7 @@ WaitState poll_flight(const DeviceState& device, std::uint64_t flight, std::int6
     return device.flight == flight ? WaitState::pending : WaitState::gone;
 }
 
-std::int64_t live_until(const DeviceState& device, const Limits& limits) noexcept
-{
+std::int64_t live_until(const DeviceState &device, const Limits &limits) noexcept {
     std::int64_t until = device.cooldown_until;
     if (device.flight != 0) {
         until = std::max(until, device.flight_deadline);
@@ -388,14 +377,13 @@ std::int64_t live_until(const DeviceState& device, const Limits& limits) noexcep
     if (newest != kNever) {
         until = std::max(until, newest + std::max(limits.per_device.window_ms, limits.interval_ms));
     }
-    for (const NumberHeld& held : device.numbers) {  // the bound on its numbers holds as long
+    for (const NumberHeld &held : device.numbers) {  // the bound on its numbers holds as long
         until = std::max(until, held.until);
     }
     return std::max(until, device.linked_until);  // a linked device's entry answers its 409s
 }
 
-std::int64_t live_until(const PhoneState& phone, const Limits& limits) noexcept
-{
+std::int64_t live_until(const PhoneState &phone, const Limits &limits) noexcept {
     std::int64_t until = phone.cooldown_until;
     std::int64_t newest = log_newest(phone.calls);
     if (newest != kNever) {
@@ -404,8 +392,7 @@ std::int64_t live_until(const PhoneState& phone, const Limits& limits) noexcept
     return until;
 }
 
-long seconds_until(std::int64_t at, std::int64_t now) noexcept
-{
+long seconds_until(std::int64_t at, std::int64_t now) noexcept {
     if (at <= now) {
         return 1;
     }
@@ -416,8 +403,7 @@ long seconds_until(std::int64_t at, std::int64_t now) noexcept
 
 namespace {
 
-bool drop_code(DeviceState& device) noexcept
-{
+bool drop_code(DeviceState &device) noexcept {
     const bool had = device.code[0] != '\0';
     device.code[0] = '\0';
     device.code_expires = 0;
@@ -426,8 +412,7 @@ bool drop_code(DeviceState& device) noexcept
 
 }  // namespace
 
-EventApplied apply_event(DeviceState& device, const EventChange& change, std::int64_t now) noexcept
-{
+EventApplied apply_event(DeviceState &device, const EventChange &change, std::int64_t now) noexcept {
     if (change.at_ms != 0 && change.at_ms < device.event_at) {
         return EventApplied::stale;
     }
@@ -459,8 +444,8 @@ EventApplied apply_event(DeviceState& device, const EventChange& change, std::in
         if (linked || device.code[0] == '\0' || change.code[0] == '\0' || change.code_ms <= 0) {
             break;
         }
-        changed = std::memcmp(device.code, change.code, kPairCodeSize) != 0 ||
-                  device.code_expires != now + change.code_ms;
+        changed =
+            std::memcmp(device.code, change.code, kPairCodeSize) != 0 || device.code_expires != now + change.code_ms;
         std::memcpy(device.code, change.code, kPairCodeSize);
         device.code[kPairCodeSize - 1] = '\0';
         device.code_expires = now + change.code_ms;
@@ -471,8 +456,7 @@ EventApplied apply_event(DeviceState& device, const EventChange& change, std::in
     return changed ? EventApplied::changed : EventApplied::unchanged;
 }
 
-PairingStatus pairing_status(const DeviceState& device, std::int64_t now) noexcept
-{
+PairingStatus pairing_status(const DeviceState &device, std::int64_t now) noexcept {
     PairingStatus s;
     if (device.linked_until > now) {
         s.state = PairingState::linked;
@@ -489,10 +473,8 @@ PairingStatus pairing_status(const DeviceState& device, std::int64_t now) noexce
     return s;
 }
 
-bool status_changed(const PairingStatus& before, const PairingStatus& now) noexcept
-{
-    return before.state != now.state ||
-           (now.state == PairingState::pending && before.code_expires != now.code_expires);
+bool status_changed(const PairingStatus &before, const PairingStatus &now) noexcept {
+    return before.state != now.state || (now.state == PairingState::pending && before.code_expires != now.code_expires);
 }
 
 }  // namespace wa_pair

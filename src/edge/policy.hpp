@@ -27,7 +27,7 @@ using PhoneHash = std::array<std::uint8_t, 16>;
 // equal hashes in one zone; without the key, no number can be read back or guessed by hashing
 // every number. None only when OpenSSL fails: then there is no hash to use (a made-up one
 // would let two numbers share a code).
-std::optional<PhoneHash> hash_phone(const ZoneKey& key, std::string_view digits) noexcept;
+std::optional<PhoneHash> hash_phone(const ZoneKey &key, std::string_view digits) noexcept;
 
 // ---------------------------------------------------------------- configuration
 
@@ -45,10 +45,7 @@ struct Limits {
     RateLimit per_device;
     RateLimit per_phone;
     std::int64_t interval_ms = 0;  // least time between two calls for one device or one phone
-    bool any() const noexcept
-    {
-        return per_device.count != 0 || per_phone.count != 0 || interval_ms != 0;
-    }
+    bool any() const noexcept { return per_device.count != 0 || per_phone.count != 0 || interval_ms != 0; }
 };
 
 struct LimitsParse {
@@ -60,13 +57,13 @@ struct LimitsParse {
 // (each at most once, in any order), or the single word "off" (no limits). A count is 1..16;
 // a period is [N]U with U one of s, m, h, d (a bare number means seconds for interval), from
 // 1s to 1d.
-LimitsParse parse_limits(const std::string_view* args, std::size_t n);
+LimitsParse parse_limits(const std::string_view *args, std::size_t n);
 
 struct PolicyConfig {
-    bool reuse = true;                  // answer a live code again
+    bool reuse = true;                     // answer a live code again
     std::int64_t reuse_margin_ms = 15000;  // ... while it has more than this left
     Limits limits;
-    std::int64_t flight_ms = 61000;     // how long others wait for a call: its timeout + grace
+    std::int64_t flight_ms = 61000;  // how long others wait for a call: its timeout + grace
 };
 
 // ---------------------------------------------------------------- state
@@ -81,9 +78,9 @@ struct CallLog {
 
 // A backend call's answer, as the requests that waited for it get it too.
 struct CallResult {
-    std::int32_t status;          // 200, or the failure's code
-    std::int32_t seconds;         // 200: the code's timeout; 429: Retry-After
-    char code[kPairCodeSize];     // 200: "ABCD-1234"
+    std::int32_t status;       // 200, or the failure's code
+    std::int32_t seconds;      // 200: the code's timeout; 429: Retry-After
+    char code[kPairCodeSize];  // 200: "ABCD-1234"
 };
 
 // A device may keep at most this many numbers' entries alive in a zone at once (a number's
@@ -98,22 +95,22 @@ struct NumberHeld {
 };
 
 struct DeviceState {
-    std::uint64_t flight;          // the backend call in flight, 0: none
+    std::uint64_t flight;  // the backend call in flight, 0: none
     std::int64_t flight_started;
     std::int64_t flight_deadline;  // after it, nobody waits for that call any more
     PhoneHash flight_phone;
-    std::uint64_t result_flight;   // the call `result` answered
+    std::uint64_t result_flight;  // the call `result` answered
     CallResult result;
-    char code[kPairCodeSize];      // the live code, "" when none
+    char code[kPairCodeSize];  // the live code, "" when none
     PhoneHash code_phone;
     std::int64_t code_expires;
-    std::int64_t cooldown_until;   // a backend 429
+    std::int64_t cooldown_until;  // a backend 429
     CallLog calls;
     NumberHeld numbers[kMaxNumbersPerDevice];
     // Pairing completion, from the engine's events (events.hpp):
-    std::int64_t linked_until;     // the device is paired until then; 0: not paired
-    std::int64_t event_at;         // the engine's time of the newest event applied (ms since
-                                   // the epoch); 0: none with a time
+    std::int64_t linked_until;  // the device is paired until then; 0: not paired
+    std::int64_t event_at;      // the engine's time of the newest event applied (ms since
+                                // the epoch); 0: none with a time
 };
 
 struct PhoneState {
@@ -163,8 +160,8 @@ struct Decision {
 // answers from the zone (reuse, wait) ask WhatsApp for nothing. A request that is not
 // proceeding changes nothing a zone would have to keep: the caller may decide on empty
 // states and store nothing.
-Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, bool refresh,
-                const PolicyConfig& config, std::uint64_t new_flight, std::int64_t now) noexcept;
+Decision decide(DeviceState &device, PhoneState &phone, const PhoneHash &hash, bool refresh, const PolicyConfig &config,
+                std::uint64_t new_flight, std::int64_t now) noexcept;
 
 // Call `flight` answered `outcome`. Its waiters get the outcome; a code becomes the device's
 // live code (expiring `seconds` from now) unless the device is linked meanwhile; a 429 starts a cool-down for the device and the
@@ -172,11 +169,11 @@ Decision decide(DeviceState& device, PhoneState& phone, const PhoneHash& hash, b
 // WhatsApp for nothing, so the call is not counted.
 // `phone` may be null (its entry is gone). Returns false when the call was no longer the
 // device's (given up at its deadline): then only the cool-down and the count apply.
-bool record_outcome(DeviceState& device, PhoneState* phone, std::uint64_t flight,
-                    const CallResult& outcome, std::int64_t now) noexcept;
+bool record_outcome(DeviceState &device, PhoneState *phone, std::uint64_t flight, const CallResult &outcome,
+                    std::int64_t now) noexcept;
 
 // Call `flight` ended without an answer to share: its waiters decide again.
-void abandon(DeviceState& device, std::uint64_t flight) noexcept;
+void abandon(DeviceState &device, std::uint64_t flight) noexcept;
 
 enum class WaitState {
     pending,    // still in flight: look again later
@@ -185,13 +182,13 @@ enum class WaitState {
     gone,       // the call ended without an answer (or its entry is gone): decide again
 };
 
-WaitState poll_flight(const DeviceState& device, std::uint64_t flight, std::int64_t deadline,
+WaitState poll_flight(const DeviceState &device, std::uint64_t flight, std::int64_t deadline,
                       std::int64_t now) noexcept;
 
 // Until when an entry still matters to the policy (a live code, a call in flight, a
 // cool-down, calls inside a window). An entry evicted before is a loss worth a warning.
-std::int64_t live_until(const DeviceState& device, const Limits& limits) noexcept;
-std::int64_t live_until(const PhoneState& phone, const Limits& limits) noexcept;
+std::int64_t live_until(const DeviceState &device, const Limits &limits) noexcept;
+std::int64_t live_until(const PhoneState &phone, const Limits &limits) noexcept;
 
 // Seconds from `now` until `at`, rounded up, at least 1 (for Retry-After).
 long seconds_until(std::int64_t at, std::int64_t now) noexcept;
@@ -234,7 +231,7 @@ enum class EventApplied {
 // or not-linked event or linked_until. A new code replaces the live code only of a device that
 // asked for one (its code is for the number that call named) and is not linked; its lifetime
 // restarts.
-EventApplied apply_event(DeviceState& device, const EventChange& change, std::int64_t now) noexcept;
+EventApplied apply_event(DeviceState &device, const EventChange &change, std::int64_t now) noexcept;
 
 enum class PairingState : std::uint8_t { none, pending, linked };
 
@@ -246,9 +243,9 @@ struct PairingStatus {
     std::int64_t changes_at = 0;    // when time alone changes the state; 0: never
 };
 
-PairingStatus pairing_status(const DeviceState& device, std::int64_t now) noexcept;
+PairingStatus pairing_status(const DeviceState &device, std::int64_t now) noexcept;
 
 // The waiter's view changed: another state, or another live code.
-bool status_changed(const PairingStatus& before, const PairingStatus& now) noexcept;
+bool status_changed(const PairingStatus &before, const PairingStatus &now) noexcept;
 
 }  // namespace wa_pair

@@ -11,10 +11,18 @@ namespace wa_pair {
 
 // "none" is not here: it cannot be named, so it cannot be allowed.
 enum class Alg : std::uint8_t {
-    HS256, HS384, HS512,
-    RS256, RS384, RS512,
-    PS256, PS384, PS512,
-    ES256, ES384, ES512,
+    HS256,
+    HS384,
+    HS512,
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+    ES256,
+    ES384,
+    ES512,
     EdDSA,
 };
 inline constexpr int kAlgCount = 13;
@@ -39,8 +47,8 @@ public:
     void add_all_for(KeyType type) noexcept;
     bool contains(Alg alg) const noexcept { return (bits_ & bit(alg)) != 0; }
     bool empty() const noexcept { return bits_ == 0; }
-    bool operator==(const AlgSet& other) const noexcept { return bits_ == other.bits_; }
-    void add_all(const AlgSet& other) noexcept { bits_ |= other.bits_; }
+    bool operator==(const AlgSet &other) const noexcept { return bits_ == other.bits_; }
+    void add_all(const AlgSet &other) noexcept { bits_ |= other.bits_; }
     std::string names() const;  // "HS256 RS256", for logs and messages
 
 private:

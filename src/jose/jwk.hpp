@@ -20,16 +20,13 @@ class SecretBytes {
 public:
     SecretBytes() = default;
     explicit SecretBytes(std::string_view bytes);
-    SecretBytes(const SecretBytes& other);
-    SecretBytes(SecretBytes&& other) noexcept;
-    SecretBytes& operator=(const SecretBytes& other);
-    SecretBytes& operator=(SecretBytes&& other) noexcept;
+    SecretBytes(const SecretBytes &other);
+    SecretBytes(SecretBytes &&other) noexcept;
+    SecretBytes &operator=(const SecretBytes &other);
+    SecretBytes &operator=(SecretBytes &&other) noexcept;
     ~SecretBytes();
 
-    std::string_view view() const noexcept
-    {
-        return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
-    }
+    std::string_view view() const noexcept { return {reinterpret_cast<const char *>(bytes_.data()), bytes_.size()}; }
     bool empty() const noexcept { return bytes_.empty(); }
 
 private:
@@ -67,12 +64,12 @@ struct KeyFile {
 KeyFile parse_key_file(std::string_view text) noexcept;
 
 // Prepares key.hmac from key.secret (best effort: a failure leaves it null).
-void prepare_hmac(Key& key) noexcept;
+void prepare_hmac(Key &key) noexcept;
 
 // A kid-less HMAC key (wa_pair_jwt_secret_file).
 Key hmac_key(std::string_view secret);
 
 // The default allow-list: every algorithm some key fits (its "alg" when it has one).
-AlgSet algorithms_for(const KeySet& keys) noexcept;
+AlgSet algorithms_for(const KeySet &keys) noexcept;
 
 }  // namespace wa_pair

@@ -17,13 +17,11 @@ constexpr std::string_view kHttp = "http://";
 constexpr long kMinRefresh = 60;
 constexpr long kMaxRefresh = 86400;
 
-bool starts_with_ci(std::string_view s, std::string_view prefix) noexcept
-{
+bool starts_with_ci(std::string_view s, std::string_view prefix) noexcept {
     return s.size() >= prefix.size() && ascii::iequals(s.substr(0, prefix.size()), prefix);
 }
 
-bool loopback(std::string_view host) noexcept
-{
+bool loopback(std::string_view host) noexcept {
     if (ascii::iequals(host, "localhost")) return true;
     const std::string text(host);
     in_addr v4;
@@ -34,8 +32,7 @@ bool loopback(std::string_view host) noexcept
     return inet_pton(AF_INET6, text.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
-FetchUrl refused(std::string_view why)
-{
+FetchUrl refused(std::string_view why) {
     FetchUrl url;
     url.error = why;
     return url;
@@ -43,8 +40,7 @@ FetchUrl refused(std::string_view why)
 
 }  // namespace
 
-FetchUrl check_fetch_url(std::string_view url) noexcept
-{
+FetchUrl check_fetch_url(std::string_view url) noexcept {
     try {
         for (const char c : url) {
             const auto byte = static_cast<unsigned char>(c);
@@ -100,16 +96,14 @@ FetchUrl check_fetch_url(std::string_view url) noexcept
     }
 }
 
-std::string discovery_url(std::string_view issuer)
-{
+std::string discovery_url(std::string_view issuer) {
     while (!issuer.empty() && issuer.back() == '/') issuer.remove_suffix(1);
     std::string url(issuer);
     url += "/.well-known/openid-configuration";
     return url;
 }
 
-Discovery parse_discovery(std::string_view json, std::string_view issuer) noexcept
-{
+Discovery parse_discovery(std::string_view json, std::string_view issuer) noexcept {
     Discovery out;
     try {
         JsonObject doc;
@@ -117,12 +111,12 @@ Discovery parse_discovery(std::string_view json, std::string_view issuer) noexce
             out.error = "the OpenID configuration is not a JSON object";
             return out;
         }
-        const JsonValue* named = doc.find("issuer");
+        const JsonValue *named = doc.find("issuer");
         if (named == nullptr || !named->is_string() || !named->string_equals(issuer)) {
             out.error = "the OpenID configuration names another issuer";
             return out;
         }
-        const JsonValue* jwks = doc.find("jwks_uri");
+        const JsonValue *jwks = doc.find("jwks_uri");
         if (jwks == nullptr || !jwks->is_string()) {
             out.error = "the OpenID configuration has no jwks_uri";
             return out;
@@ -141,8 +135,7 @@ Discovery parse_discovery(std::string_view json, std::string_view issuer) noexce
     return out;
 }
 
-std::optional<long> cache_max_age(std::string_view cache_control) noexcept
-{
+std::optional<long> cache_max_age(std::string_view cache_control) noexcept {
     while (!cache_control.empty()) {
         const std::size_t comma = cache_control.find(',');
         std::string_view directive = ascii::trim_blank(cache_control.substr(0, comma));
@@ -166,16 +159,15 @@ std::optional<long> cache_max_age(std::string_view cache_control) noexcept
     return std::nullopt;
 }
 
-long refresh_after(long refresh_seconds, std::optional<long> max_age) noexcept
-{
+long refresh_after(long refresh_seconds, std::optional<long> max_age) noexcept {
     if (!max_age) return refresh_seconds;
     return std::min(refresh_seconds, std::clamp(*max_age, kMinRefresh, kMaxRefresh));
 }
 
-KeyFile parse_fetched_jwks(std::string_view body) noexcept
-{
+KeyFile parse_fetched_jwks(std::string_view body) noexcept {
     std::size_t start = 0;
-    while (start < body.size() && (body[start] == ' ' || body[start] == '\t' || body[start] == '\r' || body[start] == '\n')) {
+    while (start < body.size() &&
+           (body[start] == ' ' || body[start] == '\t' || body[start] == '\r' || body[start] == '\n')) {
         ++start;
     }
     KeyFile result;
@@ -185,7 +177,7 @@ KeyFile parse_fetched_jwks(std::string_view body) noexcept
             result.error = "not a JSON object (a JWK Set)";
             return result;
         }
-        const JsonValue* keys = doc.find("keys");
+        const JsonValue *keys = doc.find("keys");
         if (keys == nullptr || keys->kind != JsonKind::array) {
             result.error = "a JSON object without a \"keys\" array (a JWK Set)";
             return result;
@@ -196,13 +188,12 @@ KeyFile parse_fetched_jwks(std::string_view body) noexcept
     }
     result = parse_key_file(body);
     // A secret published at a URL is no secret: whoever fetches it could sign tokens.
-    const auto oct = std::remove_if(result.keys.begin(), result.keys.end(),
-                                    [](const Key& key) { return key.type == KeyType::oct; });
+    const auto oct =
+        std::remove_if(result.keys.begin(), result.keys.end(), [](const Key &key) { return key.type == KeyType::oct; });
     if (oct != result.keys.end()) {
         try {
             result.warnings.emplace_back("symmetric (oct) keys skipped: a fetched key set is public");
-        } catch (...) {
-        }
+        } catch (...) {}
         result.keys.erase(oct, result.keys.end());
         if (result.keys.empty() && result.error.empty()) result.error = "no usable key in the JWK Set";
     }

@@ -16,7 +16,7 @@ namespace wa_pair {
 // (127.0.0.0/8, [::1], localhost) only: keys must not travel in clear across a network.
 // No user information, no fragment, no spaces or control bytes.
 struct FetchUrl {
-    std::string host;   // lower case, without brackets or port: for the redirect check
+    std::string host;  // lower case, without brackets or port: for the redirect check
     bool tls = false;
     std::string error;  // "" when the URL may be fetched
 };

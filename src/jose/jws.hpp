@@ -15,7 +15,6 @@ namespace wa_pair {
 // RSASSA-PSS with MGF1 and a salt as long as the hash, both with the algorithm's hash;
 // ES*: the raw R||S of RFC 7518 section 3.4, exactly twice the curve's size; EdDSA: Ed25519.
 // Leaves OpenSSL's error queue empty.
-bool verify_signature(Alg alg, const Key& key, std::string_view signing_input,
-                      std::string_view signature) noexcept;
+bool verify_signature(Alg alg, const Key &key, std::string_view signing_input, std::string_view signature) noexcept;
 
 }  // namespace wa_pair

@@ -27,24 +27,21 @@ using ascii::lower;
 // A base64url segment that must decode to a JSON object (the scanner's limits apply: no
 // repeated member names, nesting up to kMaxJsonDepth). `text` holds the decoded bytes the
 // object's views point into.
-bool decode_object(std::string_view segment, std::string& text, JsonObject& out)
-{
+bool decode_object(std::string_view segment, std::string &text, JsonObject &out) {
     if (!base64url_decode(segment, text)) return false;
     return scan_json_object(text, out) == JsonScan::object;
 }
 
 // The member `name` when present and not null: null is read as absent.
-const JsonValue* find_set(const JsonObject& object, std::string_view name) noexcept
-{
-    const JsonValue* value = object.find(name);
+const JsonValue *find_set(const JsonObject &object, std::string_view name) noexcept {
+    const JsonValue *value = object.find(name);
     return value != nullptr && !value->is_null() ? value : nullptr;
 }
 
 // exp, nbf and iat: NumericDate, a JSON number (RFC 7519 section 2). Absent -> true, no value.
-bool read_time(const JsonObject& payload, std::string_view name, bool& present, double& value)
-{
+bool read_time(const JsonObject &payload, std::string_view name, bool &present, double &value) {
     present = false;
-    const JsonValue* claim = payload.find(name);
+    const JsonValue *claim = payload.find(name);
     if (claim == nullptr) return true;
     if (!claim->is_number()) return false;
     value = claim->as_double();
@@ -54,16 +51,14 @@ bool read_time(const JsonObject& payload, std::string_view name, bool& present, 
 
 // null, "" and [] address no one (PyJWT reads them the same way); any other value,
 // malformed ones included, does.
-bool names_an_audience(const JsonValue& aud) noexcept
-{
+bool names_an_audience(const JsonValue &aud) noexcept {
     if (aud.is_null()) return false;
     if (aud.is_string()) return !aud.raw.empty();  // an escape never decodes to nothing
     if (aud.kind == JsonKind::array) return !aud.empty_container();
     return true;
 }
 
-bool equals_one_of(const JsonValue& value, const std::vector<std::string>& accepted)
-{
+bool equals_one_of(const JsonValue &value, const std::vector<std::string> &accepted) {
     if (!value.is_string()) return false;
     std::string scratch;
     const std::string_view s = value.decoded(scratch);
@@ -71,8 +66,7 @@ bool equals_one_of(const JsonValue& value, const std::vector<std::string>& accep
 }
 
 // aud: a string, or an array of strings one of which is accepted (RFC 7519 section 4.1.3).
-bool audience_accepted(const JsonValue& aud, const std::vector<std::string>& accepted)
-{
+bool audience_accepted(const JsonValue &aud, const std::vector<std::string> &accepted) {
     if (aud.is_string()) return equals_one_of(aud, accepted);
     if (aud.kind != JsonKind::array) return false;
     bool found = false;
@@ -87,16 +81,14 @@ bool audience_accepted(const JsonValue& aud, const std::vector<std::string>& acc
 
 // A string claim, or an integer claim printed in decimal (as nlohmann's dump() prints it:
 // "-0" is 0), that is an identifier.
-bool read_identifier(const JsonValue& claim, std::string& out)
-{
+bool read_identifier(const JsonValue &claim, std::string &out) {
     if (claim.is_string()) {
         out = claim.string();
     } else if (claim.is_integer()) {
         char digits[24];
-        const std::to_chars_result printed =
-            claim.number == JsonNumber::unsigned_integer
-                ? std::to_chars(digits, digits + sizeof digits, claim.unsigned_value)
-                : std::to_chars(digits, digits + sizeof digits, claim.integer_value);
+        const std::to_chars_result printed = claim.number == JsonNumber::unsigned_integer
+                                                 ? std::to_chars(digits, digits + sizeof digits, claim.unsigned_value)
+                                                 : std::to_chars(digits, digits + sizeof digits, claim.integer_value);
         out.assign(digits, printed.ptr);
     } else {
         return false;
@@ -104,8 +96,7 @@ bool read_identifier(const JsonValue& claim, std::string& out)
     return is_identifier(out);
 }
 
-bool valid_claim_name(std::string_view name) noexcept
-{
+bool valid_claim_name(std::string_view name) noexcept {
     if (name.empty() || name.size() > kMaxClaimNameBytes) return false;
     for (char c : name) {
         if (c < 0x21 || c > 0x7e || c == '=') return false;
@@ -115,10 +106,9 @@ bool valid_claim_name(std::string_view name) noexcept
 
 // `token` has exactly two dots. `result` already holds the failure; it is cleared only when
 // every check has passed.
-void verify(std::string_view token, const JwtConfig& config, std::time_t now, const KeySet* fetched,
-            AuthResult& result)
-{
-    const auto reject = [&](const char* reason) { result.reason = reason; };
+void verify(std::string_view token, const JwtConfig &config, std::time_t now, const KeySet *fetched,
+            AuthResult &result) {
+    const auto reject = [&](const char *reason) { result.reason = reason; };
 
     const std::size_t dot1 = token.find('.');
     const std::size_t dot2 = token.find('.', dot1 + 1);
@@ -133,7 +123,7 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now, co
     std::string header_text;
     JsonObject header;
     if (!decode_object(header_b64, header_text, header)) return reject("header is not a valid JSON object");
-    const JsonValue* alg_value = header.find("alg");
+    const JsonValue *alg_value = header.find("alg");
     if (alg_value == nullptr || !alg_value->is_string()) return reject("alg missing or not a string");
     std::string alg_scratch;
     const std::string_view alg_name = alg_value->decoded(alg_scratch);
@@ -150,7 +140,7 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now, co
         result.no_key = derived;  // no key of the alg's type: none may have been fetched yet
         return reject("alg not allowed");
     }
-    if (const JsonValue* typ_value = header.find("typ"); typ_value != nullptr) {
+    if (const JsonValue *typ_value = header.find("typ"); typ_value != nullptr) {
         if (!typ_value->is_string()) return reject("typ is not JWT");
         std::string scratch;
         const std::string_view typ = typ_value->decoded(scratch);
@@ -160,17 +150,17 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now, co
     if (header.find("crit") != nullptr) return reject("crit header not supported");
     std::string kid_scratch;
     std::optional<std::string_view> kid;
-    if (const JsonValue* kid_value = header.find("kid"); kid_value != nullptr) {
+    if (const JsonValue *kid_value = header.find("kid"); kid_value != nullptr) {
         if (!kid_value->is_string()) return reject("kid is not a string");
         kid = kid_value->decoded(kid_scratch);
     }
 
     // The keys this token may be verified with. A kid is never a path, a URL or a query: it is
     // only compared with the configured kids.
-    std::vector<const Key*> candidates;
+    std::vector<const Key *> candidates;
     bool kid_known = false;
-    const auto consider = [&](const KeySet& keys) {
-        for (const Key& key : keys) {
+    const auto consider = [&](const KeySet &keys) {
+        for (const Key &key : keys) {
             if (kid && (!key.kid || *key.kid != *kid)) continue;
             kid_known = true;
             if (key.type != key_type_for(*alg)) continue;
@@ -192,7 +182,7 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now, co
     if (!base64url_decode(signature_b64, signature)) return reject("signature is not base64url");
     const std::string_view signing_input = token.substr(0, dot2);
     bool verified = false;
-    for (const Key* key : candidates) {
+    for (const Key *key : candidates) {
         if (verify_signature(*alg, *key, signing_input, signature)) {
             verified = true;
             break;
@@ -209,18 +199,18 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now, co
     TokenTimes times;
     times.leeway_seconds = config.leeway_seconds > 0 ? config.leeway_seconds : 0;
     if (!read_time(payload, "exp", times.has_exp, times.exp)) return reject("exp is not a number");
-    if (const char* why = time_failure(times, now)) return reject(why);
+    if (const char *why = time_failure(times, now)) return reject(why);
     if (!read_time(payload, "nbf", times.has_nbf, times.nbf)) return reject("nbf is not a number");
-    if (const char* why = time_failure(times, now)) return reject(why);
+    if (const char *why = time_failure(times, now)) return reject(why);
     if (!read_time(payload, "iat", times.has_iat, times.iat)) return reject("iat is not a number");
-    if (const char* why = time_failure(times, now)) return reject(why);
+    if (const char *why = time_failure(times, now)) return reject(why);
 
     bool audience_required = false;
-    for (const ClaimRequirement& req : config.required) {
-        const JsonValue* required = find_set(payload, req.claim);
+    for (const ClaimRequirement &req : config.required) {
+        const JsonValue *required = find_set(payload, req.claim);
         if (required == nullptr) return reject("a required claim is missing");
         if (req.values.empty()) continue;
-        const JsonValue& claim = *required;
+        const JsonValue &claim = *required;
         if (req.claim == "aud") {
             audience_required = true;
             if (!audience_accepted(claim, req.values)) return reject("aud names no accepted audience");
@@ -229,12 +219,12 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now, co
         }
     }
     if (!audience_required) {
-        if (const JsonValue* aud = payload.find("aud"); aud != nullptr && names_an_audience(*aud)) {
+        if (const JsonValue *aud = payload.find("aud"); aud != nullptr && names_an_audience(*aud)) {
             return reject("aud present but no audience is configured");
         }
     }
 
-    const JsonValue* claim = find_set(payload, config.device_claim);
+    const JsonValue *claim = find_set(payload, config.device_claim);
     if (claim == nullptr) claim = find_set(payload, "sub");
     if (claim == nullptr) return reject("no device id claim and no sub");
     std::string device_id;
@@ -243,11 +233,11 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now, co
     }
 
     std::string api_key_id;
-    if (const JsonValue* it = find_set(payload, "api_key_id"); it != nullptr) {
+    if (const JsonValue *it = find_set(payload, "api_key_id"); it != nullptr) {
         if (!read_identifier(*it, api_key_id)) return reject("api_key_id is malformed");
     }
     std::optional<std::uint64_t> version;
-    if (const JsonValue* it = find_set(payload, "version"); it != nullptr) {
+    if (const JsonValue *it = find_set(payload, "version"); it != nullptr) {
         if (it->is_number() && it->number == JsonNumber::unsigned_integer) {
             version = it->unsigned_value;
         } else if (it->is_number() && it->number == JsonNumber::integer && it->integer_value >= 0) {
@@ -268,8 +258,7 @@ void verify(std::string_view token, const JwtConfig& config, std::time_t now, co
 
 }  // namespace
 
-const char* time_failure(const TokenTimes& times, std::time_t now) noexcept
-{
+const char *time_failure(const TokenTimes &times, std::time_t now) noexcept {
     const double leeway = static_cast<double>(times.leeway_seconds);
     const double at = static_cast<double>(now);
     if (times.has_exp && at >= times.exp + leeway) return "token expired";
@@ -278,8 +267,7 @@ const char* time_failure(const TokenTimes& times, std::time_t now) noexcept
     return nullptr;
 }
 
-bool is_identifier(std::string_view s) noexcept
-{
+bool is_identifier(std::string_view s) noexcept {
     if (s.empty() || s.size() > kMaxIdentifierBytes) return false;
     for (char c : s) {
         if (c < 0x21 || c > 0x7e) return false;
@@ -287,9 +275,8 @@ bool is_identifier(std::string_view s) noexcept
     return true;
 }
 
-AuthResult verify_jwt(std::string_view token, const JwtConfig& config, std::time_t now,
-                      const KeySet* fetched) noexcept
-{
+AuthResult verify_jwt(std::string_view token, const JwtConfig &config, std::time_t now,
+                      const KeySet *fetched) noexcept {
     AuthResult result;
     result.token_presented = !token.empty();
     // The failure is set first and cleared only on success, so that every early return and
@@ -315,8 +302,7 @@ AuthResult verify_jwt(std::string_view token, const JwtConfig& config, std::time
     }
 }
 
-std::string add_requirement(std::string_view arg, std::vector<ClaimRequirement>& into)
-{
+std::string add_requirement(std::string_view arg, std::vector<ClaimRequirement> &into) {
     const std::size_t eq = arg.find('=');
     const std::string_view name = arg.substr(0, eq);
     if (!valid_claim_name(name)) {
@@ -338,8 +324,7 @@ std::string add_requirement(std::string_view arg, std::vector<ClaimRequirement>&
     } else if (name == "aud") {
         return "\"aud\" needs a value: aud=AUDIENCE";
     }
-    auto it = std::find_if(into.begin(), into.end(),
-                           [&](const ClaimRequirement& r) { return r.claim == name; });
+    auto it = std::find_if(into.begin(), into.end(), [&](const ClaimRequirement &r) { return r.claim == name; });
     if (it == into.end()) {
         into.push_back(ClaimRequirement{std::string(name), {}});
         it = into.end() - 1;
@@ -351,14 +336,12 @@ std::string add_requirement(std::string_view arg, std::vector<ClaimRequirement>&
     return {};
 }
 
-std::vector<ClaimRequirement> merge_requirements(const std::vector<ClaimRequirement>& parent,
-                                                 const std::vector<ClaimRequirement>& child)
-{
+std::vector<ClaimRequirement> merge_requirements(const std::vector<ClaimRequirement> &parent,
+                                                 const std::vector<ClaimRequirement> &child) {
     std::vector<ClaimRequirement> out;
-    for (const ClaimRequirement& req : parent) {
-        const bool replaced = std::any_of(child.begin(), child.end(), [&](const ClaimRequirement& c) {
-            return c.claim == req.claim;
-        });
+    for (const ClaimRequirement &req : parent) {
+        const bool replaced =
+            std::any_of(child.begin(), child.end(), [&](const ClaimRequirement &c) { return c.claim == req.claim; });
         if (!replaced) out.push_back(req);
     }
     out.insert(out.end(), child.begin(), child.end());

@@ -45,21 +45,21 @@ struct TokenTimes {
 
 // Why the token is refused at `now` (exp reached, nbf or iat later, each beyond the leeway),
 // or nullptr.
-const char* time_failure(const TokenTimes& times, std::time_t now) noexcept;
+const char *time_failure(const TokenTimes &times, std::time_t now) noexcept;
 
 struct AuthResult {
     std::string device_id;  // set on success
     AuthMethod method = AuthMethod::none;
     std::string api_key_id;                // the token's api_key_id as text; "" when absent
     std::optional<std::uint64_t> version;  // the token's version, when present
-    Failure failure;        // 401 with kMissingAuth or kBadJwt
-    std::string reason;     // why, for the debug log; a fixed text: never the token, a secret
-                            // or a claim value
-    bool token_presented = false;  // a credential was present (WWW-Authenticate error=)
-    bool unknown_kid = false;      // a JWT whose kid no key has: keys may have rotated
-    bool no_key = false;           // no key could verify it (none of its kid, type or alg):
-                                   // keys not fetched yet, or rotated
-    TokenTimes times;              // a verified JWT's time claims
+    Failure failure;                       // 401 with kMissingAuth or kBadJwt
+    std::string reason;                    // why, for the debug log; a fixed text: never the token, a secret
+                                           // or a claim value
+    bool token_presented = false;          // a credential was present (WWW-Authenticate error=)
+    bool unknown_kid = false;              // a JWT whose kid no key has: keys may have rotated
+    bool no_key = false;                   // no key could verify it (none of its kid, type or alg):
+                                           // keys not fetched yet, or rotated
+    TokenTimes times;                      // a verified JWT's time claims
 };
 
 // Verifies a compact JWS, failing closed:
@@ -81,17 +81,17 @@ struct AuthResult {
 // Every failure of a JWT-shaped token is kBadJwt.
 // `fetched`: keys fetched from identity providers (wa_pair_jwt_jwks_url), used as the
 // configuration's own; with no allow-list configured, what they fit is allowed too.
-AuthResult verify_jwt(std::string_view token, const JwtConfig& config, std::time_t now,
-                      const KeySet* fetched = nullptr) noexcept;
+AuthResult verify_jwt(std::string_view token, const JwtConfig &config, std::time_t now,
+                      const KeySet *fetched = nullptr) noexcept;
 
 // Adds one argument of wa_pair_jwt_require ("exp", "iss=https://id.example") to `into`.
 // Returns "" or why the argument is refused.
-std::string add_requirement(std::string_view arg, std::vector<ClaimRequirement>& into);
+std::string add_requirement(std::string_view arg, std::vector<ClaimRequirement> &into);
 
 // What a location requires: its parent's requirements, except that the requirement of each
 // claim the location names itself replaces the parent's for that claim.
-std::vector<ClaimRequirement> merge_requirements(const std::vector<ClaimRequirement>& parent,
-                                                 const std::vector<ClaimRequirement>& child);
+std::vector<ClaimRequirement> merge_requirements(const std::vector<ClaimRequirement> &parent,
+                                                 const std::vector<ClaimRequirement> &child);
 
 // Device ids, and the api_key_id forwarded to the backend: 1..128 bytes of 0x21..0x7e.
 bool is_identifier(std::string_view s) noexcept;

@@ -28,8 +28,7 @@ namespace wa_pair::metrics {
 // (exposed_bounds), then +Inf; the counts are kept for every bound, so that a reload that
 // changes the timeout changes only which bounds are shown.
 inline constexpr std::array<std::int64_t, 17> kBoundsMs = {
-    5,    10,    25,    50,     100,    250,    500,    1000,   2500,
-    5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000};
+    5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000};
 inline constexpr std::size_t kBuckets = kBoundsMs.size() + 1;  // the last: above every bound
 
 // The bucket of a duration: the first bound at or above it, kBoundsMs.size() above them all.
@@ -77,16 +76,16 @@ inline constexpr std::size_t kProtocolCount = static_cast<std::size_t>(Protocol:
 inline constexpr int kOtherStatus = -1;
 
 struct RequestCount {
-    int status = 0;                    // or kOtherStatus
+    int status = 0;  // or kOtherStatus
     Outcome outcome = Outcome::none;
     std::uint64_t count = 0;
 };
 
 // One location's counters (locations of one name, in several servers say, share them).
 struct LocationSnapshot {
-    std::string_view name;             // as written in nginx.conf
-    bool has_zone = false;             // wa_pair_zone_use: every refusal is shown, 0 or not
-    std::int64_t timeout_ms = 0;       // wa_pair_backend_timeout: which bounds are shown
+    std::string_view name;               // as written in nginx.conf
+    bool has_zone = false;               // wa_pair_zone_use: every refusal is shown, 0 or not
+    std::int64_t timeout_ms = 0;         // wa_pair_backend_timeout: which bounds are shown
     std::vector<RequestCount> requests;  // those counted, in any order
     std::array<std::uint64_t, kAuthFailureCount> auth_failures{};
     std::array<std::uint64_t, kRefusalCount> limited{};
@@ -112,13 +111,12 @@ struct ZoneSnapshot {
 // Every family once, its HELP and TYPE lines, then its samples: counters and gauges of every
 // location and zone. The histogram's +Inf bucket and _count are the sum of its buckets, so
 // they agree even while workers count. Throws only std::bad_alloc.
-std::string render(const std::vector<LocationSnapshot>& locations,
-                   const std::vector<ZoneSnapshot>& zones);
+std::string render(const std::vector<LocationSnapshot> &locations, const std::vector<ZoneSnapshot> &zones);
 
 // A label value as the text format quotes it: \ " and line feed escaped.
-void append_label_value(std::string& out, std::string_view value);
+void append_label_value(std::string &out, std::string_view value);
 
 // Milliseconds as seconds, without trailing zeros: 5 -> "0.005", 2500 -> "2.5", 0 -> "0".
-void append_seconds(std::string& out, std::uint64_t ms);
+void append_seconds(std::string &out, std::uint64_t ms);
 
 }  // namespace wa_pair::metrics

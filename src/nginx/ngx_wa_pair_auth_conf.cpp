@@ -28,9 +28,9 @@ struct AuthDirectives {
     std::vector<wa_pair::ClaimRequirement> required;  // after merge: the effective list
     std::shared_ptr<const wa_pair::ApiKeys> api_keys;
     std::shared_ptr<const wa_pair::Revocations> revocations;
-    bool jwks_set = false;  // wa_pair_jwt_jwks_url or _issuer here: replaces the inherited ones
-    std::vector<size_t> jwks;            // JwksMain::sources
-    std::vector<std::string> issuers;    // a token's iss must be one of them
+    bool jwks_set = false;             // wa_pair_jwt_jwks_url or _issuer here: replaces the inherited ones
+    std::vector<size_t> jwks;          // JwksMain::sources
+    std::vector<std::string> issuers;  // a token's iss must be one of them
 };
 
 namespace {
@@ -105,8 +105,8 @@ bool read_file(ngx_conf_t *cf, ngx_command_t *cmd, size_t max, ngx_str_t &path, 
         out.append(buf, static_cast<size_t>(n));
         if (out.size() > max) {
             ngx_close_file(fd);
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" file \"%V\" is too large (over %uz bytes)",
-                               &cmd->name, &path, max);
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" file \"%V\" is too large (over %uz bytes)", &cmd->name,
+                               &path, max);
             return false;
         }
     }
@@ -177,8 +177,7 @@ char *key_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcep
             ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "\"%V\" file \"%V\": %s", &cmd->name, &path, warning.c_str());
         }
         if (!parsed.error.empty()) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" file \"%V\": %s", &cmd->name, &path,
-                               parsed.error.c_str());
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" file \"%V\": %s", &cmd->name, &path, parsed.error.c_str());
             return WA_PAIR_CONF_ERROR;
         }
         auth->keys_set = true;
@@ -208,7 +207,7 @@ char *algorithms_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexc
             auth->algorithms.add(*alg);
             continue;
         }
-        if (value[i].len == 4 && ngx_strncasecmp(value[i].data, (u_char *) "none", 4) == 0) {
+        if (value[i].len == 4 && ngx_strncasecmp(value[i].data, (u_char *)"none", 4) == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": \"none\" is never allowed", &cmd->name);
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -233,8 +232,8 @@ char *require_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
         for (ngx_uint_t i = 1; i < cf->args->nelts; i++) {
             std::string error = wa_pair::add_requirement(view(value[i]), auth->required);
             if (!error.empty()) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\": %s", &value[i],
-                                   &cmd->name, error.c_str());
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\": %s", &value[i], &cmd->name,
+                                   error.c_str());
                 return WA_PAIR_CONF_ERROR;
             }
         }
@@ -338,11 +337,10 @@ char *jwks_source_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noex
                     continue;
                 }
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid value \"%V\" in \"%V\": refresh= takes a time from 1m to 1d",
-                                   &arg, &cmd->name);
-            } else {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\" in \"%V\"", &arg,
+                                   "invalid value \"%V\" in \"%V\": refresh= takes a time from 1m to 1d", &arg,
                                    &cmd->name);
+            } else {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\" in \"%V\"", &arg, &cmd->name);
             }
             return WA_PAIR_CONF_ERROR;
         }
@@ -404,7 +402,8 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
         const bool has_api_keys = auth != nullptr && auth->api_keys;
         const bool has_jwks = auth != nullptr && !auth->jwks.empty();
         const bool has_source = conf->jwt_secret.data != nullptr || has_keys || has_api_keys || has_jwks;
-        auto *clcf = static_cast<ngx_http_core_loc_conf_t *>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+        auto *clcf =
+            static_cast<ngx_http_core_loc_conf_t *>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
         if (!has_source && !conf->enable && clcf != nullptr && clcf->name.len == 0) {
             // A server's own level (no location name): wa_pair_authenticate there is what its
             // locations inherit, and each location is checked when it is merged. A request no
@@ -417,7 +416,7 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
                                "\"%s\" requires a credential source: \"wa_pair_jwt_secret_file\", "
                                "\"wa_pair_jwt_key_file\", \"wa_pair_jwt_jwks_url\", "
                                "\"wa_pair_jwt_issuer\" or \"wa_pair_api_keys_file\"",
-                               conf->enable           ? "wa_pair"
+                               conf->enable          ? "wa_pair"
                                : conf->events.status ? "wa_pair_status"
                                                      : "wa_pair_authenticate");
             return WA_PAIR_CONF_ERROR;

@@ -37,8 +37,7 @@ ngx_int_t authenticate(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCt
                        auth.method == wa_pair::AuthMethod::jwt ? "jwt" : "api_key");
         return NGX_DECLINED;
     }
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair: unauthorized: %s",
-                   auth.reason.c_str());
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair: unauthorized: %s", auth.reason.c_str());
     if (lcf->jwks != nullptr) {
         if (auth.unknown_kid) {
             jwks_unknown_kid(lcf->jwks);  // the provider may have rotated its keys
@@ -48,8 +47,7 @@ ngx_int_t authenticate(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCt
         }
     }
     metrics_auth_failure(r, authorization);
-    if (!add_header(r, "WWW-Authenticate",
-                    auth.token_presented ? "Bearer error=\"invalid_token\"" : "Bearer")) {
+    if (!add_header(r, "WWW-Authenticate", auth.token_presented ? "Bearer error=\"invalid_token\"" : "Bearer")) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     return reject(r, auth.failure);

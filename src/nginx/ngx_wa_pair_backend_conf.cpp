@@ -49,8 +49,8 @@ wa_pair::Protocol protocol_of(const wa_pair_loc_conf_t *lcf) {
 char *add_static_backend(ngx_conf_t *cf, ngx_command_t *cmd, wa_pair_loc_conf_t *lcf, ngx_str_t *value) {
     wa_pair::BackendUrl url = wa_pair::parse_backend_url(view(*value), "");
     if (!url.error.empty()) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\": %s", value,
-                           &cmd->name, url.error.c_str());
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\": %s", value, &cmd->name,
+                           url.error.c_str());
         return WA_PAIR_CONF_ERROR;
     }
 #if !(NGX_HTTP_SSL)
@@ -128,12 +128,12 @@ char *backend_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
         // host or socket path is refused before any request.
         const std::string error = wa_pair::check_backend_url_template(view(value[1]));
         if (!error.empty()) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\": %s", &value[1],
-                               &cmd->name, error.c_str());
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\": %s", &value[1], &cmd->name,
+                               error.c_str());
             return WA_PAIR_CONF_ERROR;
         }
-        lcf->backend_cv = static_cast<ngx_http_complex_value_t *>(
-            ngx_pcalloc(cf->pool, sizeof(ngx_http_complex_value_t)));
+        lcf->backend_cv =
+            static_cast<ngx_http_complex_value_t *>(ngx_pcalloc(cf->pool, sizeof(ngx_http_complex_value_t)));
         if (lcf->backend_cv == nullptr || !compile(cf, &value[1], lcf->backend_cv)) {
             return WA_PAIR_CONF_ERROR;
         }
@@ -151,8 +151,8 @@ char *backend_header_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) n
     try {
         std::string error = wa_pair::check_header_name(view(value[1]));
         if (!error.empty()) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid header name \"%V\" in \"%V\": %s",
-                               &value[1], &cmd->name, error.c_str());
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid header name \"%V\" in \"%V\": %s", &value[1], &cmd->name,
+                               error.c_str());
             return WA_PAIR_CONF_ERROR;
         }
     } catch (...) {
@@ -162,8 +162,7 @@ char *backend_header_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) n
     // The value as written (variables included) must not split the request; the value is
     // not repeated in the message.
     if (!wa_pair::valid_header_value(view(value[2]))) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the value of header \"%V\" in \"%V\" has control characters",
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "the value of header \"%V\" in \"%V\" has control characters",
                            &value[1], &cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
@@ -188,7 +187,7 @@ char *backend_header_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) n
 // wa_pair_backend_protocol native | origin | gowa | waha | wuzapi | evolution;
 char *protocol_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept {
     auto *lcf = static_cast<wa_pair_loc_conf_t *>(conf);
-    (void) cmd;
+    (void)cmd;
     if (lcf->backend_protocol != NGX_CONF_UNSET_UINT) {
         return const_cast<char *>("is duplicate");
     }
@@ -251,12 +250,10 @@ char *next_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) no
 }
 
 char *check_buffer_size(ngx_conf_t *cf, void *post, void *data) noexcept {
-    (void) cf;
-    (void) post;
+    (void)cf;
+    (void)post;
     const size_t size = *static_cast<size_t *>(data);
-    return (size < 1024 || size > 64 * 1024 * 1024)
-               ? const_cast<char *>("must be between 1k and 64m")
-               : NGX_CONF_OK;
+    return (size < 1024 || size > 64 * 1024 * 1024) ? const_cast<char *>("must be between 1k and 64m") : NGX_CONF_OK;
 }
 
 void create_backend_conf(wa_pair_loc_conf_t *conf) noexcept {
@@ -298,8 +295,7 @@ char *merge_backend_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_c
     u.read_timeout = conf->backend_timeout;
     u.buffer_size = static_cast<size_t>(ngx_pagesize);  // the receive buffer; the cap is the reader's
     ngx_conf_merge_bitmask_value(u.next_upstream, prev->upstream.next_upstream,
-                                 NGX_CONF_BITMASK_SET | NGX_HTTP_UPSTREAM_FT_ERROR |
-                                     NGX_HTTP_UPSTREAM_FT_TIMEOUT);
+                                 NGX_CONF_BITMASK_SET | NGX_HTTP_UPSTREAM_FT_ERROR | NGX_HTTP_UPSTREAM_FT_TIMEOUT);
     if (u.next_upstream & NGX_HTTP_UPSTREAM_FT_OFF) {
         u.next_upstream = NGX_CONF_BITMASK_SET | NGX_HTTP_UPSTREAM_FT_OFF;
     }

@@ -29,32 +29,32 @@ struct JwksUse;
 
 struct wa_pair_main_conf_t {
     ngx_int_t request_id_index;
-    ngx_array_t *tls_locations;   // of wa_pair_loc_conf_t *: static https backends (ssl_conf)
-    JwksMain *jwks;               // key sources and their settings, null when none
+    ngx_array_t *tls_locations;  // of wa_pair_loc_conf_t *: static https backends (ssl_conf)
+    JwksMain *jwks;              // key sources and their settings, null when none
 };
 
 struct wa_pair_loc_conf_t {
-    ngx_flag_t enable;            // `wa_pair;` in this very location (not inherited)
-    ngx_flag_t authenticate;      // wa_pair_authenticate: the access phase authenticates
-    ngx_http_complex_value_t *placement;  // wa_pair_placement: empty for a device means no owner
-    ngx_http_core_loc_conf_t *core;  // that location's core conf (client_max_body_size, name)
-    off_t max_body_size;          // client_max_body_size, enforced after authentication
-    ngx_str_t backend_raw;        // wa_pair_backend as written; data == NULL: unset
+    ngx_flag_t enable;                     // `wa_pair;` in this very location (not inherited)
+    ngx_flag_t authenticate;               // wa_pair_authenticate: the access phase authenticates
+    ngx_http_complex_value_t *placement;   // wa_pair_placement: empty for a device means no owner
+    ngx_http_core_loc_conf_t *core;        // that location's core conf (client_max_body_size, name)
+    off_t max_body_size;                   // client_max_body_size, enforced after authentication
+    ngx_str_t backend_raw;                 // wa_pair_backend as written; data == NULL: unset
     ngx_http_complex_value_t *backend_cv;  // when that value has variables, else NULL
     // A value without variables, split at nginx -t (its address is upstream.upstream):
-    ngx_flag_t backend_tls;       // https://
-    ngx_str_t backend_address;    // "unix:/run/x.sock", "127.0.0.1:8080", "engines" ...
-    ngx_str_t backend_host;       // the Host header
-    ngx_str_t backend_own_uri;    // the URI as written, empty when none (inherited as is)
-    ngx_str_t backend_uri;        // the request target: backend_own_uri or the protocol's path
-    ngx_str_t backend_path;       // backend_uri without its query: nginx's error log shows it
-    ngx_str_t backend_log_name;   // NUL-terminated, for the module's error log lines
-    ngx_uint_t backend_protocol;  // wa_pair::Protocol
-    ngx_array_t *backend_headers; // of backend_header_t, or NULL
-    size_t backend_buffer_size;   // the cap on the answer's head and on its body
+    ngx_flag_t backend_tls;        // https://
+    ngx_str_t backend_address;     // "unix:/run/x.sock", "127.0.0.1:8080", "engines" ...
+    ngx_str_t backend_host;        // the Host header
+    ngx_str_t backend_own_uri;     // the URI as written, empty when none (inherited as is)
+    ngx_str_t backend_uri;         // the request target: backend_own_uri or the protocol's path
+    ngx_str_t backend_path;        // backend_uri without its query: nginx's error log shows it
+    ngx_str_t backend_log_name;    // NUL-terminated, for the module's error log lines
+    ngx_uint_t backend_protocol;   // wa_pair::Protocol
+    ngx_array_t *backend_headers;  // of backend_header_t, or NULL
+    size_t backend_buffer_size;    // the cap on the answer's head and on its body
     ngx_msec_t connect_timeout;
     ngx_msec_t backend_timeout;
-    ngx_flag_t session_start;     // wa_pair_session_start (ngx_wa_pair_session.cpp)
+    ngx_flag_t session_start;  // wa_pair_session_start (ngx_wa_pair_session.cpp)
     // nginx's upstream settings of the call: the server or group, timeouts,
     // wa_pair_next_upstream, TLS (wa_pair_ssl_*)
     ngx_http_upstream_conf_t upstream;
@@ -64,15 +64,15 @@ struct wa_pair_loc_conf_t {
     ngx_uint_t ssl_verify_depth;
 #endif
     time_t code_timeout;
-    ngx_str_t jwt_secret;         // raw bytes; data == NULL: unset
+    ngx_str_t jwt_secret;  // raw bytes; data == NULL: unset
     ngx_str_t jwt_device_claim;
     time_t jwt_leeway;
-    ZoneLocConf zone;             // the edge policy: wa_pair_zone_use, wa_pair_reuse*, wa_pair_limit
-    AuthDirectives *auth;         // this level's key files, allow-list, requirements, API keys,
-                                  // revocations (inherited when NULL)
+    ZoneLocConf zone;                        // the edge policy: wa_pair_zone_use, wa_pair_reuse*, wa_pair_limit
+    AuthDirectives *auth;                    // this level's key files, allow-list, requirements, API keys,
+                                             // revocations (inherited when NULL)
     const wa_pair::AuthConfig *auth_config;  // a wa_pair location's, built in merge
-    JwksUse *jwks;                // its keys from identity providers, null when none
-    EventsLocConf events;         // wa_pair_events*, wa_pair_status, wa_pair_linked_ttl
+    JwksUse *jwks;                           // its keys from identity providers, null when none
+    EventsLocConf events;                    // wa_pair_events*, wa_pair_status, wa_pair_linked_ttl
 };
 
 // wa_pair_backend_header Name value;
@@ -83,8 +83,8 @@ struct backend_header_t {
 
 // A request's call to the backend (ngx_wa_pair_upstream.cpp), made when it gets that far.
 struct BackendCall {
-    std::string request;          // the bytes sent: the protocol's request, the operator's headers
-    std::string_view sent_id;     // the X-Request-ID sent (the request's own, in its pool), else ""
+    std::string request;       // the bytes sent: the protocol's request, the operator's headers
+    std::string_view sent_id;  // the X-Request-ID sent (the request's own, in its pool), else ""
     wa_pair::ResponseReader answer;
     // A failure nginx's upstream ends with (no connection, time out, an answer the module
     // refuses): answered as nginx's error page, which the error filter turns into this envelope.
@@ -93,7 +93,7 @@ struct BackendCall {
     // static wa_pair_backend, else log_name_buf's.
     const char *log_name = "";
     std::string log_name_buf;
-    ngx_msec_t start = 0;         // $wa_pair_backend_time
+    ngx_msec_t start = 0;  // $wa_pair_backend_time
     ngx_msec_t end = 0;
     bool done = false;
     bool goes_on = false;  // a step of a session's exchange: the next call follows (not counted)
@@ -104,21 +104,21 @@ struct BackendCall {
 // Per request. C++ members: constructed in the request pool, destroyed by a pool cleanup.
 struct RequestCtx {
     ngx_http_request_t *r = nullptr;
-    bool responded = false;       // our envelope was sent (the error filter leaves it alone)
-    bool reading_body = false;    // the body filter counts bytes while set
+    bool responded = false;     // our envelope was sent (the error filter leaves it alone)
+    bool reading_body = false;  // the body filter counts bytes while set
     off_t body_limit = 0;
     off_t body_bytes = 0;
     std::string device_id;
     std::string_view auth_method;  // "jwt" or "api_key" once authenticated
-    std::string api_key_id;       // the token's claims forwarded to the backend ("" absent)
+    std::string api_key_id;        // the token's claims forwarded to the backend ("" absent)
     std::string token_version;
-    std::string phone;            // digits; logged only masked
-    bool replace_body = false;    // an nginx error page is being replaced by error_page
+    std::string phone;          // digits; logged only masked
+    bool replace_body = false;  // an nginx error page is being replaced by error_page
     bool error_page_sent = false;
     std::string error_page;
     std::optional<BackendCall> call;
-    ZoneRequest zone;             // the request's part in the edge policy
-    SessionRun session;           // its exchange with the engine (wa_pair_session_start)
+    ZoneRequest zone;                                   // the request's part in the edge policy
+    SessionRun session;                                 // its exchange with the engine (wa_pair_session_start)
     wa_pair::Outcome outcome = wa_pair::Outcome::none;  // $wa_pair_outcome
 };
 
@@ -201,6 +201,5 @@ char *merge_auth_conf(ngx_conf_t *cf, wa_pair_loc_conf_t *prev, wa_pair_loc_conf
 // finalize with it.
 ngx_int_t authenticate(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx);
 ngx_int_t install_access_handler(ngx_conf_t *cf) noexcept;  // postconfiguration
-
 
 }  // namespace ngx_wa_pair

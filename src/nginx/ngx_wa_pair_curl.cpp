@@ -56,7 +56,7 @@ void release_connection(ngx_connection_t *c) {
         ngx_delete_posted_event(c->write);
     }
     ngx_free_connection(c);
-    c->fd = (ngx_socket_t) -1;
+    c->fd = (ngx_socket_t)-1;
 }
 
 void list_remove(Fetch *f) {
@@ -214,8 +214,7 @@ size_t on_header(char *data, size_t size, size_t n, void *userp) {
             f->cache_control.clear();  // a new answer (after a 100 Continue, say)
         } else if (line.size() > kName.size() &&
                    ngx_strncasecmp(reinterpret_cast<u_char *>(data),
-                                   reinterpret_cast<u_char *>(const_cast<char *>(kName.data())),
-                                   kName.size()) == 0) {
+                                   reinterpret_cast<u_char *>(const_cast<char *>(kName.data())), kName.size()) == 0) {
             std::string_view value = line.substr(kName.size());
             while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) {
                 value.remove_suffix(1);
@@ -288,9 +287,9 @@ bool fetch_start(Fetch *f, ngx_log_t *log) noexcept {
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->error);
     curl_easy_setopt(e, CURLOPT_URL, f->url.c_str());
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROXY, "");  // never an https_proxy from the environment
+    curl_easy_setopt(e, CURLOPT_PROXY, "");                    // never an https_proxy from the environment
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");  // URLs are checked at nginx -t
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);          // the owner decides (location)
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);           // the owner decides (location)
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!f->ca_file.empty()) {
@@ -308,8 +307,7 @@ bool fetch_start(Fetch *f, ngx_log_t *log) noexcept {
 
     CURLMcode rc = curl_multi_add_handle(worker->multi, e);
     if (rc != CURLM_OK) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0, "wa_pair: curl_multi_add_handle() failed: %s",
-                      curl_multi_strerror(rc));
+        ngx_log_error(NGX_LOG_ALERT, log, 0, "wa_pair: curl_multi_add_handle() failed: %s", curl_multi_strerror(rc));
         curl_easy_cleanup(e);
         return false;
     }

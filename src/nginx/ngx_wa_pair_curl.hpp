@@ -21,11 +21,11 @@ namespace ngx_wa_pair {
 struct Fetch {
     // The request
     std::string url;
-    std::string ca_file;        // a PEM bundle; "" for the system's CAs
-    long timeout_ms = 10000;    // the whole fetch, connect and TLS included
-    std::size_t max_body = 0;   // a longer answer fails the fetch (too_large)
+    std::string ca_file;       // a PEM bundle; "" for the system's CAs
+    long timeout_ms = 10000;   // the whole fetch, connect and TLS included
+    std::size_t max_body = 0;  // a longer answer fails the fetch (too_large)
     void (*done)(Fetch *f) = nullptr;
-    void *data = nullptr;       // the owner's
+    void *data = nullptr;  // the owner's
 
     // The answer
     CURLcode result = CURLE_OK;

@@ -28,7 +28,7 @@ char *wa_pair_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
     auto *clcf = static_cast<ngx_http_core_loc_conf_t *>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
     clcf->handler = handler;
     lcf->core = clcf;
-    (void) cmd;
+    (void)cmd;
     return NGX_CONF_OK;
 }
 
@@ -83,27 +83,27 @@ char *secret_file_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noex
 }
 
 char *check_positive_msec(ngx_conf_t *cf, void *post, void *data) noexcept {
-    (void) cf;
-    (void) post;
+    (void)cf;
+    (void)post;
     return *static_cast<ngx_msec_t *>(data) == 0 ? const_cast<char *>("must be greater than 0") : NGX_CONF_OK;
 }
 
 char *check_code_timeout(ngx_conf_t *cf, void *post, void *data) noexcept {
-    (void) cf;
-    (void) post;
+    (void)cf;
+    (void)post;
     time_t v = *static_cast<time_t *>(data);
     return (v < 1 || v > 86400) ? const_cast<char *>("must be between 1s and 1d") : NGX_CONF_OK;
 }
 
 char *check_leeway(ngx_conf_t *cf, void *post, void *data) noexcept {
-    (void) cf;
-    (void) post;
+    (void)cf;
+    (void)post;
     return *static_cast<time_t *>(data) > 86400 ? const_cast<char *>("must not exceed 1d") : NGX_CONF_OK;
 }
 
 char *check_claim(ngx_conf_t *cf, void *post, void *data) noexcept {
-    (void) cf;
-    (void) post;
+    (void)cf;
+    (void)post;
     auto *s = static_cast<ngx_str_t *>(data);
     for (size_t i = 0; i < s->len; i++) {
         if (s->data[i] <= 0x20 || s->data[i] >= 0x7f) {

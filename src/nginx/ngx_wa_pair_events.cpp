@@ -37,8 +37,8 @@ void delete_key(void *data) noexcept {
 }
 
 char *check_linked_ttl(ngx_conf_t *cf, void *post, void *data) noexcept {
-    (void) cf;
-    (void) post;
+    (void)cf;
+    (void)post;
     time_t v = *static_cast<time_t *>(data);
     return (v < 1 || v > kMaxLinkedTtl) ? const_cast<char *>("must be between 1s and 30d") : NGX_CONF_OK;
 }
@@ -75,8 +75,8 @@ size_t find_header(ngx_http_request_t *r, std::string_view name, std::string_vie
             i = 0;
         }
         if (h[i].key.len == name.size() &&
-            ngx_strncasecmp(h[i].key.data, reinterpret_cast<u_char *>(const_cast<char *>(name.data())),
-                            name.size()) == 0) {
+            ngx_strncasecmp(h[i].key.data, reinterpret_cast<u_char *>(const_cast<char *>(name.data())), name.size()) ==
+                0) {
             if (found++ == 0) {
                 value = view(h[i].value);
             }
@@ -102,21 +102,31 @@ ngx_int_t no_content(ngx_http_request_t *r) {
 
 const char *outcome_text(EventOutcome o) {
     switch (o) {
-    case EventOutcome::changed: return "applied";
-    case EventOutcome::unchanged: return "nothing to change";
-    case EventOutcome::stale: return "stale (older than the newest event applied), ignored";
-    default: return "no such device in the zone, ignored";
+    case EventOutcome::changed:
+        return "applied";
+    case EventOutcome::unchanged:
+        return "nothing to change";
+    case EventOutcome::stale:
+        return "stale (older than the newest event applied), ignored";
+    default:
+        return "no such device in the zone, ignored";
     }
 }
 
 const char *effect_text(wa_pair::DeviceEvent e) {
     switch (e) {
-    case wa_pair::DeviceEvent::linked: return "linked";
-    case wa_pair::DeviceEvent::pair_failed: return "pairing failed";
-    case wa_pair::DeviceEvent::logged_out: return "logged out";
-    case wa_pair::DeviceEvent::not_linked: return "not linked";
-    case wa_pair::DeviceEvent::new_code: return "new code";
-    default: return "none";
+    case wa_pair::DeviceEvent::linked:
+        return "linked";
+    case wa_pair::DeviceEvent::pair_failed:
+        return "pairing failed";
+    case wa_pair::DeviceEvent::logged_out:
+        return "logged out";
+    case wa_pair::DeviceEvent::not_linked:
+        return "not linked";
+    case wa_pair::DeviceEvent::new_code:
+        return "new code";
+    default:
+        return "none";
     }
 }
 
@@ -215,7 +225,9 @@ ngx_int_t events_handler(ngx_http_request_t *r) noexcept {
             if (n != 1 || !wa_pair::secret_equals(view(ec.header_value), presented)) {
                 ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                               "wa_pair_events: refused an event: the header \"%V\" is %s", &ec.header_name,
-                              n == 0 ? "missing" : n > 1 ? "repeated" : "wrong");
+                              n == 0  ? "missing"
+                              : n > 1 ? "repeated"
+                                      : "wrong");
                 return reject(r, {NGX_HTTP_UNAUTHORIZED, "Invalid or missing event signature"});
             }
         }
@@ -242,7 +254,7 @@ ngx_conf_post_t linked_ttl_post = {check_linked_ttl};
 // ---------------------------------------------------------------- directives
 
 char *events_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept {
-    (void) cmd;
+    (void)cmd;
     EventsLocConf &ec = events_conf(conf);
     if (ec.enable) {
         return const_cast<char *>("is duplicate");
@@ -359,7 +371,7 @@ char *events_header_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) no
 }
 
 char *events_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept {
-    (void) cmd;
+    (void)cmd;
     EventsLocConf &ec = events_conf(conf);
     if (ec.shm_zone != NGX_CONF_UNSET_PTR) {
         return const_cast<char *>("is duplicate");

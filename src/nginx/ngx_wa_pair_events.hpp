@@ -13,15 +13,15 @@ struct EventsKey;  // the prepared HMAC key of wa_pair_events_secret_file (ngx_w
 
 // Part of wa_pair_loc_conf_t: a plain struct, filled by offsetof.
 struct EventsLocConf {
-    ngx_flag_t enable;             // `wa_pair_events;` in this very location
-    ngx_flag_t status;             // `wa_pair_status;` in this very location
-    ngx_uint_t protocol;           // wa_pair_events_protocol (wa_pair::Protocol)
-    ngx_str_t secret_path;         // wa_pair_events_secret_file as written; data == NULL: unset
-    EventsKey *key;                // its key, prepared when the configuration is loaded
-    ngx_str_t header_name;         // wa_pair_events_header; data == NULL: unset
+    ngx_flag_t enable;      // `wa_pair_events;` in this very location
+    ngx_flag_t status;      // `wa_pair_status;` in this very location
+    ngx_uint_t protocol;    // wa_pair_events_protocol (wa_pair::Protocol)
+    ngx_str_t secret_path;  // wa_pair_events_secret_file as written; data == NULL: unset
+    EventsKey *key;         // its key, prepared when the configuration is loaded
+    ngx_str_t header_name;  // wa_pair_events_header; data == NULL: unset
     ngx_str_t header_value;
-    ngx_shm_zone_t *shm_zone;      // wa_pair_events_zone
-    time_t linked_ttl;             // wa_pair_linked_ttl
+    ngx_shm_zone_t *shm_zone;  // wa_pair_events_zone
+    time_t linked_ttl;         // wa_pair_linked_ttl
 };
 
 // ---- configuration (ngx_wa_pair_module.cpp's table and conf lifecycle)

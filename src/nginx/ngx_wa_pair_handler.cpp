@@ -29,8 +29,7 @@ bool collect_body(ngx_http_request_t *r, std::string &storage, std::string_view 
         if (cl->buf->in_file) {
             return false;
         }
-        storage.append(reinterpret_cast<const char *>(cl->buf->pos),
-                       static_cast<size_t>(cl->buf->last - cl->buf->pos));
+        storage.append(reinterpret_cast<const char *>(cl->buf->pos), static_cast<size_t>(cl->buf->last - cl->buf->pos));
     }
     body = storage;
     return true;
@@ -111,8 +110,8 @@ void body_handler(ngx_http_request_t *r) noexcept {
         std::string storage;
         std::string_view body;
         if (!collect_body(r, storage, body)) {
-            ngx_http_finalize_request(r, send_failure(r, {NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                                          "Request body is too large"}));
+            ngx_http_finalize_request(
+                r, send_failure(r, {NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "Request body is too large"}));
             return;
         }
 
@@ -120,8 +119,7 @@ void body_handler(ngx_http_request_t *r) noexcept {
         if (r->headers_in.content_type != nullptr) {
             content_type = view(r->headers_in.content_type->value);
         }
-        wa_pair::LoginRequest req =
-            wa_pair::parse_login_body(wa_pair::classify_content_type(content_type), body);
+        wa_pair::LoginRequest req = wa_pair::parse_login_body(wa_pair::classify_content_type(content_type), body);
         if (req.failure) {
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair: bad request: %s",
                            req.failure.error.c_str());
@@ -136,8 +134,8 @@ void body_handler(ngx_http_request_t *r) noexcept {
         // nginx's upstream finalizes the request from here on; outside a zone, a client that
         // goes away cancels the call (ignore_client_abort in a zone: ngx_wa_pair_module.cpp).
         if (!backend_start(r, lcf, ctx)) {
-            ngx_http_finalize_request(r, send_failure(r, {NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                                          std::string(wa_pair::kInternalError)}));
+            ngx_http_finalize_request(
+                r, send_failure(r, {NGX_HTTP_INTERNAL_SERVER_ERROR, std::string(wa_pair::kInternalError)}));
         }
     } catch (...) {
         log_caught(r->connection->log, "body handler");

@@ -20,7 +20,7 @@ class JwtCache;
 
 namespace ngx_wa_pair {
 
-inline constexpr size_t kJwksMaxSources = 64;   // distinct URLs in one configuration
+inline constexpr size_t kJwksMaxSources = 64;  // distinct URLs in one configuration
 inline constexpr size_t kJwksMaxUrl = 2048;
 inline constexpr time_t kJwksDefaultRefresh = 3600;
 inline constexpr time_t kJwksKidRefreshEvery = 30;  // unknown kids: one refresh per URL per 30 s
@@ -29,10 +29,10 @@ inline constexpr time_t kJwksRetryAfterKeys = 60;   // a failure with keys in ha
 
 // One source, shared by every location that names it.
 struct JwksSource {
-    std::string url;          // the JWKS URL, or the issuer (discovery)
+    std::string url;  // the JWKS URL, or the issuer (discovery)
     bool issuer = false;
-    time_t refresh = 0;       // the shortest any directive gave for it
-    ngx_uint_t slot = 0;      // its slot in the zone (init_zone)
+    time_t refresh = 0;   // the shortest any directive gave for it
+    ngx_uint_t slot = 0;  // its slot in the zone (init_zone)
 };
 
 struct JwksShared;
@@ -40,9 +40,9 @@ struct JwksShared;
 // The http level's settings and every source of the configuration (in the main conf).
 struct JwksMain {
     std::vector<JwksSource> sources;
-    ngx_flag_t redirect = NGX_CONF_UNSET;           // wa_pair_jwt_jwks_redirect
-    std::string ca_file;                            // wa_pair_jwt_jwks_trusted_certificate
-    ngx_msec_t timeout = NGX_CONF_UNSET_MSEC;       // wa_pair_jwt_jwks_timeout
+    ngx_flag_t redirect = NGX_CONF_UNSET;      // wa_pair_jwt_jwks_redirect
+    std::string ca_file;                       // wa_pair_jwt_jwks_trusted_certificate
+    ngx_msec_t timeout = NGX_CONF_UNSET_MSEC;  // wa_pair_jwt_jwks_timeout
     ngx_shm_zone_t *zone = nullptr;
     ngx_slab_pool_t *shpool = nullptr;
     JwksShared *sh = nullptr;
@@ -50,30 +50,30 @@ struct JwksMain {
 
 // A location's sources and, in each worker, the keys it verifies with.
 struct JwksUse {
-    std::vector<size_t> sources;  // indexes into JwksMain::sources
+    std::vector<size_t> sources;               // indexes into JwksMain::sources
     std::shared_ptr<wa_pair::JwtCache> cache;  // the location's verified tokens: cleared when
-                                                // its keys change
+                                               // its keys change
     // Per worker (written after fork):
     unsigned long long seen = 0;  // the worker's key version `keys` was built from
     std::shared_ptr<const wa_pair::KeySet> keys;
-    time_t logged = 0;            // the last "no keys yet" error line
+    time_t logged = 0;  // the last "no keys yet" error line
 };
 
 // One slot of the zone, per source URL; a reload finds its slot again by URL.
 struct JwksSlot {
-    ngx_atomic_t generation;      // bumped when the key set changes; 0: none yet
+    ngx_atomic_t generation;  // bumped when the key set changes; 0: none yet
     u_char url[kJwksMaxUrl];
-    size_t url_len;               // 0: a free slot
+    size_t url_len;  // 0: a free slot
     ngx_uint_t issuer;
-    u_char *doc;                  // the JWK Set as fetched (slab), validated by the fetcher
+    u_char *doc;  // the JWK Set as fetched (slab), validated by the fetcher
     size_t doc_len;
-    time_t fetched;               // when doc last arrived or was confirmed
-    time_t next_fetch;            // when a fetch is due
-    time_t claimed_until;         // a worker is fetching until then
-    time_t kid_refresh_at;        // the earliest refresh an unknown kid may cause
-    ngx_uint_t fetches;           // fetches started, for the log and the tests
-    ngx_uint_t failures;          // in a row
-    u_char error[256];            // the last failure, NUL-terminated
+    time_t fetched;         // when doc last arrived or was confirmed
+    time_t next_fetch;      // when a fetch is due
+    time_t claimed_until;   // a worker is fetching until then
+    time_t kid_refresh_at;  // the earliest refresh an unknown kid may cause
+    ngx_uint_t fetches;     // fetches started, for the log and the tests
+    ngx_uint_t failures;    // in a row
+    u_char error[256];      // the last failure, NUL-terminated
 };
 
 struct JwksShared {
@@ -88,8 +88,8 @@ inline bool jwks_slot_is(const JwksSlot &slot, const JwksSource &s) {
 }
 
 // ngx_wa_pair_jwks_conf.cpp
-JwksMain *jwks_main(ngx_conf_t *cf);          // the main conf's, made on first use
-JwksMain *jwks_main(ngx_cycle_t *cycle);      // null when nothing is configured
+JwksMain *jwks_main(ngx_conf_t *cf);      // the main conf's, made on first use
+JwksMain *jwks_main(ngx_cycle_t *cycle);  // null when nothing is configured
 char *jwks_url_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *jwks_redirect_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *jwks_ca_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;

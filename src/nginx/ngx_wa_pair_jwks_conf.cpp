@@ -186,8 +186,10 @@ ngx_int_t jwks_add_source(ngx_conf_t *cf, ngx_str_t url, bool issuer, time_t ref
         }
     }
     if (m->sources.size() == kJwksMaxSources) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "more than %uz key sources (\"wa_pair_jwt_jwks_url\" "
-                           "and \"wa_pair_jwt_issuer\" URLs) in one configuration", kJwksMaxSources);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "more than %uz key sources (\"wa_pair_jwt_jwks_url\" "
+                           "and \"wa_pair_jwt_issuer\" URLs) in one configuration",
+                           kJwksMaxSources);
         return -1;
     }
     JwksSource s;
@@ -208,13 +210,12 @@ char *jwks_redirect_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *) noexce
         return const_cast<char *>("is duplicate");
     }
     ngx_str_t *value = args(cf);
-    if (ngx_strcasecmp(value[1].data, (u_char *) "on") == 0) {
+    if (ngx_strcasecmp(value[1].data, (u_char *)"on") == 0) {
         m->redirect = 1;
-    } else if (ngx_strcasecmp(value[1].data, (u_char *) "off") == 0) {
+    } else if (ngx_strcasecmp(value[1].data, (u_char *)"off") == 0) {
         m->redirect = 0;
     } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\": on or off", &value[1],
-                           &cmd->name);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\": on or off", &value[1], &cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
     return NGX_CONF_OK;
@@ -237,8 +238,7 @@ char *jwks_ca_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *) noexcept {
         std::string file(reinterpret_cast<const char *>(path.data), path.len);
         std::string error;
         if (!pem_has_certificates(file.c_str(), error)) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" file \"%V\" %s", &cmd->name, &path,
-                               error.c_str());
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" file \"%V\" %s", &cmd->name, &path, error.c_str());
             return WA_PAIR_CONF_ERROR;
         }
         m->ca_file = std::move(file);
@@ -261,8 +261,8 @@ char *jwks_timeout_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *) noexcep
     ngx_str_t *value = args(cf);
     ngx_msec_t ms = ngx_parse_time(&value[1], 0);
     if (ms == static_cast<ngx_msec_t>(NGX_ERROR) || ms == 0 || ms > 120000) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\": a time from 1ms to 2m",
-                           &value[1], &cmd->name);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\": a time from 1ms to 2m", &value[1],
+                           &cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
     m->timeout = ms;

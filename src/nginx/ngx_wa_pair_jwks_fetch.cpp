@@ -27,7 +27,7 @@ struct Job {
     Fetch fetch;
     bool discovery = false;  // fetching the issuer's OpenID configuration
     int redirects = 0;
-    std::string host;        // of the URL being fetched
+    std::string host;  // of the URL being fetched
 };
 
 struct Fetcher {
@@ -97,8 +97,8 @@ void store(Job *job, const wa_pair::KeyFile &parsed) {
     const JwksSource &s = fetcher->m->sources[job->source];
     const std::string &body = job->fetch.body;
     const time_t now = ngx_time();
-    const long next = wa_pair::refresh_after(static_cast<long>(s.refresh),
-                                             wa_pair::cache_max_age(job->fetch.cache_control));
+    const long next =
+        wa_pair::refresh_after(static_cast<long>(s.refresh), wa_pair::cache_max_age(job->fetch.cache_control));
     bool changed = false;
     bool no_room = false;
     {
@@ -111,7 +111,8 @@ void store(Job *job, const wa_pair::KeyFile &parsed) {
         changed = slot->doc == nullptr || slot->doc_len != body.size() ||
                   ngx_memcmp(slot->doc, body.data(), body.size()) != 0;
         u_char *doc = nullptr;
-        if (changed && (doc = static_cast<u_char *>(ngx_slab_alloc_locked(fetcher->m->shpool, body.size()))) == nullptr) {
+        if (changed &&
+            (doc = static_cast<u_char *>(ngx_slab_alloc_locked(fetcher->m->shpool, body.size()))) == nullptr) {
             no_room = true;
         } else {
             if (changed) {
@@ -180,8 +181,8 @@ void redirect(Job *job) {
         return fail(job, "redirected to a URL that may not be fetched: " + checked.error);
     }
     if (checked.host != job->host && !fetcher->m->redirect) {
-        return fail(job, "redirected to another host, \"" + checked.host +
-                             "\" (\"wa_pair_jwt_jwks_redirect on\" allows it)");
+        return fail(
+            job, "redirected to another host, \"" + checked.host + "\" (\"wa_pair_jwt_jwks_redirect on\" allows it)");
     }
     start(job, target);
 }

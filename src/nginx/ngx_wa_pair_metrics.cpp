@@ -20,21 +20,20 @@ char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept;
 ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept;
 ngx_int_t init_process(ngx_cycle_t *cycle) noexcept;
 
-ngx_command_t commands[] = {
-    {ngx_string("wa_pair_metrics"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, metrics_directive,
-     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+ngx_command_t commands[] = {{ngx_string("wa_pair_metrics"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, metrics_directive,
+                             NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
 
-    ngx_null_command};
+                            ngx_null_command};
 
 ngx_http_module_t module_ctx = {
-    nullptr,             // preconfiguration
-    postconfiguration,   // postconfiguration
-    create_main_conf,    // create main configuration
-    nullptr,             // init main configuration
-    nullptr,             // create server configuration
-    nullptr,             // merge server configuration
-    create_loc_conf,     // create location configuration
-    merge_loc_conf       // merge location configuration
+    nullptr,            // preconfiguration
+    postconfiguration,  // postconfiguration
+    create_main_conf,   // create main configuration
+    nullptr,            // init main configuration
+    nullptr,            // create server configuration
+    nullptr,            // merge server configuration
+    create_loc_conf,    // create location configuration
+    merge_loc_conf      // merge location configuration
 };
 
 // Its name is the module's own: `wa_pair_zone wa_pair_metrics:1m` is refused by nginx as a
@@ -46,19 +45,18 @@ constexpr std::string_view kContentType = "text/plain; version=0.0.4";
 }  // namespace ngx_wa_pair
 
 extern "C" {
-ngx_module_t ngx_http_wa_pair_metrics_module = {
-    NGX_MODULE_V1,
-    &ngx_wa_pair::module_ctx,     // module context
-    ngx_wa_pair::commands,        // module directives
-    NGX_HTTP_MODULE,              // module type
-    nullptr,                      // init master
-    nullptr,                      // init module
-    ngx_wa_pair::init_process,    // init process
-    nullptr,                      // init thread
-    nullptr,                      // exit thread
-    nullptr,                      // exit process
-    nullptr,                      // exit master
-    NGX_MODULE_V1_PADDING};
+ngx_module_t ngx_http_wa_pair_metrics_module = {NGX_MODULE_V1,
+                                                &ngx_wa_pair::module_ctx,   // module context
+                                                ngx_wa_pair::commands,      // module directives
+                                                NGX_HTTP_MODULE,            // module type
+                                                nullptr,                    // init master
+                                                nullptr,                    // init module
+                                                ngx_wa_pair::init_process,  // init process
+                                                nullptr,                    // init thread
+                                                nullptr,                    // exit thread
+                                                nullptr,                    // exit process
+                                                nullptr,                    // exit master
+                                                NGX_MODULE_V1_PADDING};
 }
 
 namespace ngx_wa_pair {
@@ -118,8 +116,8 @@ ngx_int_t log_handler(ngx_http_request_t *r) noexcept {
     }
     const ngx_uint_t status = r->err_status ? r->err_status : r->headers_out.status;  // $status
     const RequestCtx *ctx = get_ctx(r);
-    const wa_pair::Outcome outcome = wa_pair::final_outcome(ctx != nullptr ? ctx->outcome : wa_pair::Outcome::none,
-                                                            static_cast<int>(status));
+    const wa_pair::Outcome outcome =
+        wa_pair::final_outcome(ctx != nullptr ? ctx->outcome : wa_pair::Outcome::none, static_cast<int>(status));
     metrics_count_request(m, status, outcome);
     return NGX_OK;
 }
@@ -127,7 +125,7 @@ ngx_int_t log_handler(ngx_http_request_t *r) noexcept {
 // ---------------------------------------------------------------- configuration
 
 char *metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept {
-    (void) cmd;
+    (void)cmd;
     auto *m = static_cast<MetricsLocConf *>(conf);
     if (m->scrape) {
         return const_cast<char *>("is duplicate");
@@ -156,7 +154,7 @@ void *create_loc_conf(ngx_conf_t *cf) noexcept {
 // location of an nginx with metrics registers here, its counters are found when the metrics
 // zone is set up.
 char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept {
-    (void) parent;
+    (void)parent;
     auto *m = static_cast<MetricsLocConf *>(child);
     auto *lcf = static_cast<wa_pair_loc_conf_t *>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_wa_pair_module));
     if (m->scrape && lcf->enable) {
@@ -260,7 +258,8 @@ ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept {
 
 // A new worker takes a process slot whose last owner is gone: its count of waiters starts at 0.
 ngx_int_t init_process(ngx_cycle_t *cycle) noexcept {
-    auto *mmcf = static_cast<MetricsMainConf *>(ngx_http_cycle_get_module_main_conf(cycle, ngx_http_wa_pair_metrics_module));
+    auto *mmcf =
+        static_cast<MetricsMainConf *>(ngx_http_cycle_get_module_main_conf(cycle, ngx_http_wa_pair_metrics_module));
     if (mmcf == nullptr || !mmcf->enabled || ngx_process_slot < 0 || ngx_process_slot >= NGX_MAX_PROCESSES) {
         return NGX_OK;
     }

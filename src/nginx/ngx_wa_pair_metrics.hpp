@@ -42,25 +42,25 @@ struct ZoneCounters;
 // A wa_pair location whose requests are counted: its registration, made when the
 // configuration is merged, and its counters, found or made when the metrics zone is set up.
 struct MetricsLocConf {
-    ngx_flag_t scrape;              // `wa_pair_metrics;` here
-    ngx_str_t name;                 // a wa_pair location's name as written; len 0: not counted
-    ngx_str_t zone;                 // its wa_pair_zone_use's name; len 0: none
-    ngx_msec_t timeout;             // its wa_pair_backend_timeout
-    ngx_uint_t protocol;            // its wa_pair_backend_protocol
-    LocationCounters *counters;     // NULL: not counted
-    ngx_atomic_t *waiting;          // its zone's waiting cells (one per process slot), or NULL
+    ngx_flag_t scrape;           // `wa_pair_metrics;` here
+    ngx_str_t name;              // a wa_pair location's name as written; len 0: not counted
+    ngx_str_t zone;              // its wa_pair_zone_use's name; len 0: none
+    ngx_msec_t timeout;          // its wa_pair_backend_timeout
+    ngx_uint_t protocol;         // its wa_pair_backend_protocol
+    LocationCounters *counters;  // NULL: not counted
+    ngx_atomic_t *waiting;       // its zone's waiting cells (one per process slot), or NULL
 };
 
 struct MetricsZone {
     ngx_str_t name;
-    ngx_shm_zone_t *shm_zone;       // the wa_pair_zone
-    ZoneCounters *counters;         // NULL: not counted
+    ngx_shm_zone_t *shm_zone;  // the wa_pair_zone
+    ZoneCounters *counters;    // NULL: not counted
 };
 
 struct MetricsMainConf {
-    ngx_flag_t enabled;             // some location has `wa_pair_metrics;`
-    ngx_array_t locations;          // of MetricsLocConf *, in the order of nginx.conf
-    ngx_array_t zones;              // of MetricsZone
+    ngx_flag_t enabled;     // some location has `wa_pair_metrics;`
+    ngx_array_t locations;  // of MetricsLocConf *, in the order of nginx.conf
+    ngx_array_t zones;      // of MetricsZone
 };
 
 // The metrics zone: one for the whole nginx, of this size, so that every reload keeps it.

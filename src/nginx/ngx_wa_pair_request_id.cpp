@@ -16,12 +16,12 @@ namespace ngx_wa_pair {
 
 namespace {
 
-constexpr size_t kIdBytes = 16;          // as nginx: 16 random bytes, 32 hex digits
+constexpr size_t kIdBytes = 16;  // as nginx: 16 random bytes, 32 hex digits
 constexpr size_t kBatchBytes = 64 * kIdBytes;
 
 // Per worker (reset in init_process, so no two workers ever hand out the same bytes).
 u_char batch[kBatchBytes];
-size_t batch_next = kBatchBytes;         // everything used: draw on first need
+size_t batch_next = kBatchBytes;  // everything used: draw on first need
 
 bool next_random(u_char out[kIdBytes]) {
     if (batch_next + kIdBytes > kBatchBytes) {
@@ -41,8 +41,7 @@ bool sane(std::string_view v) {
         return false;
     }
     for (char ch : v) {
-        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' ||
-              ch == ':' || ch == '-')) {
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == ':' || ch == '-')) {
             return false;
         }
     }
@@ -85,7 +84,7 @@ std::string_view request_id(ngx_http_request_t *r) {
     for (ngx_list_part_t *part = &r->headers_in.headers.part; part != nullptr; part = part->next) {
         auto *h = static_cast<ngx_table_elt_t *>(part->elts);
         for (ngx_uint_t i = 0; i < part->nelts; i++) {
-            if (h[i].key.len == 12 && ngx_strncasecmp(h[i].key.data, (u_char *) "X-Request-ID", 12) == 0 &&
+            if (h[i].key.len == 12 && ngx_strncasecmp(h[i].key.data, (u_char *)"X-Request-ID", 12) == 0 &&
                 sane(view(h[i].value))) {
                 return view(h[i].value);
             }

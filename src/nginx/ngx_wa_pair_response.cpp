@@ -72,7 +72,7 @@ bool add_header(ngx_http_request_t *r, std::string_view name, std::string_view v
 bool set_envelope_headers(ngx_http_request_t *r, ngx_uint_t status, size_t length) {
     r->headers_out.status = status;
     r->headers_out.content_type.len = kJson.size();
-    r->headers_out.content_type.data = (u_char *) kJson.data();
+    r->headers_out.content_type.data = (u_char *)kJson.data();
     r->headers_out.content_type_len = kJson.size();
     r->headers_out.content_type_lowcase = nullptr;
     r->headers_out.charset.len = 0;

@@ -89,8 +89,7 @@ void park(ngx_http_request_t *r, RequestCtx *ctx, wa_pair::Next next) {
     }
     // In a zone the exchange goes on when its client leaves (its waiters and the client's
     // retry get its code), as a call does (ignore_client_abort); elsewhere it ends with it.
-    r->read_event_handler =
-        loc_conf(r)->upstream.ignore_client_abort ? ngx_http_block_reading : ngx_http_test_reading;
+    r->read_event_handler = loc_conf(r)->upstream.ignore_client_abort ? ngx_http_block_reading : ngx_http_test_reading;
     r->write_event_handler = ngx_http_request_empty_handler;
 }
 
@@ -158,7 +157,7 @@ SessionRun::~SessionRun() {
 }
 
 void session_begin(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx) noexcept {
-    (void) r;
+    (void)r;
     wa_pair::ExchangeConfig config;
     config.protocol = protocol_of(lcf);
     config.session_start = lcf->session_start != 0;
@@ -170,8 +169,8 @@ void session_begin(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *c
 bool session_answer(ngx_http_request_t *r, RequestCtx *ctx, long status, std::string_view body,
                     std::string_view retry_after, wa_pair::PairCode &out) noexcept {
     SessionRun &s = ctx->session;
-    wa_pair::Next next = s.exchange->on_answer(status, body, retry_after,
-                                               static_cast<std::int64_t>(s.step_started), now_ms());
+    wa_pair::Next next =
+        s.exchange->on_answer(status, body, retry_after, static_cast<std::int64_t>(s.step_started), now_ms());
     if (next.kind == wa_pair::Next::Kind::answer) {
         out = std::move(next.answer);
         return false;

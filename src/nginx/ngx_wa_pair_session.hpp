@@ -19,9 +19,9 @@ struct wa_pair_loc_conf_t;
 // A request's part: a member of RequestCtx, it dies with the request's pool.
 struct SessionRun {
     std::optional<wa_pair::SessionExchange> exchange;  // made with the first call
-    wa_pair::Next pending;      // what the wake event does when it fires
-    ngx_event_t wake{};         // posted (at once) or a timer (a wait between calls)
-    ngx_msec_t step_started = 0;  // when the current call began
+    wa_pair::Next pending;                             // what the wake event does when it fires
+    ngx_event_t wake{};                                // posted (at once) or a timer (a wait between calls)
+    ngx_msec_t step_started = 0;                       // when the current call began
 
     SessionRun() = default;
     SessionRun(const SessionRun &) = delete;

@@ -66,8 +66,8 @@ char *create_context(ngx_conf_t *cf, wa_pair_loc_conf_t *conf) {
             if (u.ssl_passwords == nullptr) {
                 return WA_PAIR_CONF_ERROR;
             }
-        } else if (ngx_ssl_certificate(cf, u.ssl, &u.ssl_certificate->value,
-                                       &u.ssl_certificate_key->value, nullptr) != NGX_OK) {
+        } else if (ngx_ssl_certificate(cf, u.ssl, &u.ssl_certificate->value, &u.ssl_certificate_key->value, nullptr) !=
+                   NGX_OK) {
             return WA_PAIR_CONF_ERROR;
         }
     }

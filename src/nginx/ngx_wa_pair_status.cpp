@@ -28,16 +28,16 @@ constexpr ngx_msec_t kWatchMs = 25;
 // In the request's pool. Standard layout: its timer's handler finds it from the event (the
 // event's data is the request's connection, which nginx's debug log reads).
 struct StatusWait {
-    ngx_queue_t link;              // in the worker's list while it waits
+    ngx_queue_t link;  // in the worker's list while it waits
     bool queued;
     ngx_http_request_t *r;
     ngx_shm_zone_t *zone;
-    wa_pair::PairingStatus seen;   // what the request would have been answered
+    wa_pair::PairingStatus seen;  // what the request would have been answered
     ngx_atomic_uint_t generation;
     std::int64_t wait_end;
-    ngx_event_t timer;             // its end, or when time alone changes its state
+    ngx_event_t timer;  // its end, or when time alone changes its state
     size_t device_len;
-    char device[256];              // the device id (authentication allows 1..128 bytes)
+    char device[256];  // the device id (authentication allows 1..128 bytes)
 
     std::string_view device_id() const { return {device, device_len}; }
 };
@@ -58,7 +58,7 @@ void answer(StatusWait *w) noexcept;
 void arm(StatusWait *w, std::int64_t now);
 
 void tick_handler(ngx_event_t *ev) noexcept {
-    (void) ev;
+    (void)ev;
     ngx_queue_t *q = ngx_queue_head(&watch.waiters);
     while (q != ngx_queue_sentinel(&watch.waiters)) {
         StatusWait *w = ngx_queue_data(q, StatusWait, link);
@@ -239,7 +239,7 @@ void status_wake_local() noexcept {
 }
 
 char *status_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept {
-    (void) cmd;
+    (void)cmd;
     EventsLocConf &ec = static_cast<wa_pair_loc_conf_t *>(conf)->events;
     if (ec.status) {
         return const_cast<char *>("is duplicate");

@@ -52,8 +52,8 @@ bool evaluate_url(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, BackendCall &c
     wa_pair::BackendUrl url = wa_pair::parse_backend_url(view(value), wa_pair::default_path(protocol_of(lcf)));
     if (!url.error.empty()) {  // the directive is named, not the value (it may carry a key)
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "wa_pair: \"wa_pair_backend %V\" gave an invalid URL for this request: %s",
-                      &lcf->backend_raw, url.error.c_str());
+                      "wa_pair: \"wa_pair_backend %V\" gave an invalid URL for this request: %s", &lcf->backend_raw,
+                      url.error.c_str());
         return false;
     }
 #if (NGX_HTTP_SSL)
@@ -77,8 +77,8 @@ bool evaluate_url(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, BackendCall &c
                       &lcf->backend_raw, nu.err ? nu.err : "out of memory");
         return false;
     }
-    u->resolved = static_cast<ngx_http_upstream_resolved_t *>(
-        ngx_pcalloc(r->pool, sizeof(ngx_http_upstream_resolved_t)));
+    u->resolved =
+        static_cast<ngx_http_upstream_resolved_t *>(ngx_pcalloc(r->pool, sizeof(ngx_http_upstream_resolved_t)));
     if (u->resolved == nullptr) {
         return false;
     }
@@ -219,8 +219,8 @@ ngx_int_t answer(ngx_http_request_t *r, RequestCtx *ctx, wa_pair_loc_conf_t *lcf
     ctx->outcome = pc.outcome;
 
     const int status = pc.failure ? pc.failure.code : NGX_HTTP_OK;
-    const std::string body = pc.failure ? wa_pair::error_envelope(status, pc.failure.error)
-                                        : wa_pair::success_envelope(pc.code, pc.timeout);
+    const std::string body =
+        pc.failure ? wa_pair::error_envelope(status, pc.failure.error) : wa_pair::success_envelope(pc.code, pc.timeout);
     if (body.empty() || (pc.has_retry_after && !add_header(r, "Retry-After", std::to_string(pc.retry_after))) ||
         (pc.invalid_token && !add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"")) ||
         !set_envelope_headers(r, static_cast<ngx_uint_t>(status), body.size())) {
@@ -396,7 +396,8 @@ bool step_target(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, BackendCall &ca
     r->upstream->uri = pool_copy(r->pool, path);
     // "unix:/x.sock:/api/s/auth/request-code" -> "unix:/x.sock:/api/sessions/s/start"
     std::string name(call.log_name);
-    if (name.size() >= pairing_path.size() && name.compare(name.size() - pairing_path.size(), pairing_path.size(), pairing_path) == 0) {
+    if (name.size() >= pairing_path.size() &&
+        name.compare(name.size() - pairing_path.size(), pairing_path.size(), pairing_path) == 0) {
         name.resize(name.size() - pairing_path.size());
         name += path;
     }
@@ -432,8 +433,8 @@ void log_failure(ngx_http_request_t *r, const RequestCtx *ctx, ngx_uint_t level,
     const wa_pair_loc_conf_t *lcf = loc_conf(r);
     const std::string masked = wa_pair::mask_phone(ctx->phone);
     ngx_log_error(level, r->connection->log, 0, "wa_pair: %s pairing backend \"%s\" %*s (phone %s)",
-                  wa_pair::protocol_name(protocol_of(lcf)).data(), ctx->call->log_name, what.size(),
-                  what.data(), masked.c_str());
+                  wa_pair::protocol_name(protocol_of(lcf)).data(), ctx->call->log_name, what.size(), what.data(),
+                  masked.c_str());
 }
 
 bool backend_start(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ctx) noexcept {
@@ -508,8 +509,7 @@ bool backend_call(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *ct
         u->buffering = 0;
 
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "wa_pair: calling the %s backend \"%s\" (%s)",
-                       wa_pair::protocol_name(protocol_of(lcf)).data(), call.log_name,
-                       wa_pair::step_name(step).data());
+                       wa_pair::protocol_name(protocol_of(lcf)).data(), call.log_name, wa_pair::step_name(step).data());
         call.start = exchange_start;
         ctx->session.step_started = ngx_current_msec;
         ngx_http_upstream_init(r);  // from here on nginx's upstream finalizes the request

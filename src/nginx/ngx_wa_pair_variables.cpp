@@ -38,7 +38,7 @@ ngx_int_t not_found(ngx_http_variable_value_t *v) {
 }
 
 ngx_int_t outcome_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data) noexcept {
-    (void) data;
+    (void)data;
     RequestCtx *ctx = get_ctx(r);
     wa_pair::Outcome outcome = ctx != nullptr ? ctx->outcome : wa_pair::Outcome::none;
     if (ctx != nullptr || loc_conf(r)->enable) {
@@ -53,7 +53,7 @@ ngx_int_t outcome_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, 
 }
 
 ngx_int_t backend_time_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data) noexcept {
-    (void) data;
+    (void)data;
     RequestCtx *ctx = get_ctx(r);
     if (ctx == nullptr || !ctx->call) {
         return set_value(r, v, "-");
@@ -64,13 +64,13 @@ ngx_int_t backend_time_variable(ngx_http_request_t *r, ngx_http_variable_value_t
     const ngx_msec_int_t ms = static_cast<ngx_msec_int_t>(end - call.start);
     const ngx_msec_int_t positive = ms > 0 ? ms : 0;
     u_char buf[NGX_INT_T_LEN + 8];
-    u_char *last = ngx_sprintf(buf, "%T.%03M", static_cast<time_t>(positive / 1000),
-                               static_cast<ngx_msec_t>(positive % 1000));
+    u_char *last =
+        ngx_sprintf(buf, "%T.%03M", static_cast<time_t>(positive / 1000), static_cast<ngx_msec_t>(positive % 1000));
     return set_value(r, v, std::string_view(reinterpret_cast<char *>(buf), static_cast<size_t>(last - buf)));
 }
 
 ngx_int_t device_id_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data) noexcept {
-    (void) data;
+    (void)data;
     RequestCtx *ctx = get_ctx(r);
     if (ctx == nullptr || ctx->device_id.empty()) {
         return not_found(v);

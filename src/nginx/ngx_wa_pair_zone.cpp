@@ -54,8 +54,8 @@ ngx_int_t answer_outcome(ngx_http_request_t *r, const Polled &p) {
 
 void warn(ZoneCtx *z, ngx_log_t *log, const Consulted &c) {
     if (c.evicted > 0) {
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair zone \"%V\": evicted %ui entries",
-                       &z->shm_zone->shm.name, c.evicted);
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair zone \"%V\": evicted %ui entries", &z->shm_zone->shm.name,
+                       c.evicted);
     }
     if (c.warn) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
@@ -144,8 +144,8 @@ ZoneLocConf *zone_conf(void *conf, ngx_command_t *cmd) {
 }
 
 char *check_margin(ngx_conf_t *cf, void *post, void *data) noexcept {
-    (void) cf;
-    (void) post;
+    (void)cf;
+    (void)post;
     return *static_cast<ngx_msec_t *>(data) > 86400000 ? const_cast<char *>("must not exceed 1d") : NGX_CONF_OK;
 }
 
@@ -155,10 +155,14 @@ ngx_conf_post_t zone_reuse_margin_post = {check_margin};
 
 std::string_view cache_status_name(CacheStatus s) noexcept {
     switch (s) {
-    case CacheStatus::miss: return "miss";
-    case CacheStatus::hit: return "hit";
-    case CacheStatus::coalesced: return "coalesced";
-    default: return {};
+    case CacheStatus::miss:
+        return "miss";
+    case CacheStatus::hit:
+        return "hit";
+    case CacheStatus::coalesced:
+        return "coalesced";
+    default:
+        return {};
     }
 }
 
@@ -177,7 +181,8 @@ ZoneRequest::~ZoneRequest() {
     stop_waiting();
     if (caller && zone != nullptr) {
         if (log != nullptr) {
-            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0, "wa_pair zone: a call ended unrecorded, its waiters decide again");
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
+                           "wa_pair zone: a call ended unrecorded, its waiters decide again");
         }
         abandon_flight(zone, *this);
     }
@@ -203,13 +208,13 @@ void ZoneRequest::stop_waiting() noexcept {
 // ---------------------------------------------------------------- configuration
 
 char *zone_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept {
-    (void) conf;
+    (void)conf;
     ngx_str_t *value = static_cast<ngx_str_t *>(cf->args->elts);
     ngx_str_t arg = value[1];
     u_char *colon = static_cast<u_char *>(ngx_strlchr(arg.data, arg.data + arg.len, ':'));
     if (colon == nullptr || colon == arg.data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\" (name:size, as in pairing:1m)",
-                           &arg, &cmd->name);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\" (name:size, as in pairing:1m)", &arg,
+                           &cmd->name);
         return WA_PAIR_CONF_ERROR;
     }
     ngx_str_t name = {static_cast<size_t>(colon - arg.data), arg.data};
@@ -220,8 +225,8 @@ char *zone_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept {
         return WA_PAIR_CONF_ERROR;
     }
     if (size < static_cast<ssize_t>(8 * ngx_pagesize)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "zone \"%V\" of \"%V\" is too small (at least %uzk)", &arg,
-                           &cmd->name, 8 * ngx_pagesize / 1024);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "zone \"%V\" of \"%V\" is too small (at least %uzk)", &arg, &cmd->name,
+                           8 * ngx_pagesize / 1024);
         return WA_PAIR_CONF_ERROR;
     }
     auto *ctx = static_cast<ZoneCtx *>(ngx_pcalloc(cf->pool, sizeof(ZoneCtx)));
@@ -290,8 +295,7 @@ void zone_create_loc_conf(ZoneLocConf *conf) noexcept {
     new (&conf->limits) wa_pair::Limits();
 }
 
-char *zone_merge_loc_conf(ngx_conf_t *cf, ZoneLocConf *prev, ZoneLocConf *conf,
-                          bool wa_pair_location) noexcept {
+char *zone_merge_loc_conf(ngx_conf_t *cf, ZoneLocConf *prev, ZoneLocConf *conf, bool wa_pair_location) noexcept {
     ngx_conf_merge_ptr_value(conf->shm_zone, prev->shm_zone, nullptr);
     ngx_conf_merge_value(conf->reuse, prev->reuse, 1);
     ngx_conf_merge_msec_value(conf->reuse_margin, prev->reuse_margin, 15000);

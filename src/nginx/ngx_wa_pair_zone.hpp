@@ -31,13 +31,13 @@ enum class CacheStatus : std::uint8_t { none, miss, hit, coalesced };
 struct ZoneRequest {
     ZoneCtx *zone = nullptr;
     CacheStatus cache = CacheStatus::none;  // $wa_pair_cache
-    bool caller = false;        // its backend call is the device's call in flight, unrecorded
-    bool waiting = false;       // waits for another request's call
-    std::uint64_t flight = 0;   // the call made or waited for
-    std::int64_t deadline = 0;  // a waiter's: then 504
+    bool caller = false;                    // its backend call is the device's call in flight, unrecorded
+    bool waiting = false;                   // waits for another request's call
+    std::uint64_t flight = 0;               // the call made or waited for
+    std::int64_t deadline = 0;              // a waiter's: then 504
     wa_pair::PhoneHash phone{};
     std::string device_id;
-    ngx_event_t poll{};         // a waiter's timer: it looks at the zone every 25 ms
+    ngx_event_t poll{};  // a waiter's timer: it looks at the zone every 25 ms
     ngx_log_t *log = nullptr;
     ngx_atomic_t *waiting_cell = nullptr;  // this worker's count of the zone's waiters (metrics)
 
@@ -59,8 +59,7 @@ char *zone_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *zone_use_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *limit_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 void zone_create_loc_conf(ZoneLocConf *conf) noexcept;
-char *zone_merge_loc_conf(ngx_conf_t *cf, ZoneLocConf *prev, ZoneLocConf *conf,
-                          bool wa_pair_location) noexcept;
+char *zone_merge_loc_conf(ngx_conf_t *cf, ZoneLocConf *prev, ZoneLocConf *conf, bool wa_pair_location) noexcept;
 // "miss", "hit", "coalesced" ($wa_pair_cache); "" for none.
 std::string_view cache_status_name(CacheStatus s) noexcept;
 
@@ -83,7 +82,7 @@ struct ZoneStats {
     std::uint64_t calls_in_flight = 0;  // calls not past their deadline, made in any worker
     std::uint64_t bytes_used = 0;       // the zone's size less its free pages
     std::uint64_t bytes_size = 0;
-    std::uint64_t evictions = 0;        // entries freed to make room, since the zone was made
+    std::uint64_t evictions = 0;  // entries freed to make room, since the zone was made
 };
 
 // A wa_pair_zone's figures, read under its lock in one walk of its entries. false: not one of
@@ -97,8 +96,8 @@ bool is_policy_zone(ngx_shm_zone_t *shm_zone) noexcept;
 enum class EventOutcome { changed, unchanged, stale, unknown_device };
 
 // Applies an engine's event to the device's entry, if the zone holds one (it never creates one).
-EventOutcome zone_apply_event(ngx_shm_zone_t *shm_zone, std::string_view device_id,
-                              const wa_pair::EventChange &change, std::int64_t now) noexcept;
+EventOutcome zone_apply_event(ngx_shm_zone_t *shm_zone, std::string_view device_id, const wa_pair::EventChange &change,
+                              std::int64_t now) noexcept;
 
 // The device's pairing as the zone knows it (none when it holds no entry).
 wa_pair::PairingStatus zone_pairing_status(ngx_shm_zone_t *shm_zone, std::string_view device_id,
@@ -110,7 +109,7 @@ ngx_atomic_uint_t zone_generation(ngx_shm_zone_t *shm_zone) noexcept;
 // wa_pair_session_start: may the caller's device's session be started now, at most once per
 // `window_ms` for every worker (session.hpp, claim_start)? `recorded` is false when the
 // request has no entry in a zone to keep the start in (the caller keeps it itself).
-bool zone_claim_session_start(RequestCtx *ctx, std::int64_t now, std::int64_t window_ms,
-                              std::int64_t &retry_at, bool &recorded) noexcept;
+bool zone_claim_session_start(RequestCtx *ctx, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at,
+                              bool &recorded) noexcept;
 
 }  // namespace ngx_wa_pair

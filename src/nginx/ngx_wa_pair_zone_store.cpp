@@ -34,12 +34,12 @@ enum EntryKind : u_char { kDevice = 1, kPhone = 2 };
 struct ZoneShared {
     ngx_rbtree_t tree;
     ngx_rbtree_node_t sentinel;
-    ngx_queue_t lru;         // most recently used first
-    wa_pair::ZoneKey key;    // for the phone hashes; made at the first start, kept by reloads
+    ngx_queue_t lru;       // most recently used first
+    wa_pair::ZoneKey key;  // for the phone hashes; made at the first start, kept by reloads
     std::uint64_t last_flight;
-    time_t warned_at;        // the last warning about this zone
-    std::uint64_t evictions; // entries freed to make room (wa_pair_zone_evictions_total)
-    ngx_atomic_t generation; // bumped by every change wa_pair_status shows (read without the lock)
+    time_t warned_at;         // the last warning about this zone
+    std::uint64_t evictions;  // entries freed to make room (wa_pair_zone_evictions_total)
+    ngx_atomic_t generation;  // bumped by every change wa_pair_status shows (read without the lock)
 };
 
 namespace {
@@ -47,23 +47,23 @@ namespace {
 struct Entry {
     ngx_rbtree_node_t node;  // first: a tree node is its entry
     ngx_queue_t lru;
-    std::int64_t live_until; // evicting it before then weakens the policy
+    std::int64_t live_until;  // evicting it before then weakens the policy
     u_char kind;
     u_char id_len;
-    u_char *id;              // inside this allocation
+    u_char *id;  // inside this allocation
 };
 
 struct DeviceEntry {
-    Entry entry;             // first
+    Entry entry;  // first
     wa_pair::DeviceState state;
-    u_char *text;            // the error text of state.result (slab); NULL: none
+    u_char *text;  // the error text of state.result (slab); NULL: none
     std::uint16_t text_len;
     std::int64_t session_started;  // wa_pair_session_start's last start, 0: none
-    u_char id[1];            // the device id, id_len bytes
+    u_char id[1];                  // the device id, id_len bytes
 };
 
 struct PhoneEntry {
-    Entry entry;             // first
+    Entry entry;  // first
     wa_pair::PhoneState state;
     u_char id[sizeof(wa_pair::PhoneHash)];
 };
@@ -353,11 +353,10 @@ bool record(ZoneCtx *z, const ZoneRequest &zr, const wa_pair::CallResult &outcom
     }
     Entry *ph = l.find(phone_key(zr.phone));
     DeviceEntry *d = as_device(dev);
-    bool current = wa_pair::record_outcome(d->state, ph ? &as_phone(ph)->state : nullptr, zr.flight,
-                                           outcome, now);
+    bool current = wa_pair::record_outcome(d->state, ph ? &as_phone(ph)->state : nullptr, zr.flight, outcome, now);
     l.touch(dev);
-    dev->live_until = std::max({dev->live_until, now + kResultKeepMs, d->state.cooldown_until,
-                                d->state.code[0] ? d->state.code_expires : 0});
+    dev->live_until = std::max(
+        {dev->live_until, now + kResultKeepMs, d->state.cooldown_until, d->state.code[0] ? d->state.code_expires : 0});
     if (ph != nullptr) {
         ph->live_until = std::max(ph->live_until, as_phone(ph)->state.cooldown_until);
     }
@@ -411,8 +410,8 @@ ngx_int_t init_zone(ngx_shm_zone_t *shm_zone, void *data) noexcept {
     ngx_rbtree_init(&ctx->sh->tree, &ctx->sh->sentinel, insert_value);
     ngx_queue_init(&ctx->sh->lru);
     if (RAND_bytes(ctx->sh->key.data(), static_cast<int>(ctx->sh->key.size())) != 1) {
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "wa_pair_zone \"%V\": RAND_bytes() failed", &shm_zone->shm.name);
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0, "wa_pair_zone \"%V\": RAND_bytes() failed",
+                      &shm_zone->shm.name);
         return NGX_ERROR;
     }
     static constexpr char kLogCtx[] = " in wa_pair_zone \"\"";
@@ -462,8 +461,8 @@ bool zone_stats(ngx_shm_zone_t *shm_zone, ZoneStats &out) noexcept {
 
 // Events only change a device the zone holds: they never allocate, so a spray of events for
 // made-up devices stores nothing and evicts nothing.
-EventOutcome zone_apply_event(ngx_shm_zone_t *shm_zone, std::string_view device_id,
-                              const wa_pair::EventChange &change, std::int64_t now) noexcept {
+EventOutcome zone_apply_event(ngx_shm_zone_t *shm_zone, std::string_view device_id, const wa_pair::EventChange &change,
+                              std::int64_t now) noexcept {
     auto *z = static_cast<ZoneCtx *>(shm_zone->data);
     if (device_id.empty() || device_id.size() > kMaxIdLen) {
         return EventOutcome::unknown_device;
@@ -514,8 +513,8 @@ bool is_policy_zone(ngx_shm_zone_t *shm_zone) noexcept {
            shm_zone->init == init_zone;
 }
 
-bool zone_claim_session_start(RequestCtx *ctx, std::int64_t now, std::int64_t window_ms,
-                              std::int64_t &retry_at, bool &recorded) noexcept {
+bool zone_claim_session_start(RequestCtx *ctx, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at,
+                              bool &recorded) noexcept {
     ZoneRequest &zr = ctx->zone;
     recorded = false;
     if (zr.zone == nullptr || zr.device_id.empty()) {

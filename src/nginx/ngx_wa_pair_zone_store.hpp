@@ -21,7 +21,7 @@ struct ZoneCtx {
 };
 
 struct Consulted {
-    bool ok = false;      // false: the zone has no room for the entries a call needs
+    bool ok = false;  // false: the zone has no room for the entries a call needs
     bool warn = false;
     ngx_uint_t evicted = 0;
     std::int64_t retry_at = 0;  // !ok: when room may come back

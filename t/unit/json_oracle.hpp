@@ -14,24 +14,24 @@
 
 namespace wa_pair::oracle {
 
-inline const char* scan_name(JsonScan s)
-{
+inline const char *scan_name(JsonScan s) {
     switch (s) {
-    case JsonScan::object: return "object";
-    case JsonScan::not_object: return "not_object";
-    case JsonScan::invalid: return "invalid";
+    case JsonScan::object:
+        return "object";
+    case JsonScan::not_object:
+        return "not_object";
+    case JsonScan::invalid:
+        return "invalid";
     }
     return "?";
 }
 
-inline bool same_double(double a, double b)
-{
+inline bool same_double(double a, double b) {
     return std::memcmp(&a, &b, sizeof a) == 0;  // -0.0 and 0.0 differ; no NaN can occur
 }
 
 // "" when the scanner's value `v` reads as nlohmann's `j`, else what differs.
-inline std::string compare_value(const JsonValue& v, const nlohmann::json& j)
-{
+inline std::string compare_value(const JsonValue &v, const nlohmann::json &j) {
     using json = nlohmann::json;
     switch (v.kind) {
     case JsonKind::null:
@@ -41,8 +41,8 @@ inline std::string compare_value(const JsonValue& v, const nlohmann::json& j)
         return j.get<bool>() == v.boolean ? "" : "boolean value";
     case JsonKind::string:
         if (!j.is_string()) return "string vs " + std::string(j.type_name());
-        if (v.string() != j.get_ref<const std::string&>()) return "string value";
-        if (!v.string_equals(j.get_ref<const std::string&>())) return "string_equals";
+        if (v.string() != j.get_ref<const std::string &>()) return "string value";
+        if (!v.string_equals(j.get_ref<const std::string &>())) return "string_equals";
         return "";
     case JsonKind::number:
         if (!j.is_number()) return "number vs " + std::string(j.type_name());
@@ -85,8 +85,7 @@ inline std::string compare_value(const JsonValue& v, const nlohmann::json& j)
 }
 
 // "" when scan_json_object(text) and parse_json(text) agree on `text`, else what differs.
-inline std::string compare(std::string_view text, int max_depth = kMaxJsonDepth)
-{
+inline std::string compare(std::string_view text, int max_depth = kMaxJsonDepth) {
     const nlohmann::json j = parse_json(text, max_depth);
     const JsonScan expected = j.is_discarded() ? JsonScan::invalid
                               : j.is_object()  ? JsonScan::object
@@ -98,7 +97,7 @@ inline std::string compare(std::string_view text, int max_depth = kMaxJsonDepth)
     }
     if (got != JsonScan::object) return "";
     if (object.size() != j.size()) return "member count";
-    for (const JsonMember& m : object) {
+    for (const JsonMember &m : object) {
         if (object.find(m.name) != &m.value) return "find() misses a member";
         const auto it = j.find(std::string(m.name));
         if (it == j.end()) return "member only in the scanner";
@@ -111,14 +110,48 @@ inline std::string compare(std::string_view text, int max_depth = kMaxJsonDepth)
 
 // 1 to 4 random edits of `text`: byte flips, grammar fragments inserted, bytes deleted, pieces
 // repeated (repeated members, deeper nesting), bytes of JSON's alphabet swapped in.
-inline void mutate(std::string& text, std::mt19937& rng)
-{
+inline void mutate(std::string &text, std::mt19937 &rng) {
     using namespace std::string_literals;
     static const std::vector<std::string> fragments = {
-        "{", "}", "[", "]", "\"", ",", ":", "\\", "\\u", "\\ud83d", "\\ude00", "\\u0000", "-",
-        "0", "1", "e", "E", ".", "+", "1e999", "18446744073709551616", "-9223372036854775809",
-        "true", "null", "\0"s, " ", "\n", "\x7f", "\xC3", "\xA9", "\xED\xA0\x80", "\xF4\x90\x80\x80",
-        "\xEF\xBB\xBF", "\"a\":1,", "\"phone\":", "\"pair_code\":", "[[[[", "]]]]", "{\"a\":{\"b\":",
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"",
+        ",",
+        ":",
+        "\\",
+        "\\u",
+        "\\ud83d",
+        "\\ude00",
+        "\\u0000",
+        "-",
+        "0",
+        "1",
+        "e",
+        "E",
+        ".",
+        "+",
+        "1e999",
+        "18446744073709551616",
+        "-9223372036854775809",
+        "true",
+        "null",
+        "\0"s,
+        " ",
+        "\n",
+        "\x7f",
+        "\xC3",
+        "\xA9",
+        "\xED\xA0\x80",
+        "\xF4\x90\x80\x80",
+        "\xEF\xBB\xBF",
+        "\"a\":1,",
+        "\"phone\":",
+        "\"pair_code\":",
+        "[[[[",
+        "]]]]",
+        "{\"a\":{\"b\":",
     };
     const auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % (n == 0 ? 1 : n)); };
     const int edits = 1 + static_cast<int>(pick(4));

@@ -9,8 +9,7 @@ namespace wa_pair {
 
 struct RowName {
     template <class Row>
-    std::string operator()(const testing::TestParamInfo<Row>& param) const
-    {
+    std::string operator()(const testing::TestParamInfo<Row> &param) const {
         return std::string(param.param.name);
     }
 };

@@ -30,10 +30,8 @@ struct TestKey {
     std::string secret;              // oct
 };
 
-inline std::shared_ptr<EVP_PKEY> keygen(const char* type, const char* param = nullptr,
-                                        unsigned bits = 0)
-{
-    EVP_PKEY* key = nullptr;
+inline std::shared_ptr<EVP_PKEY> keygen(const char *type, const char *param = nullptr, unsigned bits = 0) {
+    EVP_PKEY *key = nullptr;
     if (std::string_view(type) == "RSA") {
         key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits));
     } else if (param != nullptr) {
@@ -46,8 +44,7 @@ inline std::shared_ptr<EVP_PKEY> keygen(const char* type, const char* param = nu
 }
 
 // One key per type, made once per test run (RSA generation is the slow part).
-inline const TestKey& test_key(KeyType type, int variant = 0)
-{
+inline const TestKey &test_key(KeyType type, int variant = 0) {
     static std::map<std::pair<int, int>, TestKey> keys;
     const auto id = std::make_pair(static_cast<int>(type), variant);
     auto it = keys.find(id);
@@ -55,19 +52,30 @@ inline const TestKey& test_key(KeyType type, int variant = 0)
     TestKey key;
     key.type = type;
     switch (type) {
-    case KeyType::oct: key.secret = "test hmac secret, variant " + std::to_string(variant) + " ....."; break;
-    case KeyType::rsa: key.pkey = keygen("RSA", nullptr, 2048); break;
-    case KeyType::ec_p256: key.pkey = keygen("EC", "P-256"); break;
-    case KeyType::ec_p384: key.pkey = keygen("EC", "P-384"); break;
-    case KeyType::ec_p521: key.pkey = keygen("EC", "P-521"); break;
-    case KeyType::ed25519: key.pkey = keygen("ED25519"); break;
+    case KeyType::oct:
+        key.secret = "test hmac secret, variant " + std::to_string(variant) + " .....";
+        break;
+    case KeyType::rsa:
+        key.pkey = keygen("RSA", nullptr, 2048);
+        break;
+    case KeyType::ec_p256:
+        key.pkey = keygen("EC", "P-256");
+        break;
+    case KeyType::ec_p384:
+        key.pkey = keygen("EC", "P-384");
+        break;
+    case KeyType::ec_p521:
+        key.pkey = keygen("EC", "P-521");
+        break;
+    case KeyType::ed25519:
+        key.pkey = keygen("ED25519");
+        break;
     }
     return keys.emplace(id, std::move(key)).first->second;
 }
 
-inline std::string bio_text(BIO* bio)
-{
-    char* data = nullptr;
+inline std::string bio_text(BIO *bio) {
+    char *data = nullptr;
     const long len = BIO_get_mem_data(bio, &data);
     std::string out(data, static_cast<size_t>(len));
     BIO_free(bio);
@@ -75,45 +83,40 @@ inline std::string bio_text(BIO* bio)
 }
 
 // "-----BEGIN PUBLIC KEY-----" (SubjectPublicKeyInfo)
-inline std::string spki_pem(const TestKey& key)
-{
-    BIO* bio = BIO_new(BIO_s_mem());
+inline std::string spki_pem(const TestKey &key) {
+    BIO *bio = BIO_new(BIO_s_mem());
     PEM_write_bio_PUBKEY(bio, key.pkey.get());
     return bio_text(bio);
 }
 
 // "-----BEGIN RSA PUBLIC KEY-----" (PKCS#1 RSAPublicKey)
-inline std::string pkcs1_pem(const TestKey& key)
-{
-    unsigned char* der = nullptr;
+inline std::string pkcs1_pem(const TestKey &key) {
+    unsigned char *der = nullptr;
     const int len = i2d_PublicKey(key.pkey.get(), &der);
-    BIO* bio = BIO_new(BIO_s_mem());
+    BIO *bio = BIO_new(BIO_s_mem());
     PEM_write_bio(bio, "RSA PUBLIC KEY", "", der, len);
     OPENSSL_free(der);
     return bio_text(bio);
 }
 
-inline std::string private_pem(const TestKey& key)
-{
-    BIO* bio = BIO_new(BIO_s_mem());
+inline std::string private_pem(const TestKey &key) {
+    BIO *bio = BIO_new(BIO_s_mem());
     PEM_write_bio_PrivateKey(bio, key.pkey.get(), nullptr, nullptr, 0, nullptr, nullptr);
     return bio_text(bio);
 }
 
-inline std::string bn_param(const TestKey& key, const char* name, int pad = 0)
-{
-    BIGNUM* bn = nullptr;
+inline std::string bn_param(const TestKey &key, const char *name, int pad = 0) {
+    BIGNUM *bn = nullptr;
     EVP_PKEY_get_bn_param(key.pkey.get(), name, &bn);
     std::string out(static_cast<size_t>(pad > 0 ? pad : BN_num_bytes(bn)), '\0');
-    BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size()));
+    BN_bn2binpad(bn, reinterpret_cast<unsigned char *>(out.data()), static_cast<int>(out.size()));
     BN_free(bn);
     return out;
 }
 
 // The public JWK members of `key`, without braces: "\"kty\":\"EC\",\"crv\":...".
-inline std::string jwk_members(const TestKey& key)
-{
-    const auto b64 = [](const std::string& s) { return base64url_encode(s); };
+inline std::string jwk_members(const TestKey &key) {
+    const auto b64 = [](const std::string &s) { return base64url_encode(s); };
     switch (key.type) {
     case KeyType::oct:
         return R"("kty":"oct","k":")" + b64(key.secret) + "\"";
@@ -124,7 +127,7 @@ inline std::string jwk_members(const TestKey& key)
     case KeyType::ec_p384:
     case KeyType::ec_p521: {
         const int size = key.type == KeyType::ec_p256 ? 32 : key.type == KeyType::ec_p384 ? 48 : 66;
-        const char* crv = key.type == KeyType::ec_p256 ? "P-256" : key.type == KeyType::ec_p384 ? "P-384" : "P-521";
+        const char *crv = key.type == KeyType::ec_p256 ? "P-256" : key.type == KeyType::ec_p384 ? "P-384" : "P-521";
         return R"("kty":"EC","crv":")" + std::string(crv) + R"(","x":")" +
                b64(bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, size)) + R"(","y":")" +
                b64(bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, size)) + "\"";
@@ -133,20 +136,17 @@ inline std::string jwk_members(const TestKey& key)
         unsigned char raw[32];
         size_t len = sizeof(raw);
         EVP_PKEY_get_raw_public_key(key.pkey.get(), raw, &len);
-        return R"("kty":"OKP","crv":"Ed25519","x":")" +
-               b64(std::string(reinterpret_cast<char*>(raw), len)) + "\"";
+        return R"("kty":"OKP","crv":"Ed25519","x":")" + b64(std::string(reinterpret_cast<char *>(raw), len)) + "\"";
     }
     }
     return {};
 }
 
-inline std::string jwk(const TestKey& key, const std::string& extra = "")
-{
+inline std::string jwk(const TestKey &key, const std::string &extra = "") {
     return "{" + jwk_members(key) + (extra.empty() ? "" : "," + extra) + "}";
 }
 
-inline const EVP_MD* test_digest(Alg alg)
-{
+inline const EVP_MD *test_digest(Alg alg) {
     const std::string_view name = alg_name(alg);
     if (name == "EdDSA") return nullptr;
     if (name.substr(2) == "256") return EVP_sha256();
@@ -156,18 +156,17 @@ inline const EVP_MD* test_digest(Alg alg)
 
 // The raw signature of `input` with `alg`; ES* signatures in the JWS form (R||S), unless
 // `der` asks for OpenSSL's DER.
-inline std::string sign(Alg alg, const TestKey& key, std::string_view input, bool der = false)
-{
-    const EVP_MD* md = test_digest(alg);
-    const auto* data = reinterpret_cast<const unsigned char*>(input.data());
+inline std::string sign(Alg alg, const TestKey &key, std::string_view input, bool der = false) {
+    const EVP_MD *md = test_digest(alg);
+    const auto *data = reinterpret_cast<const unsigned char *>(input.data());
     if (key.type == KeyType::oct) {
         unsigned char mac[EVP_MAX_MD_SIZE];
         unsigned int len = 0;
         HMAC(md, key.secret.data(), static_cast<int>(key.secret.size()), data, input.size(), mac, &len);
-        return std::string(reinterpret_cast<char*>(mac), len);
+        return std::string(reinterpret_cast<char *>(mac), len);
     }
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX* pctx = nullptr;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = nullptr;
     EVP_DigestSignInit(ctx, &pctx, md, nullptr, key.pkey.get());
     const std::string_view name = alg_name(alg);
     if (name[0] == 'P') {
@@ -178,29 +177,27 @@ inline std::string sign(Alg alg, const TestKey& key, std::string_view input, boo
     size_t len = 0;
     EVP_DigestSign(ctx, nullptr, &len, data, input.size());
     std::string sig(len, '\0');
-    EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len, data, input.size());
+    EVP_DigestSign(ctx, reinterpret_cast<unsigned char *>(sig.data()), &len, data, input.size());
     sig.resize(len);
     EVP_MD_CTX_free(ctx);
     if (name[0] != 'E' || name == "EdDSA" || der) return sig;
     const int half = name == "ES256" ? 32 : name == "ES384" ? 48 : 66;
-    const auto* p = reinterpret_cast<const unsigned char*>(sig.data());
-    ECDSA_SIG* ecdsa = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size()));
+    const auto *p = reinterpret_cast<const unsigned char *>(sig.data());
+    ECDSA_SIG *ecdsa = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size()));
     std::string raw(static_cast<size_t>(2 * half), '\0');
-    BN_bn2binpad(ECDSA_SIG_get0_r(ecdsa), reinterpret_cast<unsigned char*>(raw.data()), half);
-    BN_bn2binpad(ECDSA_SIG_get0_s(ecdsa), reinterpret_cast<unsigned char*>(raw.data()) + half, half);
+    BN_bn2binpad(ECDSA_SIG_get0_r(ecdsa), reinterpret_cast<unsigned char *>(raw.data()), half);
+    BN_bn2binpad(ECDSA_SIG_get0_s(ecdsa), reinterpret_cast<unsigned char *>(raw.data()) + half, half);
     ECDSA_SIG_free(ecdsa);
     return raw;
 }
 
 // A compact JWS over the exact header and payload JSON given.
-inline std::string mint(Alg alg, const TestKey& key, std::string_view header, std::string_view payload)
-{
+inline std::string mint(Alg alg, const TestKey &key, std::string_view header, std::string_view payload) {
     const std::string input = base64url_encode(header) + "." + base64url_encode(payload);
     return input + "." + base64url_encode(sign(alg, key, input));
 }
 
-inline std::string header_for(Alg alg, const std::string& extra = "")
-{
+inline std::string header_for(Alg alg, const std::string &extra = "") {
     return R"({"alg":")" + std::string(alg_name(alg)) + "\"" + (extra.empty() ? "" : "," + extra) + "}";
 }
 

@@ -15,15 +15,13 @@ namespace wa_pair::detail {
 
 namespace {
 
-PairCode map_ok(const json& answer, long default_timeout)
-{
+PairCode map_ok(const json &answer, long default_timeout) {
     if (!answer.is_object()) return invalid_answer("answered 200 without a JSON object");
-    if (const json* error = member(answer, "error"); error != nullptr && error->is_boolean() &&
-                                                     error->get<bool>()) {
+    if (const json *error = member(answer, "error"); error != nullptr && error->is_boolean() && error->get<bool>()) {
         return invalid_answer("answered 200 with {\"error\":true}");
     }
-    if (const json* instance = member(answer, "instance"); instance != nullptr) {
-        const std::string* state = string_member(*instance, "state");
+    if (const json *instance = member(answer, "instance"); instance != nullptr) {
+        const std::string *state = string_member(*instance, "state");
         if (state != nullptr && *state == "open") {
             return already_logged_in("the instance's state is open (already connected)");
         }
@@ -31,7 +29,7 @@ PairCode map_ok(const json& answer, long default_timeout)
         // Baileys' connections have no other.
         return invalid_answer("answered an undocumented instance state");
     }
-    const json* code = member(answer, "pairingCode");
+    const json *code = member(answer, "pairingCode");
     if (code != nullptr && !code->is_null()) {
         return success_from(code, default_timeout, "answered 200 with an invalid pairingCode");
     }
@@ -44,17 +42,16 @@ PairCode map_ok(const json& answer, long default_timeout)
 }
 
 // The instance guard's 404 names the instance; any other 404 is a route Evolution lacks.
-PairCode map_not_found(const json& answer)
-{
-    const json* response = member(answer, "response");
-    const json* message = response != nullptr ? member(*response, "message") : nullptr;
-    const auto names_missing_instance = [](const json& text) {
+PairCode map_not_found(const json &answer) {
+    const json *response = member(answer, "response");
+    const json *message = response != nullptr ? member(*response, "message") : nullptr;
+    const auto names_missing_instance = [](const json &text) {
         return text.is_string() &&
-               text.get_ref<const std::string&>().find("instance does not exist") != std::string::npos;
+               text.get_ref<const std::string &>().find("instance does not exist") != std::string::npos;
     };
     bool missing = false;
     if (message != nullptr && message->is_array()) {
-        for (const json& item : *message) missing = missing || names_missing_instance(item);
+        for (const json &item : *message) missing = missing || names_missing_instance(item);
     } else if (message != nullptr) {
         missing = names_missing_instance(*message);
     }
@@ -64,17 +61,14 @@ PairCode map_not_found(const json& answer)
 
 }  // namespace
 
-BackendRequest build_evolution_request(const RequestInput& in)
-{
+BackendRequest build_evolution_request(const RequestInput &in) {
     BackendRequest request;
     request.post = false;
     request.query = phone_query("number", in.phone);
     return request;
 }
 
-PairCode map_evolution(long status, std::string_view body, std::string_view retry_after,
-                       long default_timeout)
-{
+PairCode map_evolution(long status, std::string_view body, std::string_view retry_after, long default_timeout) {
     if (status == 200) return map_ok(parse_json(body), default_timeout);
     if (status == 404) return map_not_found(parse_json(body));
     if (status == 401 || status == 403) return auth_failed("refused the configured apikey");

@@ -12,16 +12,14 @@ namespace {
 // GoWA URL-unescapes X-Device-Id (Go's url.QueryUnescape: "%XX" is a byte, "+" a space) and
 // keeps the raw value only when an escape is invalid. Every byte but the unreserved ones is
 // sent as %XX, so that whatever the id, GoWA decodes it back to itself.
-std::string device_header(std::string_view device_id)
-{
+std::string device_header(std::string_view device_id) {
     static constexpr char kHex[] = "0123456789ABCDEF";
     std::string out;
     out.reserve(device_id.size());
     for (const char c : device_id) {
         const auto u = static_cast<unsigned char>(c);
-        const bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') ||
-                                (u >= '0' && u <= '9') || u == '-' || u == '_' || u == '.' ||
-                                u == '~';
+        const bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
+                                u == '-' || u == '_' || u == '.' || u == '~';
         if (unreserved) {
             out += c;
         } else {
@@ -35,9 +33,8 @@ std::string device_header(std::string_view device_id)
 
 // INTERNAL_SERVER_ERROR's message is the Go error's text: whatsmeow's when pairing failed at
 // WhatsApp. Compared only; never shown, never logged.
-PairCode map_internal(const json& answer)
-{
-    const std::string* message = string_member(answer, "message");
+PairCode map_internal(const json &answer) {
+    const std::string *message = string_member(answer, "message");
     if (message != nullptr && whatsmeow_error(*message) == WhatsmeowError::rate_limited) {
         return whatsapp_rate_limited("answered WhatsApp's rate-overlimit (as a 500)");
     }
@@ -45,9 +42,8 @@ PairCode map_internal(const json& answer)
 }
 
 // VALIDATION_ERROR's message repeats the phone number: never shown, never logged.
-PairCode map_error(long status, const json& answer)
-{
-    const std::string* code = string_member(answer, "code");
+PairCode map_error(long status, const json &answer) {
+    const std::string *code = string_member(answer, "code");
     const std::string_view name = code != nullptr ? std::string_view(*code) : std::string_view();
     if (name == "ALREADY_LOGGED_IN") return already_logged_in("ALREADY_LOGGED_IN");
     if (name == "VALIDATION_ERROR") return rejected("VALIDATION_ERROR: the engine refused the phone");
@@ -70,8 +66,7 @@ PairCode map_error(long status, const json& answer)
 
 }  // namespace
 
-BackendRequest build_gowa_request(const RequestInput& in)
-{
+BackendRequest build_gowa_request(const RequestInput &in) {
     BackendRequest request;
     request.post = false;
     request.query = phone_query("phone", in.phone);
@@ -79,16 +74,14 @@ BackendRequest build_gowa_request(const RequestInput& in)
     return request;
 }
 
-PairCode map_gowa(long status, std::string_view body, std::string_view retry_after,
-                  long default_timeout)
-{
+PairCode map_gowa(long status, std::string_view body, std::string_view retry_after, long default_timeout) {
     const json answer = parse_json(body);
     if (status == 200) {
-        const std::string* code = string_member(answer, "code");
+        const std::string *code = string_member(answer, "code");
         if (code == nullptr || *code != "SUCCESS") return invalid_answer("answered 200 without code SUCCESS");
-        const json* results = member(answer, "results");
-        return success_from(results != nullptr ? member(*results, "pair_code") : nullptr,
-                            default_timeout, "answered 200 without a valid results.pair_code");
+        const json *results = member(answer, "results");
+        return success_from(results != nullptr ? member(*results, "pair_code") : nullptr, default_timeout,
+                            "answered 200 without a valid results.pair_code");
     }
     if (status == 429) return rate_limited(retry_after);
     if (status >= 400 && status <= 599) return map_error(status, answer);

@@ -12,18 +12,16 @@ namespace detail {
 namespace {
 
 // The answers are read with the scanner (json_scan.hpp), not a DOM: this is every call's path.
-PairCode map_success(std::string_view body, long default_timeout)
-{
+PairCode map_success(std::string_view body, long default_timeout) {
     JsonObject answer;
     if (scan_json_object(body, answer) != JsonScan::object) {
         return invalid_answer("answered 200 without a JSON object");
     }
 
-    PairCode result = success_from(answer.find("pair_code"), default_timeout,
-                                   "answered 200 without a valid pair_code");
+    PairCode result = success_from(answer.find("pair_code"), default_timeout, "answered 200 without a valid pair_code");
     if (result.failure) return result;
 
-    if (const JsonValue* t = answer.find("timeout"); t != nullptr && !t->is_null()) {
+    if (const JsonValue *t = answer.find("timeout"); t != nullptr && !t->is_null()) {
         // An integer 1..86400; 120.0, "120", -1 and 2^64 are not.
         if (!t->is_number() || t->number != JsonNumber::unsigned_integer) {
             return invalid_answer("answered 200 with a bad timeout");
@@ -38,11 +36,10 @@ PairCode map_success(std::string_view body, long default_timeout)
 }
 
 // Another 4xx: the engine's {"error":"..."} when it is short printable ASCII, never raw.
-PairCode map_rejection(std::string_view body)
-{
+PairCode map_rejection(std::string_view body) {
     JsonObject answer;
     if (scan_json_object(body, answer) == JsonScan::object) {
-        if (const JsonValue* error = answer.find("error"); error != nullptr && error->is_string()) {
+        if (const JsonValue *error = answer.find("error"); error != nullptr && error->is_string()) {
             std::string scratch;
             const std::string_view text = error->decoded(scratch);
             if (is_short_printable(text)) {
@@ -55,8 +52,7 @@ PairCode map_rejection(std::string_view body)
 
 }  // namespace
 
-BackendRequest build_native_request(const RequestInput& in)
-{
+BackendRequest build_native_request(const RequestInput &in) {
     BackendRequest request;
     request.post = true;
     request.headers.push_back(Header{"X-Device-Id", std::string(in.device_id)});
@@ -65,9 +61,7 @@ BackendRequest build_native_request(const RequestInput& in)
     return request;
 }
 
-PairCode map_native(long status, std::string_view body, std::string_view retry_after,
-                    long default_timeout)
-{
+PairCode map_native(long status, std::string_view body, std::string_view retry_after, long default_timeout) {
     if (status == 200) return map_success(body, default_timeout);
     if (status == 409) return already_logged_in("the device is already logged in");
     if (status == 429) return rate_limited(retry_after);
@@ -78,8 +72,7 @@ PairCode map_native(long status, std::string_view body, std::string_view retry_a
 
 }  // namespace detail
 
-std::string backend_request_body(std::string_view device_id, std::string_view phone) noexcept
-{
+std::string backend_request_body(std::string_view device_id, std::string_view phone) noexcept {
     try {
         std::string body;
         body.reserve(32 + device_id.size() + phone.size());

@@ -19,8 +19,7 @@ constexpr std::string_view kReconnected = "WhatsApp Client is Reconnected";
 using ascii::is_blank;
 
 // "Bearer <token>" or "<token>" (both accepted at the edge) -> "<token>".
-std::string_view bearer_token(std::string_view authorization) noexcept
-{
+std::string_view bearer_token(std::string_view authorization) noexcept {
     authorization = ascii::trim_blank(authorization);
     constexpr std::string_view kScheme = "bearer";
     if (authorization.size() > kScheme.size() && is_blank(authorization[kScheme.size()])) {
@@ -39,18 +38,17 @@ std::string_view bearer_token(std::string_view authorization) noexcept
     return authorization;
 }
 
-PairCode map_success(std::string_view body, long default_timeout)
-{
+PairCode map_success(std::string_view body, long default_timeout) {
     const json answer = parse_json(body);
-    const json* data = member(answer, "data");
-    const std::string* code = data != nullptr ? string_member(*data, "PairCode") : nullptr;
+    const json *data = member(answer, "data");
+    const std::string *code = data != nullptr ? string_member(*data, "PairCode") : nullptr;
     if (code != nullptr && *code == kReconnected) {
         return already_logged_in("answered \"WhatsApp Client is Reconnected\": already paired");
     }
-    PairCode result = success_from(data != nullptr ? member(*data, "PairCode") : nullptr,
-                                   default_timeout, "answered 200 without a valid data.PairCode");
+    PairCode result = success_from(data != nullptr ? member(*data, "PairCode") : nullptr, default_timeout,
+                                   "answered 200 without a valid data.PairCode");
     if (result.failure) return result;
-    if (const json* t = member(*data, "Timeout"); t != nullptr && !t->is_null()) {
+    if (const json *t = member(*data, "Timeout"); t != nullptr && !t->is_null()) {
         if (!t->is_number_unsigned() || t->get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxSeconds)) {
             return invalid_answer("answered 200 with a bad data.Timeout");
         }
@@ -62,23 +60,22 @@ PairCode map_success(std::string_view body, long default_timeout)
 
 // A 500 carries the Go error's text as `error` (and `message`): whatsmeow's, when pairing
 // failed at WhatsApp. Compared only; never shown, never logged.
-PairCode map_failure(std::string_view body)
-{
+PairCode map_failure(std::string_view body) {
     const json answer = parse_json(body);
-    const std::string* error = string_member(answer, "error");
+    const std::string *error = string_member(answer, "error");
     switch (whatsmeow_error(error != nullptr ? std::string_view(*error) : std::string_view())) {
     case WhatsmeowError::rate_limited:
         return whatsapp_rate_limited("answered WhatsApp's rate-overlimit (as a 500)");
     case WhatsmeowError::timed_out:
         return timed_out("answered that WhatsApp did not answer it in time (as a 500)");
-    default: return backend_failed("answered a 5xx");
+    default:
+        return backend_failed("answered a 5xx");
     }
 }
 
 }  // namespace
 
-BackendRequest build_origin_request(const RequestInput& in)
-{
+BackendRequest build_origin_request(const RequestInput &in) {
     BackendRequest request;
     request.post = true;
     const std::string_view token = bearer_token(in.authorization);
@@ -92,15 +89,12 @@ BackendRequest build_origin_request(const RequestInput& in)
     return request;
 }
 
-PairCode map_origin(long status, std::string_view body, std::string_view retry_after,
-                    long default_timeout)
-{
+PairCode map_origin(long status, std::string_view body, std::string_view retry_after, long default_timeout) {
     if (status == 200) return map_success(body, default_timeout);
     if (status == 400) {
         // Its 400 texts are written for API clients ("Phone is required").
         const json answer = parse_json(body);
-        if (const std::string* error = string_member(answer, "error");
-            error != nullptr && is_short_printable(*error)) {
+        if (const std::string *error = string_member(answer, "error"); error != nullptr && is_short_printable(*error)) {
             return fail(400, *error, Outcome::backend_rejected, "refused the request");
         }
         return rejected("refused the request");

@@ -10,8 +10,7 @@
 
 namespace wa_pair::detail {
 
-bool is_evolution_qr_state(const json& body)
-{
+bool is_evolution_qr_state(const json &body) {
     if (!body.is_object() || member(body, "instance") != nullptr || member(body, "error") != nullptr) {
         return false;
     }
@@ -19,10 +18,9 @@ bool is_evolution_qr_state(const json& body)
            member(body, "count") != nullptr || member(body, "base64") != nullptr;
 }
 
-QrMemory evolution_qr_memory(const json& body)
-{
+QrMemory evolution_qr_memory(const json &body) {
     QrMemory memory;
-    if (const std::string* code = string_member(body, "code")) {
+    if (const std::string *code = string_member(body, "code")) {
         memory.has_code = true;
         memory.code = *code;
     }
@@ -31,16 +29,14 @@ QrMemory evolution_qr_memory(const json& body)
 
 namespace {
 
-bool has_pairing_code(const json& body)
-{
-    const json* code = member(body, "pairingCode");
+bool has_pairing_code(const json &body) {
+    const json *code = member(body, "pairingCode");
     return code != nullptr && code->is_string();
 }
 
 }  // namespace
 
-PairReading read_evolution_pair(long status, const json& body, std::int64_t duration_ms)
-{
+PairReading read_evolution_pair(long status, const json &body, std::int64_t duration_ms) {
     PairReading reading;
     if (status != 200 || !is_evolution_qr_state(body)) return reading;
     if (duration_ms >= SessionExchange::kEvolutionCloseMs) {
@@ -54,19 +50,17 @@ PairReading read_evolution_pair(long status, const json& body, std::int64_t dura
     return reading;
 }
 
-BackendRequest build_evolution_step(Step, const RequestInput&)
-{
+BackendRequest build_evolution_step(Step, const RequestInput &) {
     BackendRequest request;
     request.post = false;  // GET .../instance/connectionState/{instance}
     return request;
 }
 
-ReadyReading read_evolution_ready(long status, const json& body)
-{
+ReadyReading read_evolution_ready(long status, const json &body) {
     ReadyReading reading;
     if (status == 200) {
-        const json* instance = member(body, "instance");
-        const std::string* state = instance != nullptr ? string_member(*instance, "state") : nullptr;
+        const json *instance = member(body, "instance");
+        const std::string *state = instance != nullptr ? string_member(*instance, "state") : nullptr;
         const std::string_view s = state != nullptr ? std::string_view(*state) : std::string_view();
         if (s == "connecting") {
             reading.result = Readiness::read;
@@ -89,18 +83,18 @@ ReadyReading read_evolution_ready(long status, const json& body)
     return reading;
 }
 
-QrRead read_evolution_qr(long status, std::string_view body, const QrMemory& before,
-                         std::int64_t duration_ms, long configured_timeout)
-{
+QrRead read_evolution_qr(long status, std::string_view body, const QrMemory &before, std::int64_t duration_ms,
+                         long configured_timeout) {
     QrRead reading;
     const json parsed = parse_json(body);
     if (status == 200 && is_evolution_qr_state(parsed)) {
         if (duration_ms >= SessionExchange::kEvolutionCloseMs) {
             // The instance had closed again between its state and this read, which started it
             // anew: its answer is the close branch's, and the exchange makes no more starts.
-            reading.answer = not_ready("its instance closed again while its session started (the "
-                                       "QR state read started it anew): not answered",
-                                       true);
+            reading.answer = not_ready(
+                "its instance closed again while its session started (the "
+                "QR state read started it anew): not answered",
+                true);
             reading.answer.log_level = LogLevel::warn;
             return reading;
         }

@@ -8,16 +8,14 @@ namespace wa_pair::detail {
 
 namespace {
 
-std::string_view field(const json& body, const char* key)
-{
-    const std::string* value = string_member(body, key);
+std::string_view field(const json &body, const char *key) {
+    const std::string *value = string_member(body, key);
     return value != nullptr ? std::string_view(*value) : std::string_view();
 }
 
 }  // namespace
 
-PairReading read_gowa_pair(long status, const json& body)
-{
+PairReading read_gowa_pair(long status, const json &body) {
     PairReading reading;
     if (status == 404 && field(body, "code") == "DEVICE_NOT_FOUND") {
         reading.says = SessionSays::not_started;
@@ -25,8 +23,7 @@ PairReading read_gowa_pair(long status, const json& body)
     return reading;
 }
 
-BackendRequest build_gowa_step(Step step, const RequestInput& in)
-{
+BackendRequest build_gowa_step(Step step, const RequestInput &in) {
     BackendRequest request;
     request.post = step == Step::start;
     if (request.post) {
@@ -36,8 +33,7 @@ BackendRequest build_gowa_step(Step step, const RequestInput& in)
     return request;
 }
 
-StartReading read_gowa_start(long status, const json& body)
-{
+StartReading read_gowa_start(long status, const json &body) {
     StartReading reading;
     std::string_view ignored;
     const std::string_view code = field(body, "code");

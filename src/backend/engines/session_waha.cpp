@@ -11,25 +11,21 @@ namespace wa_pair::detail {
 namespace {
 
 constexpr std::string_view kNoSession = "We didn't find a session with name ";
-constexpr std::string_view kStarting =
-    "Can request code only in SCAN_QR_CODE status. The current status is STARTING";
+constexpr std::string_view kStarting = "Can request code only in SCAN_QR_CODE status. The current status is STARTING";
 constexpr std::string_view kAlreadyStarted = "' is already started.";
 
-std::string_view message_of(const json& body)
-{
-    const std::string* message = string_member(body, "message");
+std::string_view message_of(const json &body) {
+    const std::string *message = string_member(body, "message");
     return message != nullptr ? std::string_view(*message) : std::string_view();
 }
 
-bool starts_with(std::string_view text, std::string_view prefix)
-{
+bool starts_with(std::string_view text, std::string_view prefix) {
     return text.substr(0, prefix.size()) == prefix;
 }
 
 }  // namespace
 
-PairReading read_waha_pair(long status, const json& body)
-{
+PairReading read_waha_pair(long status, const json &body) {
     PairReading reading;
     if (status == 404 && starts_with(message_of(body), kNoSession)) {
         reading.says = SessionSays::not_started;
@@ -39,15 +35,13 @@ PairReading read_waha_pair(long status, const json& body)
     return reading;
 }
 
-BackendRequest build_waha_step(Step step, const RequestInput&)
-{
+BackendRequest build_waha_step(Step step, const RequestInput &) {
     BackendRequest request;
     request.post = step == Step::start;  // POST .../start without a body; GET the session
     return request;
 }
 
-StartReading read_waha_start(long status, const json& body)
-{
+StartReading read_waha_start(long status, const json &body) {
     StartReading reading;
     if (status == 200 || status == 201) {
         reading.result = Started::fresh;
@@ -59,8 +53,7 @@ StartReading read_waha_start(long status, const json& body)
             reading.failure = invalid_answer("refused to start the session (422)");
         }
     } else if (status == 404) {
-        reading.failure =
-            session_down("has no such session to start (create it: POST /api/sessions)");
+        reading.failure = session_down("has no such session to start (create it: POST /api/sessions)");
     } else if (status == 401 || status == 403) {
         reading.failure = auth_failed("refused the configured X-Api-Key (starting the session)");
     } else if (status >= 500 && status <= 599) {
@@ -71,11 +64,10 @@ StartReading read_waha_start(long status, const json& body)
     return reading;
 }
 
-ReadyReading read_waha_ready(long status, const json& body)
-{
+ReadyReading read_waha_ready(long status, const json &body) {
     ReadyReading reading;
     if (status == 200) {
-        const std::string* state = string_member(body, "status");
+        const std::string *state = string_member(body, "status");
         const std::string_view s = state != nullptr ? std::string_view(*state) : std::string_view();
         if (s == "SCAN_QR_CODE" || s == "WORKING") {
             reading.result = Readiness::ready;  // WORKING: its pairing call says 409

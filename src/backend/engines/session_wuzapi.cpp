@@ -9,29 +9,25 @@ namespace wa_pair::detail {
 
 namespace {
 
-std::string_view error_of(const json& body)
-{
-    const std::string* error = string_member(body, "error");
+std::string_view error_of(const json &body) {
+    const std::string *error = string_member(body, "error");
     return error != nullptr ? std::string_view(*error) : std::string_view();
 }
 
-bool succeeded(const json& body)
-{
-    const json* ok = member(body, "success");
+bool succeeded(const json &body) {
+    const json *ok = member(body, "success");
     return ok != nullptr && ok->is_boolean() && ok->get<bool>();
 }
 
 }  // namespace
 
-PairReading read_wuzapi_pair(long status, const json& body)
-{
+PairReading read_wuzapi_pair(long status, const json &body) {
     PairReading reading;
     if (status == 500 && error_of(body) == "No session") reading.says = SessionSays::not_started;
     return reading;
 }
 
-BackendRequest build_wuzapi_step(Step step, const RequestInput&)
-{
+BackendRequest build_wuzapi_step(Step step, const RequestInput &) {
     BackendRequest request;
     request.post = step == Step::start;
     if (request.post) {
@@ -42,8 +38,7 @@ BackendRequest build_wuzapi_step(Step step, const RequestInput&)
     return request;
 }
 
-StartReading read_wuzapi_start(long status, const json& body)
-{
+StartReading read_wuzapi_start(long status, const json &body) {
     StartReading reading;
     const std::string_view error = error_of(body);
     if (status == 200 && succeeded(body)) {
@@ -60,13 +55,12 @@ StartReading read_wuzapi_start(long status, const json& body)
     return reading;
 }
 
-ReadyReading read_wuzapi_ready(long status, const json& body)
-{
+ReadyReading read_wuzapi_ready(long status, const json &body) {
     ReadyReading reading;
     const std::string_view error = error_of(body);
     if (status == 200 && succeeded(body)) {
-        const json* data = member(body, "data");
-        const std::string* qr = data != nullptr ? string_member(*data, "QRCode") : nullptr;
+        const json *data = member(body, "data");
+        const std::string *qr = data != nullptr ? string_member(*data, "QRCode") : nullptr;
         if (qr == nullptr) {
             reading.failure = invalid_answer("answered its QR without data.QRCode");
         } else {

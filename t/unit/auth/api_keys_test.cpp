@@ -11,12 +11,11 @@
 namespace wa_pair {
 namespace {
 
-std::string sha256_hex(std::string_view key, bool upper = false)
-{
+std::string sha256_hex(std::string_view key, bool upper = false) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_Digest(key.data(), key.size(), md, &len, EVP_sha256(), nullptr);
-    const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     std::string hex;
     for (unsigned i = 0; i < len; ++i) {
         hex += digits[md[i] >> 4];
@@ -27,16 +26,13 @@ std::string sha256_hex(std::string_view key, bool upper = false)
 
 const std::string kPlainKey = "sk_live_5f2b9c0e7d1a4e3b";
 
-TEST(ApiKeysFile, ReadsHashesAndDevices)
-{
+TEST(ApiKeysFile, ReadsHashesAndDevices) {
     const ApiKeysFile file = parse_api_keys_file(
         "\xef\xbb\xbf# wa-pair API keys: <sha256-hex-of-key> <device-id>\n"
         "\n" +
-        sha256_hex("key-one") + " dev-1\n" +
-        "   # an indented comment\n" +
-        sha256_hex("key-two", true) + "\tdev-2\r\n" +
-        "\t" + sha256_hex("key-three") + "   dev-1   \n" +  // a device may have several keys
-        sha256_hex("key-four") + " " + std::string(128, 'd'));  // no final newline
+        sha256_hex("key-one") + " dev-1\n" + "   # an indented comment\n" + sha256_hex("key-two", true) +
+        "\tdev-2\r\n" + "\t" + sha256_hex("key-three") + "   dev-1   \n" +  // a device may have several keys
+        sha256_hex("key-four") + " " + std::string(128, 'd'));              // no final newline
     ASSERT_EQ(file.error, "");
     ASSERT_EQ(file.keys.entries().size(), 4u);
     ASSERT_NE(file.keys.find("key-one"), nullptr);
@@ -46,9 +42,8 @@ TEST(ApiKeysFile, ReadsHashesAndDevices)
     EXPECT_EQ(*file.keys.find("key-four"), std::string(128, 'd'));
 }
 
-TEST(ApiKeysFile, EmptyFilesAreNoError)
-{
-    for (const char* text : {"", "\n\n", "# nothing yet\n", "   \t\n"}) {
+TEST(ApiKeysFile, EmptyFilesAreNoError) {
+    for (const char *text : {"", "\n\n", "# nothing yet\n", "   \t\n"}) {
         const ApiKeysFile file = parse_api_keys_file(text);
         EXPECT_EQ(file.error, "");
         EXPECT_TRUE(file.keys.entries().empty());
@@ -56,20 +51,18 @@ TEST(ApiKeysFile, EmptyFilesAreNoError)
     }
 }
 
-TEST(ApiKeysFile, LookupIsExact)
-{
+TEST(ApiKeysFile, LookupIsExact) {
     const ApiKeysFile file = parse_api_keys_file(sha256_hex(kPlainKey) + " dev-1\n");
     ASSERT_EQ(file.error, "");
     EXPECT_NE(file.keys.find(kPlainKey), nullptr);
-    for (const std::string& other :
+    for (const std::string &other :
          {std::string(), kPlainKey.substr(1), kPlainKey + " ", kPlainKey + "x", std::string("SK_LIVE_5F2B9C0E7D1A4E3B"),
           sha256_hex(kPlainKey), kPlainKey.substr(0, kPlainKey.size() - 1) + "c", std::string(2000, 'k')}) {
         EXPECT_EQ(file.keys.find(other), nullptr) << other;
     }
 }
 
-TEST(ApiKeysFile, EveryEntryCanMatch)
-{
+TEST(ApiKeysFile, EveryEntryCanMatch) {
     std::string text;
     for (int i = 0; i < 500; ++i) text += sha256_hex("key-" + std::to_string(i)) + " dev-" + std::to_string(i) + "\n";
     const ApiKeysFile file = parse_api_keys_file(text);
@@ -82,17 +75,18 @@ TEST(ApiKeysFile, EveryEntryCanMatch)
 }
 
 struct Refusal {
-    const char* name;
+    const char *name;
     std::string text;
     std::string error;
 };
 
-void PrintTo(const Refusal& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const Refusal &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class ApiKeysFileRefuses : public testing::TestWithParam<Refusal> {};
 
-TEST_P(ApiKeysFileRefuses, Text)
-{
+TEST_P(ApiKeysFileRefuses, Text) {
     const ApiKeysFile file = parse_api_keys_file(GetParam().text);
     EXPECT_EQ(file.error, GetParam().error);
     EXPECT_TRUE(file.keys.entries().empty()) << "nothing of a refused file is kept";

@@ -21,33 +21,29 @@ namespace {
 const std::string kSecret = "jwt cache test secret, 32 bytes!";
 constexpr std::time_t kNow = 1700000000;
 
-std::string mint(std::string_view payload)
-{
+std::string mint(std::string_view payload) {
     return testing_hs256::mint(kSecret, R"({"alg":"HS256","typ":"JWT"})", payload);
 }
 
-JwtConfig jwt_config(long leeway = 0)
-{
+JwtConfig jwt_config(long leeway = 0) {
     JwtConfig config;
     config.keys.push_back(hmac_key(kSecret));
     config.leeway_seconds = leeway;
     return config;
 }
 
-AuthResult verified(const std::string& token, std::time_t at = kNow, long leeway = 0)
-{
+AuthResult verified(const std::string &token, std::time_t at = kNow, long leeway = 0) {
     AuthResult r = verify_jwt(token, jwt_config(leeway), at);
     EXPECT_FALSE(r.failure) << r.reason;
     return r;
 }
 
-TEST(JwtCache, FindsOnlyTheSameBytes)
-{
+TEST(JwtCache, FindsOnlyTheSameBytes) {
     JwtCache cache;
     const std::string token = mint(R"({"device_id":"dev-1"})");
     EXPECT_EQ(cache.find(token, kNow), nullptr);  // nothing kept yet
     cache.store(token, verified(token));
-    const AuthResult* kept = cache.find(token, kNow);
+    const AuthResult *kept = cache.find(token, kNow);
     ASSERT_NE(kept, nullptr);
     EXPECT_EQ(kept->device_id, "dev-1");
 
@@ -59,8 +55,7 @@ TEST(JwtCache, FindsOnlyTheSameBytes)
     EXPECT_EQ(cache.find("", kNow), nullptr);
 }
 
-TEST(JwtCache, ClearForgetsEveryKeptToken)
-{
+TEST(JwtCache, ClearForgetsEveryKeptToken) {
     JwtCache cache;
     cache.clear();  // nothing kept yet: nothing to do
     const std::string a = mint(R"({"device_id":"dev-a"})");
@@ -75,8 +70,7 @@ TEST(JwtCache, ClearForgetsEveryKeptToken)
     EXPECT_NE(cache.find(a, kNow), nullptr);
 }
 
-TEST(JwtCache, AByteOffAnywhereIsAnotherToken)
-{
+TEST(JwtCache, AByteOffAnywhereIsAnotherToken) {
     JwtCache cache;
     const std::string token = mint(R"({"device_id":"dev-1","sub":"a longer payload for words"})");
     cache.store(token, verified(token));
@@ -88,8 +82,7 @@ TEST(JwtCache, AByteOffAnywhereIsAnotherToken)
     EXPECT_NE(cache.find(token, kNow), nullptr);
 }
 
-TEST(JwtCache, KeepsNoFailure)
-{
+TEST(JwtCache, KeepsNoFailure) {
     JwtCache cache;
     const std::string token = mint(R"({"device_id":"dev-1","exp":1})");  // long expired
     const AuthResult refused = verify_jwt(token, jwt_config(), kNow);
@@ -99,8 +92,7 @@ TEST(JwtCache, KeepsNoFailure)
     EXPECT_EQ(cache.find(token, 0), nullptr);  // not even at a time it would have been valid
 }
 
-TEST(JwtCache, TimeClaimsAreJudgedAgainAtEachUse)
-{
+TEST(JwtCache, TimeClaimsAreJudgedAgainAtEachUse) {
     JwtCache cache;
     const std::string exp = mint(R"({"device_id":"d","exp":)" + std::to_string(kNow + 10) + "}");
     cache.store(exp, verified(exp));
@@ -125,8 +117,7 @@ TEST(JwtCache, TimeClaimsAreJudgedAgainAtEachUse)
     EXPECT_EQ(with_leeway.find(lee, kNow + 40), nullptr);
 }
 
-TEST(JwtCache, NeverAnswersForAnotherToken)
-{
+TEST(JwtCache, NeverAnswersForAnotherToken) {
     JwtCache cache;
     std::vector<std::string> tokens;
     for (int i = 0; i < 3 * static_cast<int>(JwtCache::kSlots); ++i) {
@@ -135,7 +126,7 @@ TEST(JwtCache, NeverAnswersForAnotherToken)
     }
     int found = 0;
     for (int i = 0; i < static_cast<int>(tokens.size()); ++i) {
-        if (const AuthResult* kept = cache.find(tokens[i], kNow)) {
+        if (const AuthResult *kept = cache.find(tokens[i], kNow)) {
             ++found;
             EXPECT_EQ(kept->device_id, "dev-" + std::to_string(i));
         }
@@ -144,25 +135,21 @@ TEST(JwtCache, NeverAnswersForAnotherToken)
     EXPECT_LE(found, static_cast<int>(JwtCache::kSlots));  // bounded
 }
 
-TEST(JwtCache, LongTokensAreNotKept)
-{
+TEST(JwtCache, LongTokensAreNotKept) {
     JwtCache cache;
-    const std::string token =
-        mint(R"({"device_id":"d","pad":")" + std::string(JwtCache::kMaxTokenBytes, 'x') + "\"}");
+    const std::string token = mint(R"({"device_id":"d","pad":")" + std::string(JwtCache::kMaxTokenBytes, 'x') + "\"}");
     cache.store(token, verified(token));
     EXPECT_EQ(cache.find(token, kNow), nullptr);
 }
 
-AuthConfig cached_config()
-{
+AuthConfig cached_config() {
     AuthConfig config;
     config.jwt = jwt_config();
     config.jwt_cache = std::make_shared<JwtCache>();
     return config;
 }
 
-TEST(JwtCache, AuthenticateAnswersFromTheCacheAsItWouldWithout)
-{
+TEST(JwtCache, AuthenticateAnswersFromTheCacheAsItWouldWithout) {
     AuthConfig config = cached_config();
     AuthConfig plain = config;
     plain.jwt_cache.reset();
@@ -172,7 +159,7 @@ TEST(JwtCache, AuthenticateAnswersFromTheCacheAsItWouldWithout)
     ASSERT_NE(config.jwt_cache->find(token, kNow), nullptr);  // kept by the first request
     const AuthResult second = authenticate(header, config, kNow + 1);
     const AuthResult reference = authenticate(header, plain, kNow + 1);
-    for (const AuthResult* r : {&first, &second}) {
+    for (const AuthResult *r : {&first, &second}) {
         EXPECT_FALSE(r->failure);
         EXPECT_EQ(r->device_id, reference.device_id);
         EXPECT_EQ(r->api_key_id, reference.api_key_id);
@@ -183,8 +170,7 @@ TEST(JwtCache, AuthenticateAnswersFromTheCacheAsItWouldWithout)
 
 // White-box: authenticate() consults the cache before verifying (a kept result for a token
 // that would not verify is answered), which is what makes the tests above meaningful.
-TEST(JwtCache, AuthenticateConsultsTheCacheFirst)
-{
+TEST(JwtCache, AuthenticateConsultsTheCacheFirst) {
     AuthConfig config = cached_config();
     const std::string unsigned_token = "eyJhbGciOiJIUzI1NiJ9.eyJkZXZpY2VfaWQiOiJ4In0.c2ln";
     ASSERT_TRUE(authenticate("Bearer " + unsigned_token, config, kNow).failure);
@@ -195,21 +181,20 @@ TEST(JwtCache, AuthenticateConsultsTheCacheFirst)
 
 // authenticate_into (the handler's way): a kept verification is answered in place, the cache's
 // own entry, with what authenticate() answers; a first verification and a failure in `result`.
-TEST(JwtCache, AuthenticateIntoAnswersAKeptTokenInPlace)
-{
+TEST(JwtCache, AuthenticateIntoAnswersAKeptTokenInPlace) {
     AuthConfig config = cached_config();
     const std::string token = mint(R"({"device_id":"dev-i","api_key_id":"k1","version":5})");
     const std::string header = "Bearer " + token;
     AuthResult scratch;
-    const AuthResult& first = authenticate_into(header, config, kNow, scratch);
+    const AuthResult &first = authenticate_into(header, config, kNow, scratch);
     EXPECT_EQ(&first, &scratch);  // verified now, then kept
     EXPECT_FALSE(first.failure);
     AuthResult scratch2;
-    const AuthResult& again = authenticate_into(header, config, kNow + 1, scratch2);
+    const AuthResult &again = authenticate_into(header, config, kNow + 1, scratch2);
     EXPECT_EQ(&again, config.jwt_cache->find(token, kNow + 1));
     EXPECT_TRUE(scratch2.device_id.empty());
     const AuthResult copy = authenticate(header, config, kNow + 1);
-    for (const AuthResult* r : {&again, &copy}) {
+    for (const AuthResult *r : {&again, &copy}) {
         EXPECT_FALSE(r->failure);
         EXPECT_EQ(r->device_id, "dev-i");
         EXPECT_EQ(r->api_key_id, "k1");
@@ -217,13 +202,12 @@ TEST(JwtCache, AuthenticateIntoAnswersAKeptTokenInPlace)
         EXPECT_EQ(r->method, AuthMethod::jwt);
     }
     AuthResult scratch3;
-    const AuthResult& refused = authenticate_into("Bearer a.b", config, kNow, scratch3);
+    const AuthResult &refused = authenticate_into("Bearer a.b", config, kNow, scratch3);
     EXPECT_EQ(&refused, &scratch3);
     EXPECT_TRUE(refused.failure);
 }
 
-TEST(JwtCache, RevocationStillAppliesToAKeptToken)
-{
+TEST(JwtCache, RevocationStillAppliesToAKeptToken) {
     AuthConfig config = cached_config();
     const std::string token = mint(R"({"device_id":"dev-r","version":2})");
     ASSERT_FALSE(authenticate("Bearer " + token, config, kNow).failure);  // kept

@@ -9,8 +9,7 @@
 namespace wa_pair {
 namespace {
 
-TEST(Revocations, ListedDevicesNeedTheMinimumVersion)
-{
+TEST(Revocations, ListedDevicesNeedTheMinimumVersion) {
     const RevocationFile file = parse_revocation_file(
         "# device minimum-version\n"
         "dev-1 3\n"
@@ -20,7 +19,7 @@ TEST(Revocations, ListedDevicesNeedTheMinimumVersion)
         "dev-4 007");
     ASSERT_EQ(file.error, "");
     EXPECT_EQ(file.list.size(), 4u);
-    const Revocations& list = file.list;
+    const Revocations &list = file.list;
     EXPECT_FALSE(list.allows("dev-1", std::nullopt));
     EXPECT_FALSE(list.allows("dev-1", 0));
     EXPECT_FALSE(list.allows("dev-1", 2));
@@ -39,9 +38,8 @@ TEST(Revocations, ListedDevicesNeedTheMinimumVersion)
     EXPECT_TRUE(list.allows("", std::nullopt));
 }
 
-TEST(Revocations, EmptyFilesRevokeNothing)
-{
-    for (const char* text : {"", "\n", "# nothing revoked\n"}) {
+TEST(Revocations, EmptyFilesRevokeNothing) {
+    for (const char *text : {"", "\n", "# nothing revoked\n"}) {
         const RevocationFile file = parse_revocation_file(text);
         EXPECT_EQ(file.error, "");
         EXPECT_TRUE(file.list.allows("dev-1", std::nullopt));
@@ -49,17 +47,18 @@ TEST(Revocations, EmptyFilesRevokeNothing)
 }
 
 struct Refusal {
-    const char* name;
+    const char *name;
     std::string text;
     std::string error;
 };
 
-void PrintTo(const Refusal& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const Refusal &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class RevocationFileRefuses : public testing::TestWithParam<Refusal> {};
 
-TEST_P(RevocationFileRefuses, Text)
-{
+TEST_P(RevocationFileRefuses, Text) {
     const RevocationFile file = parse_revocation_file(GetParam().text);
     EXPECT_EQ(file.error, GetParam().error);
     EXPECT_EQ(file.list.size(), 0u) << "nothing of a refused file is kept";

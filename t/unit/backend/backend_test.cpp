@@ -23,19 +23,20 @@ struct Parsed {
 };
 
 struct UrlRow {
-    const char* name;
+    const char *name;
     std::string value;
     Parsed want;        // on success
-    const char* error;  // a part of the error text on failure, nullptr on success
+    const char *error;  // a part of the error text on failure, nullptr on success
 };
 
-void PrintTo(const UrlRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const UrlRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class BackendUrlParse : public testing::TestWithParam<UrlRow> {};
 
-TEST_P(BackendUrlParse, Parses)
-{
-    const UrlRow& row = GetParam();
+TEST_P(BackendUrlParse, Parses) {
+    const UrlRow &row = GetParam();
     const BackendUrl parsed = parse_backend_url(row.value);
     if (row.error == nullptr) {
         EXPECT_EQ(parsed.error, "");
@@ -58,29 +59,29 @@ constexpr bool kHttp = false;
 constexpr bool kHttps = true;
 constexpr bool kOwnUri = true;
 constexpr bool kDefaultUri = false;
-constexpr const char* kPairCode = "/v1/pair-code";  // parse_backend_url's default_uri
+constexpr const char *kPairCode = "/v1/pair-code";  // parse_backend_url's default_uri
 
-constexpr const char* kScheme = "the URL must start with http:// or https://";
-constexpr const char* kBadChars = "the URL must not contain spaces, control characters or non-ASCII bytes";
-constexpr const char* kFragment = "a fragment (#) is not allowed";
-constexpr const char* kUserInfo = "user information in the URL is not supported";
-constexpr const char* kNoHost = "the host is missing";
-constexpr const char* kHostChars = "the host name may contain only letters, digits, '-', '.' and '_'";
-constexpr const char* kHostEnds = "the host name must not start or end with '-' or '.'";
-constexpr const char* kHostLabel = "the host name has an empty label (..)";
-constexpr const char* kHostLong = "the host name is longer than 253 characters";
-constexpr const char* kIpv4 = "invalid IPv4 address";
-constexpr const char* kIpv6 = "invalid IPv6 address";
-constexpr const char* kIpv6Open = "unterminated IPv6 address";
-constexpr const char* kIpv6After = "only :port may follow the IPv6 address";
-constexpr const char* kIpv6Brackets = "an IPv6 address must be in brackets";
-constexpr const char* kPort = "the port must be a number from 1 to 65535";
-constexpr const char* kUriSlash = "the URI must start with /";
-constexpr const char* kUnixUri = "the URI after the unix socket path must start with /";
-constexpr const char* kUnixMissing = "the unix socket path is missing";
-constexpr const char* kUnixRelative = "the unix socket path must be absolute";
-constexpr const char* kUnixQuery = "the unix socket path must not contain '?' or '#'";
-constexpr const char* kUnixLong = "the unix socket path is too long";
+constexpr const char *kScheme = "the URL must start with http:// or https://";
+constexpr const char *kBadChars = "the URL must not contain spaces, control characters or non-ASCII bytes";
+constexpr const char *kFragment = "a fragment (#) is not allowed";
+constexpr const char *kUserInfo = "user information in the URL is not supported";
+constexpr const char *kNoHost = "the host is missing";
+constexpr const char *kHostChars = "the host name may contain only letters, digits, '-', '.' and '_'";
+constexpr const char *kHostEnds = "the host name must not start or end with '-' or '.'";
+constexpr const char *kHostLabel = "the host name has an empty label (..)";
+constexpr const char *kHostLong = "the host name is longer than 253 characters";
+constexpr const char *kIpv4 = "invalid IPv4 address";
+constexpr const char *kIpv6 = "invalid IPv6 address";
+constexpr const char *kIpv6Open = "unterminated IPv6 address";
+constexpr const char *kIpv6After = "only :port may follow the IPv6 address";
+constexpr const char *kIpv6Brackets = "an IPv6 address must be in brackets";
+constexpr const char *kPort = "the port must be a number from 1 to 65535";
+constexpr const char *kUriSlash = "the URI must start with /";
+constexpr const char *kUnixUri = "the URI after the unix socket path must start with /";
+constexpr const char *kUnixMissing = "the unix socket path is missing";
+constexpr const char *kUnixRelative = "the unix socket path must be absolute";
+constexpr const char *kUnixQuery = "the unix socket path must not contain '?' or '#'";
+constexpr const char *kUnixLong = "the unix socket path is too long";
 
 // sockaddr_un::sun_path is 108 bytes on Linux: 107 and the terminating NUL.
 const std::string kPath107 = "/" + std::string(106, 's');
@@ -91,78 +92,137 @@ const std::string kHost254 = std::string(126, 'a') + "." + std::string(127, 'b')
 
 const UrlRow kUrls[] = {
     // unix sockets
-    {"unix_default_uri", "http://unix:/run/wa.sock",
-     {kHttp, "unix:/run/wa.sock", "localhost", kPairCode, kDefaultUri}, nullptr},
-    {"unix_with_uri", "http://unix:/run/wa-pair/backend.sock:/v1/pair-code",
-     {kHttp, "unix:/run/wa-pair/backend.sock", "localhost", "/v1/pair-code", kOwnUri}, nullptr},
-    {"unix_uri_query", "http://unix:/tmp/b.sock:/api/pair?engine=gowa&v=2",
-     {kHttp, "unix:/tmp/b.sock", "localhost", "/api/pair?engine=gowa&v=2", kOwnUri}, nullptr},
-    {"unix_root_uri_kept", "http://unix:/tmp/b.sock:/", {kHttp, "unix:/tmp/b.sock", "localhost", "/", kOwnUri},
+    {"unix_default_uri",
+     "http://unix:/run/wa.sock",
+     {kHttp, "unix:/run/wa.sock", "localhost", kPairCode, kDefaultUri},
      nullptr},
-    {"unix_colon_inside_uri", "http://unix:/tmp/b.sock:/a:b", {kHttp, "unix:/tmp/b.sock", "localhost", "/a:b", kOwnUri},
+    {"unix_with_uri",
+     "http://unix:/run/wa-pair/backend.sock:/v1/pair-code",
+     {kHttp, "unix:/run/wa-pair/backend.sock", "localhost", "/v1/pair-code", kOwnUri},
      nullptr},
-    {"unix_upper_case", "HTTP://UNIX:/tmp/B.sock", {kHttp, "unix:/tmp/B.sock", "localhost", kPairCode, kDefaultUri},
+    {"unix_uri_query",
+     "http://unix:/tmp/b.sock:/api/pair?engine=gowa&v=2",
+     {kHttp, "unix:/tmp/b.sock", "localhost", "/api/pair?engine=gowa&v=2", kOwnUri},
      nullptr},
-    {"unix_at_in_path", "http://unix:/run/a@b.sock", {kHttp, "unix:/run/a@b.sock", "localhost", kPairCode, kDefaultUri},
+    {"unix_root_uri_kept",
+     "http://unix:/tmp/b.sock:/",
+     {kHttp, "unix:/tmp/b.sock", "localhost", "/", kOwnUri},
      nullptr},
-    {"unix_path_107_bytes", "http://unix:" + kPath107, {kHttp, "unix:" + kPath107, "localhost", kPairCode, kDefaultUri},
+    {"unix_colon_inside_uri",
+     "http://unix:/tmp/b.sock:/a:b",
+     {kHttp, "unix:/tmp/b.sock", "localhost", "/a:b", kOwnUri},
+     nullptr},
+    {"unix_upper_case",
+     "HTTP://UNIX:/tmp/B.sock",
+     {kHttp, "unix:/tmp/B.sock", "localhost", kPairCode, kDefaultUri},
+     nullptr},
+    {"unix_at_in_path",
+     "http://unix:/run/a@b.sock",
+     {kHttp, "unix:/run/a@b.sock", "localhost", kPairCode, kDefaultUri},
+     nullptr},
+    {"unix_path_107_bytes",
+     "http://unix:" + kPath107,
+     {kHttp, "unix:" + kPath107, "localhost", kPairCode, kDefaultUri},
      nullptr},
     {"https_unix", "https://unix:/run/wa.sock:/p", {kHttps, "unix:/run/wa.sock", "localhost", "/p", kOwnUri}, nullptr},
-    {"https_unix_upper", "HTTPS://Unix:/run/wa.sock", {kHttps, "unix:/run/wa.sock", "localhost", kPairCode, kDefaultUri},
+    {"https_unix_upper",
+     "HTTPS://Unix:/run/wa.sock",
+     {kHttps, "unix:/run/wa.sock", "localhost", kPairCode, kDefaultUri},
      nullptr},
     // IPv4
-    {"ipv4_port_uri", "http://127.0.0.1:8080/v1/pair-code",
-     {kHttp, "127.0.0.1:8080", "127.0.0.1:8080", "/v1/pair-code", kOwnUri}, nullptr},
-    {"ipv4_port", "http://127.0.0.1:8080", {kHttp, "127.0.0.1:8080", "127.0.0.1:8080", kPairCode, kDefaultUri},
+    {"ipv4_port_uri",
+     "http://127.0.0.1:8080/v1/pair-code",
+     {kHttp, "127.0.0.1:8080", "127.0.0.1:8080", "/v1/pair-code", kOwnUri},
+     nullptr},
+    {"ipv4_port",
+     "http://127.0.0.1:8080",
+     {kHttp, "127.0.0.1:8080", "127.0.0.1:8080", kPairCode, kDefaultUri},
      nullptr},
     {"ipv4", "http://10.0.0.5", {kHttp, "10.0.0.5", "10.0.0.5", kPairCode, kDefaultUri}, nullptr},
-    {"ipv4_root_uri_kept", "http://127.0.0.1:8080/", {kHttp, "127.0.0.1:8080", "127.0.0.1:8080", "/", kOwnUri}, nullptr},
-    {"ipv4_query_kept", "http://127.0.0.1:3000/session/pair?device=1",
-     {kHttp, "127.0.0.1:3000", "127.0.0.1:3000", "/session/pair?device=1", kOwnUri}, nullptr},
+    {"ipv4_root_uri_kept",
+     "http://127.0.0.1:8080/",
+     {kHttp, "127.0.0.1:8080", "127.0.0.1:8080", "/", kOwnUri},
+     nullptr},
+    {"ipv4_query_kept",
+     "http://127.0.0.1:3000/session/pair?device=1",
+     {kHttp, "127.0.0.1:3000", "127.0.0.1:3000", "/session/pair?device=1", kOwnUri},
+     nullptr},
     {"ipv4_extremes", "http://0.0.0.0:1/", {kHttp, "0.0.0.0:1", "0.0.0.0:1", "/", kOwnUri}, nullptr},
-    {"ipv4_max", "http://255.255.255.255", {kHttp, "255.255.255.255", "255.255.255.255", kPairCode, kDefaultUri},
+    {"ipv4_max",
+     "http://255.255.255.255",
+     {kHttp, "255.255.255.255", "255.255.255.255", kPairCode, kDefaultUri},
      nullptr},
     {"port_1", "http://127.0.0.1:1", {kHttp, "127.0.0.1:1", "127.0.0.1:1", kPairCode, kDefaultUri}, nullptr},
-    {"port_65535", "http://127.0.0.1:65535", {kHttp, "127.0.0.1:65535", "127.0.0.1:65535", kPairCode, kDefaultUri},
+    {"port_65535",
+     "http://127.0.0.1:65535",
+     {kHttp, "127.0.0.1:65535", "127.0.0.1:65535", kPairCode, kDefaultUri},
      nullptr},
     // ngx_atoi() reads "08080" as 8080; the Host header keeps it as written, as proxy_pass does.
-    {"port_leading_zeros", "http://127.0.0.1:08080", {kHttp, "127.0.0.1:08080", "127.0.0.1:08080", kPairCode, kDefaultUri},
+    {"port_leading_zeros",
+     "http://127.0.0.1:08080",
+     {kHttp, "127.0.0.1:08080", "127.0.0.1:08080", kPairCode, kDefaultUri},
      nullptr},
-    {"port_many_leading_zeros", "http://h:000000000080/", {kHttp, "h:000000000080", "h:000000000080", "/", kOwnUri},
+    {"port_many_leading_zeros",
+     "http://h:000000000080/",
+     {kHttp, "h:000000000080", "h:000000000080", "/", kOwnUri},
      nullptr},
     {"uri_with_at_and_colon", "http://127.0.0.1/a@b:c", {kHttp, "127.0.0.1", "127.0.0.1", "/a@b:c", kOwnUri}, nullptr},
-    {"uri_query_then_slash", "http://127.0.0.1/p?next=/x", {kHttp, "127.0.0.1", "127.0.0.1", "/p?next=/x", kOwnUri},
+    {"uri_query_then_slash",
+     "http://127.0.0.1/p?next=/x",
+     {kHttp, "127.0.0.1", "127.0.0.1", "/p?next=/x", kOwnUri},
      nullptr},
     // IPv6
     {"ipv6", "http://[::1]:8080/x", {kHttp, "[::1]:8080", "[::1]:8080", "/x", kOwnUri}, nullptr},
     {"ipv6_no_port", "http://[::1]", {kHttp, "[::1]", "[::1]", kPairCode, kDefaultUri}, nullptr},
     {"ipv6_no_port_root", "http://[::1]/", {kHttp, "[::1]", "[::1]", "/", kOwnUri}, nullptr},
-    {"ipv6_full", "http://[2001:db8:0:0:0:0:0:1]:443/p",
-     {kHttp, "[2001:db8:0:0:0:0:0:1]:443", "[2001:db8:0:0:0:0:0:1]:443", "/p", kOwnUri}, nullptr},
-    {"ipv6_v4_mapped", "http://[::ffff:127.0.0.1]:80",
-     {kHttp, "[::ffff:127.0.0.1]:80", "[::ffff:127.0.0.1]:80", kPairCode, kDefaultUri}, nullptr},
+    {"ipv6_full",
+     "http://[2001:db8:0:0:0:0:0:1]:443/p",
+     {kHttp, "[2001:db8:0:0:0:0:0:1]:443", "[2001:db8:0:0:0:0:0:1]:443", "/p", kOwnUri},
+     nullptr},
+    {"ipv6_v4_mapped",
+     "http://[::ffff:127.0.0.1]:80",
+     {kHttp, "[::ffff:127.0.0.1]:80", "[::ffff:127.0.0.1]:80", kPairCode, kDefaultUri},
+     nullptr},
     {"ipv6_upper_hex", "http://[FE80::AB]", {kHttp, "[FE80::AB]", "[FE80::AB]", kPairCode, kDefaultUri}, nullptr},
     // host names: resolved by nginx when the configuration loads, or an upstream{} block
-    {"host_name_port", "http://waha:3000/api/default/auth/request-code",
-     {kHttp, "waha:3000", "waha:3000", "/api/default/auth/request-code", kOwnUri}, nullptr},
+    {"host_name_port",
+     "http://waha:3000/api/default/auth/request-code",
+     {kHttp, "waha:3000", "waha:3000", "/api/default/auth/request-code", kOwnUri},
+     nullptr},
     {"upstream_name", "http://engines", {kHttp, "engines", "engines", kPairCode, kDefaultUri}, nullptr},
-    {"host_underscore", "http://wa_engines:8080/", {kHttp, "wa_engines:8080", "wa_engines:8080", "/", kOwnUri}, nullptr},
+    {"host_underscore",
+     "http://wa_engines:8080/",
+     {kHttp, "wa_engines:8080", "wa_engines:8080", "/", kOwnUri},
+     nullptr},
     {"host_leading_underscore", "http://_engines", {kHttp, "_engines", "_engines", kPairCode, kDefaultUri}, nullptr},
-    {"host_dotted", "http://engine-1.wa.internal:8080",
-     {kHttp, "engine-1.wa.internal:8080", "engine-1.wa.internal:8080", kPairCode, kDefaultUri}, nullptr},
-    {"host_case_kept", "http://Engines.Internal/x", {kHttp, "Engines.Internal", "Engines.Internal", "/x", kOwnUri},
+    {"host_dotted",
+     "http://engine-1.wa.internal:8080",
+     {kHttp, "engine-1.wa.internal:8080", "engine-1.wa.internal:8080", kPairCode, kDefaultUri},
+     nullptr},
+    {"host_case_kept",
+     "http://Engines.Internal/x",
+     {kHttp, "Engines.Internal", "Engines.Internal", "/x", kOwnUri},
      nullptr},
     {"host_one_char", "http://e", {kHttp, "e", "e", kPairCode, kDefaultUri}, nullptr},
-    {"host_digits_then_name", "http://1.2.3.internal", {kHttp, "1.2.3.internal", "1.2.3.internal", kPairCode, kDefaultUri},
+    {"host_digits_then_name",
+     "http://1.2.3.internal",
+     {kHttp, "1.2.3.internal", "1.2.3.internal", kPairCode, kDefaultUri},
      nullptr},
-    {"host_hex_looking_not_last", "http://0x7f.internal", {kHttp, "0x7f.internal", "0x7f.internal", kPairCode, kDefaultUri},
+    {"host_hex_looking_not_last",
+     "http://0x7f.internal",
+     {kHttp, "0x7f.internal", "0x7f.internal", kPairCode, kDefaultUri},
      nullptr},
-    {"localhost", "http://localhost:9000", {kHttp, "localhost:9000", "localhost:9000", kPairCode, kDefaultUri}, nullptr},
+    {"localhost",
+     "http://localhost:9000",
+     {kHttp, "localhost:9000", "localhost:9000", kPairCode, kDefaultUri},
+     nullptr},
     {"host_253_chars", "http://" + kHost253, {kHttp, kHost253, kHost253, kPairCode, kDefaultUri}, nullptr},
     {"host_unix_without_colon", "http://unix/x", {kHttp, "unix", "unix", "/x", kOwnUri}, nullptr},
     // https
-    {"https_ipv4", "https://127.0.0.1:8443/v1/pair-code",
-     {kHttps, "127.0.0.1:8443", "127.0.0.1:8443", "/v1/pair-code", kOwnUri}, nullptr},
+    {"https_ipv4",
+     "https://127.0.0.1:8443/v1/pair-code",
+     {kHttps, "127.0.0.1:8443", "127.0.0.1:8443", "/v1/pair-code", kOwnUri},
+     nullptr},
     {"https_host", "https://engines", {kHttps, "engines", "engines", kPairCode, kDefaultUri}, nullptr},
     {"https_ipv6", "https://[::1]:8443/", {kHttps, "[::1]:8443", "[::1]:8443", "/", kOwnUri}, nullptr},
     {"https_upper_scheme", "HTTPS://waha:3000/x", {kHttps, "waha:3000", "waha:3000", "/x", kOwnUri}, nullptr},
@@ -273,20 +333,19 @@ INSTANTIATE_TEST_SUITE_P(Table, BackendUrlParse, testing::ValuesIn(kUrls), RowNa
 
 // The protocol's documented path applies when the value has none; a value's own URI always wins;
 // an empty default_uri leaves the URI to the caller.
-TEST(BackendUrlDefault, ProtocolPathWhenAbsent)
-{
+TEST(BackendUrlDefault, ProtocolPathWhenAbsent) {
     const BackendUrl gowa = parse_backend_url("http://unix:/run/gowa.sock", "/app/login-with-code");
     EXPECT_EQ(gowa.uri, "/app/login-with-code");
     EXPECT_FALSE(gowa.has_uri);
     EXPECT_EQ(parse_backend_url("http://127.0.0.1:3000", "/api/default/auth/request-code").uri,
               "/api/default/auth/request-code");
-    const BackendUrl own = parse_backend_url("http://waha:3000/api/s1/auth/request-code",
-                                             "/api/default/auth/request-code");
+    const BackendUrl own =
+        parse_backend_url("http://waha:3000/api/s1/auth/request-code", "/api/default/auth/request-code");
     EXPECT_EQ(own.uri, "/api/s1/auth/request-code");
     EXPECT_TRUE(own.has_uri);
     EXPECT_EQ(parse_backend_url("http://unix:/w.sock:/", "/session/pairphone").uri, "/");
 
-    for (const char* value : {"http://engines", "https://[::1]:8443", "http://unix:/run/wa.sock"}) {
+    for (const char *value : {"http://engines", "https://[::1]:8443", "http://unix:/run/wa.sock"}) {
         const BackendUrl url = parse_backend_url(value, "");
         EXPECT_EQ(url.error, "") << value;
         EXPECT_EQ(url.uri, "") << value;
@@ -297,8 +356,7 @@ TEST(BackendUrlDefault, ProtocolPathWhenAbsent)
     EXPECT_TRUE(root.has_uri);
 }
 
-TEST(BackendLogName, NeverTheQuery)
-{
+TEST(BackendLogName, NeverTheQuery) {
     const auto name = [](std::string_view value, std::string_view default_uri = "/v1/pair-code") {
         return backend_log_name(parse_backend_url(value, default_uri));
     };
@@ -319,17 +377,18 @@ TEST(BackendLogName, NeverTheQuery)
 // check_backend_url_template: a value with variables, at nginx -t
 
 struct TemplateRow {
-    const char* name;
-    const char* value;
-    const char* error;  // "" when accepted
+    const char *name;
+    const char *value;
+    const char *error;  // "" when accepted
 };
 
-void PrintTo(const TemplateRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const TemplateRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class BackendUrlTemplate : public testing::TestWithParam<TemplateRow> {};
 
-TEST_P(BackendUrlTemplate, Checks)
-{
+TEST_P(BackendUrlTemplate, Checks) {
     EXPECT_EQ(check_backend_url_template(GetParam().value), GetParam().error);
 }
 
@@ -365,18 +424,22 @@ INSTANTIATE_TEST_SUITE_P(Table, BackendUrlTemplate, testing::ValuesIn(kTemplates
 // wa_pair_backend_header: names and values
 
 struct HeaderNameRow {
-    const char* name;
+    const char *name;
     std::string header;
-    const char* error;  // "" when accepted
+    const char *error;  // "" when accepted
 };
 
-void PrintTo(const HeaderNameRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const HeaderNameRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class HeaderName : public testing::TestWithParam<HeaderNameRow> {};
 
-TEST_P(HeaderName, Checks) { EXPECT_EQ(check_header_name(GetParam().header), GetParam().error); }
+TEST_P(HeaderName, Checks) {
+    EXPECT_EQ(check_header_name(GetParam().header), GetParam().error);
+}
 
-constexpr const char* kNotToken = "the header name must be an HTTP token";
+constexpr const char *kNotToken = "the header name must be an HTTP token";
 
 const HeaderNameRow kHeaderNames[] = {
     {"api_key", "X-Api-Key", ""},
@@ -401,8 +464,7 @@ const HeaderNameRow kHeaderNames[] = {
 
 INSTANTIATE_TEST_SUITE_P(Table, HeaderName, testing::ValuesIn(kHeaderNames), RowName());
 
-TEST(HeaderValue, RefusesWhatCouldSplitTheRequest)
-{
+TEST(HeaderValue, RefusesWhatCouldSplitTheRequest) {
     EXPECT_TRUE(valid_header_value(""));
     EXPECT_TRUE(valid_header_value("Basic dXNlcjpzZWNyZXQ="));
     EXPECT_TRUE(valid_header_value("a\tb ~"));
@@ -418,8 +480,7 @@ TEST(HeaderValue, RefusesWhatCouldSplitTheRequest)
 // ---------------------------------------------------------------------------------------------
 // url_escape ($wa_pair_device_id)
 
-TEST(UrlEscape, KeepsOnlyTheSafeSet)
-{
+TEST(UrlEscape, KeepsOnlyTheSafeSet) {
     EXPECT_EQ(url_escape("dev-42_A"), "dev-42_A");
     EXPECT_EQ(url_escape("a/../b"), "a%2F%2E%2E%2Fb");
     EXPECT_EQ(url_escape(".."), "%2E%2E");

@@ -33,9 +33,8 @@ namespace {
 using namespace http1_rows;
 
 // Where our reader refuses what libcurl reads, on purpose (error() text -> why):
-const std::map<std::string, const char*> kStricter = {
-    {"Content-Length values differ",
-     "two lengths mean two framings (request smuggling); libcurl takes the last one"},
+const std::map<std::string, const char *> kStricter = {
+    {"Content-Length values differ", "two lengths mean two framings (request smuggling); libcurl takes the last one"},
     {"the Content-Length is malformed",
      "libcurl reads a number prefix (\"2;\", \"+2\", \"2 2\") or ignores a bad value and reads until close"},
     {"a folded header line (obs-fold)", "RFC 9112 5.2: obsolete; libcurl unfolds or keeps it"},
@@ -64,13 +63,12 @@ const std::map<std::string, const char*> kStricter = {
 // would report the close as an error), checked on its own: libcurl takes a close in the middle
 // of the head as its end (CURLE_OK with no body). True when `t` holds the empty line ending the
 // final (non-1xx) head.
-bool final_head_ends(std::string_view t)
-{
+bool final_head_ends(std::string_view t) {
     for (size_t pos = 0;;) {
         const size_t crlf = t.find("\n\r\n", pos);
         const size_t lf = t.find("\n\n", pos);
-        const size_t end = std::min(crlf == std::string_view::npos ? crlf : crlf + 3,
-                                    lf == std::string_view::npos ? lf : lf + 2);
+        const size_t end =
+            std::min(crlf == std::string_view::npos ? crlf : crlf + 3, lf == std::string_view::npos ? lf : lf + 2);
         if (end == std::string_view::npos) return false;
         if (!(t.size() > pos + 9 && t[pos + 9] == '1')) return true;
         pos = end;
@@ -79,8 +77,7 @@ bool final_head_ends(std::string_view t)
 
 // The same for a close in the trailer section: libcurl ends a chunked answer at its last chunk
 // (a size of 0). True when `t` holds such a line after its final head.
-bool last_chunk_seen(std::string_view t)
-{
+bool last_chunk_seen(std::string_view t) {
     for (size_t at = t.find('\n'); at != std::string_view::npos; at = t.find('\n', at + 1)) {
         size_t end = at + 1;
         while (end < t.size() && t[end] == '0') ++end;
@@ -97,8 +94,7 @@ constexpr long kTimeoutMs = 3000;
 // then a close.
 class Server {
 public:
-    Server()
-    {
+    Server() {
         char dir[] = "/tmp/wa_pair_http1_XXXXXX";
         if (mkdtemp(dir) == nullptr) std::abort();
         dir_ = dir;
@@ -107,14 +103,13 @@ public:
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
-        if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd_, 16) != 0) {
+        if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 || listen(fd_, 16) != 0) {
             std::abort();
         }
         thread_ = std::thread([this] { run(); });
     }
 
-    ~Server()
-    {
+    ~Server() {
         stop_ = true;
         thread_.join();
         close(fd_);
@@ -122,17 +117,15 @@ public:
         rmdir(dir_.c_str());
     }
 
-    void set_answer(const std::string& answer)
-    {
+    void set_answer(const std::string &answer) {
         std::lock_guard<std::mutex> lock(mu_);
         answer_ = answer;
     }
 
-    const std::string& path() const { return path_; }
+    const std::string &path() const { return path_; }
 
 private:
-    void run()
-    {
+    void run() {
         while (!stop_) {
             pollfd p{fd_, POLLIN, 0};
             if (poll(&p, 1, 50) <= 0) continue;
@@ -143,8 +136,7 @@ private:
         }
     }
 
-    static void serve(int c, const std::string& answer)
-    {
+    static void serve(int c, const std::string &answer) {
         std::string request;
         char buf[4096];
         while (request.find("\r\n\r\n") == std::string::npos) {
@@ -161,8 +153,7 @@ private:
         }
     }
 
-    void serve(int c)
-    {
+    void serve(int c) {
         std::string answer;
         {
             std::lock_guard<std::mutex> lock(mu_);
@@ -187,31 +178,28 @@ struct CurlResult {
 };
 
 struct Caps {
-    std::string* body;
+    std::string *body;
     size_t max;
     size_t head = 0;
 };
 
-size_t on_body(char* data, size_t, size_t n, void* user)
-{
-    Caps& caps = *static_cast<Caps*>(user);
+size_t on_body(char *data, size_t, size_t n, void *user) {
+    Caps &caps = *static_cast<Caps *>(user);
     if (caps.body->size() + n > caps.max) return 0;  // the same body cap as ours
     caps.body->append(data, n);
     return n;
 }
 
-size_t on_header(char*, size_t, size_t n, void* user)
-{
-    Caps& caps = *static_cast<Caps*>(user);
+size_t on_header(char *, size_t, size_t n, void *user) {
+    Caps &caps = *static_cast<Caps *>(user);
     caps.head += n;
     return caps.head > caps.max ? 0 : n;  // the same head cap as ours (1xx heads included)
 }
 
-CurlResult fetch(const Server& server, size_t max)
-{
+CurlResult fetch(const Server &server, size_t max) {
     CurlResult r;
     Caps caps{&r.body, max};
-    CURL* e = curl_easy_init();
+    CURL *e = curl_easy_init();
     curl_easy_setopt(e, CURLOPT_URL, "http://localhost/");
     curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, server.path().c_str());
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
@@ -230,25 +218,24 @@ CurlResult fetch(const Server& server, size_t max)
 
 // The table's answers, and mutations of them: truncations, byte changes (case, CR, LF, SP,
 // HTAB, digits, separators, NUL), inserted and deleted bytes. Deterministic (fixed seed).
-std::vector<std::pair<std::string, size_t>> answers()
-{
+std::vector<std::pair<std::string, size_t>> answers() {
     std::vector<std::pair<std::string, size_t>> out;
     const std::vector<Row> table = rows();
-    for (const Row& row : table) out.emplace_back(row.text, row.max);
+    for (const Row &row : table) out.emplace_back(row.text, row.max);
 
     std::mt19937 rng(20240611);
     const std::string interesting = "\r\n \t:;,0159aAfF\x7f\x01";
-    std::vector<const Row*> accepted;
-    for (const Row& row : table) {
+    std::vector<const Row *> accepted;
+    for (const Row &row : table) {
         if (row.expected.state == State::done && !row.text.empty()) accepted.push_back(&row);
     }
     auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
-    for (const Row* row : accepted) {  // truncations
-        const std::string& t = row->text;
+    for (const Row *row : accepted) {  // truncations
+        const std::string &t = row->text;
         for (const size_t at : {t.size() / 3, t.size() / 2, t.size() - 1}) out.emplace_back(t.substr(0, at), row->max);
     }
     for (int i = 0; i < 2000; ++i) {
-        const Row& row = *accepted[pick(accepted.size())];
+        const Row &row = *accepted[pick(accepted.size())];
         std::string t = row.text;
         const size_t at = pick(t.size());
         switch (pick(5)) {
@@ -273,8 +260,7 @@ std::vector<std::pair<std::string, size_t>> answers()
     return out;
 }
 
-TEST(Http1CurlDiff, SameAnswersAsLibcurl)
-{
+TEST(Http1CurlDiff, SameAnswersAsLibcurl) {
     ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
     Server server;
     const auto started = std::chrono::steady_clock::now();
@@ -283,7 +269,7 @@ TEST(Http1CurlDiff, SameAnswersAsLibcurl)
     std::map<std::string, size_t> stricter;  // our error -> count, where libcurl read the answer
     size_t failures = 0;
 
-    for (const auto& [text, max] : answers()) {
+    for (const auto &[text, max] : answers()) {
         server.set_answer(text);
         const CurlResult c = fetch(server, max);
         const Result ours = read_whole(text, max);
@@ -320,9 +306,9 @@ TEST(Http1CurlDiff, SameAnswersAsLibcurl)
     }
     const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::string summary;
-    for (const auto& [error, n] : stricter) summary += "\n  " + std::to_string(n) + " x " + error;
-    std::printf("[ diff     ] %zu answers in %.1f s, %zu read by both; stricter than libcurl on purpose:%s\n",
-                compared, seconds, both_read, summary.c_str());
+    for (const auto &[error, n] : stricter) summary += "\n  " + std::to_string(n) + " x " + error;
+    std::printf("[ diff     ] %zu answers in %.1f s, %zu read by both; stricter than libcurl on purpose:%s\n", compared,
+                seconds, both_read, summary.c_str());
     EXPECT_GT(both_read, 100u);  // the comparison compared something
     EXPECT_LT(seconds, 10.0);
     curl_global_cleanup();

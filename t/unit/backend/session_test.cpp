@@ -16,29 +16,27 @@ namespace {
 using Kind = Next::Kind;
 using Lines = std::vector<std::string>;
 
-Lines header_lines(const BackendRequest& request)
-{
+Lines header_lines(const BackendRequest &request) {
     Lines lines;
-    for (const Header& h : request.headers) lines.push_back(h.name + ": " + h.value);
+    for (const Header &h : request.headers) lines.push_back(h.name + ": " + h.value);
     return lines;
 }
 
 // ---------------------------------------------------------------- targets
 
 struct TargetRow {
-    const char* name;
+    const char *name;
     Protocol protocol;
-    const char* pairing;
-    const char* start;  // "" none
-    const char* ready;  // "" none
+    const char *pairing;
+    const char *start;  // "" none
+    const char *ready;  // "" none
     bool ok;
 };
 
 class SessionTargetsTable : public testing::TestWithParam<TargetRow> {};
 
-TEST_P(SessionTargetsTable, FromThePairingPath)
-{
-    const TargetRow& row = GetParam();
+TEST_P(SessionTargetsTable, FromThePairingPath) {
+    const TargetRow &row = GetParam();
     const SessionTargets t = session_targets(row.protocol, row.pairing);
     EXPECT_EQ(t.error.empty(), row.ok) << t.error;
     if (row.ok) {
@@ -50,21 +48,20 @@ TEST_P(SessionTargetsTable, FromThePairingPath)
 const TargetRow kTargets[] = {
     {"waha_default", Protocol::waha, "/api/default/auth/request-code", "/api/sessions/default/start",
      "/api/sessions/default", true},
-    {"waha_escaped_session", Protocol::waha, "/api/dev%2B1/auth/request-code",
-     "/api/sessions/dev%2B1/start", "/api/sessions/dev%2B1", true},
+    {"waha_escaped_session", Protocol::waha, "/api/dev%2B1/auth/request-code", "/api/sessions/dev%2B1/start",
+     "/api/sessions/dev%2B1", true},
     {"waha_behind_a_prefix_with_query", Protocol::waha, "/waha/api/s1/auth/request-code?x=1",
      "/waha/api/sessions/s1/start?x=1", "/waha/api/sessions/s1?x=1", true},
     {"waha_no_session_segment", Protocol::waha, "/api//auth/request-code", "", "", false},
     {"waha_other_path", Protocol::waha, "/api/default/auth/qr", "", "", false},
     {"wuzapi", Protocol::wuzapi, "/session/pairphone", "/session/connect", "/session/qr", true},
-    {"wuzapi_token_in_query", Protocol::wuzapi, "/w/session/pairphone?token=t",
-     "/w/session/connect?token=t", "/w/session/qr?token=t", true},
+    {"wuzapi_token_in_query", Protocol::wuzapi, "/w/session/pairphone?token=t", "/w/session/connect?token=t",
+     "/w/session/qr?token=t", true},
     {"wuzapi_other_path", Protocol::wuzapi, "/session/pair", "", "", false},
     {"gowa", Protocol::gowa, "/app/login-with-code", "/devices", "", true},
     {"gowa_base_path", Protocol::gowa, "/gowa/app/login-with-code", "/gowa/devices", "", true},
     {"gowa_other_path", Protocol::gowa, "/app/login", "", "", false},
-    {"evolution", Protocol::evolution, "/instance/connect/dev-42", "",
-     "/instance/connectionState/dev-42", true},
+    {"evolution", Protocol::evolution, "/instance/connect/dev-42", "", "/instance/connectionState/dev-42", true},
     {"evolution_with_query", Protocol::evolution, "/e/instance/connect/x?source=edge", "",
      "/e/instance/connectionState/x?source=edge", true},
     {"evolution_no_instance", Protocol::evolution, "/instance/connect/", "", "", false},
@@ -74,17 +71,20 @@ const TargetRow kTargets[] = {
 
 INSTANTIATE_TEST_SUITE_P(Table, SessionTargetsTable, testing::ValuesIn(kTargets), RowName());
 
-TEST(SessionStart, CheckedAtNginxT)
-{
+TEST(SessionStart, CheckedAtNginxT) {
     EXPECT_EQ(check_session_backend(Protocol::waha, "http://127.0.0.1:3000"), "");
-    EXPECT_EQ(check_session_backend(Protocol::waha, "http://unix:/run/w.sock:/api/$wa_pair_device_id/auth/request-code"), "");
-    EXPECT_EQ(check_session_backend(Protocol::waha, "http://127.0.0.1:3000/api/${wa_pair_device_id}/auth/request-code?k=$arg_k"), "");
+    EXPECT_EQ(
+        check_session_backend(Protocol::waha, "http://unix:/run/w.sock:/api/$wa_pair_device_id/auth/request-code"), "");
+    EXPECT_EQ(check_session_backend(Protocol::waha,
+                                    "http://127.0.0.1:3000/api/${wa_pair_device_id}/auth/request-code?k=$arg_k"),
+              "");
     EXPECT_NE(check_session_backend(Protocol::waha, "http://127.0.0.1:3000/api/default/auth/qr"), "");
     EXPECT_NE(check_session_backend(Protocol::wuzapi, "http://127.0.0.1:8080/pair"), "");
     EXPECT_EQ(check_session_backend(Protocol::wuzapi, "http://127.0.0.1:8080"), "");
     EXPECT_EQ(check_session_backend(Protocol::gowa, "http://$gowa_host/gowa/app/login-with-code"), "");
     EXPECT_NE(check_session_backend(Protocol::gowa, "http://127.0.0.1:3000/gowa/app/login"), "");
-    EXPECT_EQ(check_session_backend(Protocol::evolution, "http://127.0.0.1:8081/instance/connect/$wa_pair_device_id"), "");
+    EXPECT_EQ(check_session_backend(Protocol::evolution, "http://127.0.0.1:8081/instance/connect/$wa_pair_device_id"),
+              "");
     EXPECT_NE(check_session_backend(Protocol::evolution, "http://127.0.0.1:8081/instance/state/x"), "");
     EXPECT_NE(check_session_backend(Protocol::native, "http://127.0.0.1:8081"), "");
     // a variable standing for the whole path, or a value that does not parse: left to the request
@@ -92,8 +92,7 @@ TEST(SessionStart, CheckedAtNginxT)
     EXPECT_EQ(check_session_backend(Protocol::waha, "ftp://x"), "");
 }
 
-TEST(SessionStart, SupportedEngines)
-{
+TEST(SessionStart, SupportedEngines) {
     EXPECT_FALSE(session_start_supported(Protocol::native));
     EXPECT_FALSE(session_start_supported(Protocol::origin));
     EXPECT_TRUE(session_start_supported(Protocol::gowa));
@@ -104,8 +103,7 @@ TEST(SessionStart, SupportedEngines)
 
 // ---------------------------------------------------------------- requests
 
-TEST(SessionRequests, EachEnginesStartAndReadiness)
-{
+TEST(SessionRequests, EachEnginesStartAndReadiness) {
     const RequestInput in{"dev \"42\"", "6281234567890", "Bearer x.y.z", "rid-1"};
 
     const BackendRequest waha_start = build_step_request(Protocol::waha, Step::start, in);
@@ -140,8 +138,7 @@ TEST(SessionRequests, EachEnginesStartAndReadiness)
 
 // ---------------------------------------------------------------- one start per device
 
-TEST(SessionClaims, OnePerWindow)
-{
+TEST(SessionClaims, OnePerWindow) {
     std::int64_t last = 0;
     std::int64_t retry_at = -1;
     EXPECT_TRUE(claim_start(last, 1000, 100000, retry_at));
@@ -157,8 +154,7 @@ TEST(SessionClaims, OnePerWindow)
     EXPECT_TRUE(claim_start(last, 400000, 100000, retry_at));
 }
 
-TEST(SessionClaims, PerWorkerLogIsPerDeviceAndBounded)
-{
+TEST(SessionClaims, PerWorkerLogIsPerDeviceAndBounded) {
     StartLog log(2);
     std::int64_t retry_at = 0;
     EXPECT_TRUE(log.claim("a", 1000, 10000, retry_at));
@@ -178,8 +174,7 @@ TEST(SessionClaims, PerWorkerLogIsPerDeviceAndBounded)
 
 // ---------------------------------------------------------------- code lifetimes
 
-TEST(SessionLifetimes, CountTheTimeSeenPass)
-{
+TEST(SessionLifetimes, CountTheTimeSeenPass) {
     // unknown age: the mapped value as it is
     EXPECT_EQ(code_seconds(Protocol::wuzapi, 80, 120, -1), 80);
     // origin connects inside the call: 160 s less the call's duration, never more than mapped
@@ -209,59 +204,52 @@ struct Driver {
     Lines calls;  // the steps called, in order
 
     Driver(Protocol protocol, bool start, std::int64_t budget = 100000)
-        : x(ExchangeConfig{protocol, start, budget, kConfigured}, 1000), now(1000)
-    {
+        : x(ExchangeConfig{protocol, start, budget, kConfigured}, 1000), now(1000) {
         calls.push_back(std::string(step_name(x.step())));
     }
 
     // The current call answers after `ms`.
-    Next& answer(long status, const std::string& body, std::int64_t ms = 20, const char* retry_after = "")
-    {
+    Next &answer(long status, const std::string &body, std::int64_t ms = 20, const char *retry_after = "") {
         const std::int64_t started = now;
         now += ms;
         next = x.on_answer(status, body, retry_after, started, now);
         record();
         return next;
     }
-    Next& claim(bool granted, std::int64_t retry_at = 0)
-    {
+    Next &claim(bool granted, std::int64_t retry_at = 0) {
         next = x.on_claim(granted, retry_at, now);
         record();
         return next;
     }
-    Next& wake()
-    {
+    Next &wake() {
         EXPECT_EQ(next.kind, Kind::wait);
         now += next.delay_ms;
         next = x.on_wake(now);
         record();
         return next;
     }
-    void record()
-    {
+    void record() {
         if (next.kind == Kind::call) calls.push_back(std::string(step_name(next.step)));
     }
 };
 
-std::string nest(int status, const std::string& message)
-{
+std::string nest(int status, const std::string &message) {
     return R"({"message":")" + message + R"(","error":"x","statusCode":)" + std::to_string(status) + "}";
 }
 const std::string kWahaNotRunning =
-    nest(404, "We didn't find a session with name 'dev-42'.\\nPlease start it first by using POST "
-              "/api/sessions/dev-42/start request");
+    nest(404,
+         "We didn't find a session with name 'dev-42'.\\nPlease start it first by using POST "
+         "/api/sessions/dev-42/start request");
 const std::string kWahaStarting =
     nest(422, "Can request code only in SCAN_QR_CODE status. The current status is STARTING");
-std::string waha_status(const char* status)
-{
+std::string waha_status(const char *status) {
     return std::string(R"({"name":"dev-42","status":")") + status + R"(","config":null,"me":null})";
 }
 const std::string kWahaCode = R"({"code":"ABCD-EFGH"})";
 
-TEST(SessionExchangeWaha, WithoutSessionStartANotRunningSessionIsTodays503)
-{
+TEST(SessionExchangeWaha, WithoutSessionStartANotRunningSessionIsTodays503) {
     Driver d(Protocol::waha, false);
-    const Next& n = d.answer(404, kWahaNotRunning);
+    const Next &n = d.answer(404, kWahaNotRunning);
     ASSERT_EQ(n.kind, Kind::answer);
     EXPECT_EQ(n.answer.failure.code, 503);
     EXPECT_FALSE(n.answer.has_retry_after);
@@ -269,8 +257,7 @@ TEST(SessionExchangeWaha, WithoutSessionStartANotRunningSessionIsTodays503)
     EXPECT_EQ(d.calls, (Lines{"pairing"}));
 }
 
-TEST(SessionExchangeWaha, StartsWaitsForScanQrCodeThenPairs)
-{
+TEST(SessionExchangeWaha, StartsWaitsForScanQrCodeThenPairs) {
     Driver d(Protocol::waha, true);
     ASSERT_EQ(d.answer(404, kWahaNotRunning).kind, Kind::claim);
     ASSERT_EQ(d.claim(true).kind, Kind::call);
@@ -283,7 +270,7 @@ TEST(SessionExchangeWaha, StartsWaitsForScanQrCodeThenPairs)
     d.wake();
     ASSERT_EQ(d.answer(200, waha_status("SCAN_QR_CODE")).kind, Kind::call);
     EXPECT_EQ(d.next.step, Step::pair);
-    const Next& n = d.answer(201, kWahaCode, 200);
+    const Next &n = d.answer(201, kWahaCode, 200);
     ASSERT_EQ(n.kind, Kind::answer);
     EXPECT_EQ(n.answer.code, "ABCD-EFGH");
     // a session the module started now: wa_pair_code_timeout, within 160 s of the start
@@ -291,11 +278,10 @@ TEST(SessionExchangeWaha, StartsWaitsForScanQrCodeThenPairs)
     EXPECT_EQ(d.calls, (Lines{"pairing", "start", "readiness", "readiness", "pairing"}));
 }
 
-TEST(SessionExchangeWaha, ARefusedClaimIsA503WithTheUsualRetryAfter)
-{
+TEST(SessionExchangeWaha, ARefusedClaimIsA503WithTheUsualRetryAfter) {
     Driver d(Protocol::waha, true);
     d.answer(404, kWahaNotRunning);
-    const Next& n = d.claim(false, d.now + 42500);
+    const Next &n = d.claim(false, d.now + 42500);
     ASSERT_EQ(n.kind, Kind::answer);
     EXPECT_EQ(n.answer.failure.code, 503);
     EXPECT_TRUE(n.answer.has_retry_after);
@@ -308,26 +294,24 @@ TEST(SessionExchangeWaha, ARefusedClaimIsA503WithTheUsualRetryAfter)
     EXPECT_EQ(late.claim(false, late.now + 2500).answer.retry_after, 3);  // the window's end
 }
 
-TEST(SessionExchangeWaha, AlreadyStartedGoesOnWithTheUsualCap)
-{
+TEST(SessionExchangeWaha, AlreadyStartedGoesOnWithTheUsualCap) {
     Driver d(Protocol::waha, true);
     d.answer(404, kWahaNotRunning);
     d.claim(true);
     ASSERT_EQ(d.answer(422, nest(422, "Session 'dev-42' is already started.")).kind, Kind::wait);
     d.wake();
     d.answer(200, waha_status("SCAN_QR_CODE"));
-    const Next& n = d.answer(201, kWahaCode);
+    const Next &n = d.answer(201, kWahaCode);
     EXPECT_EQ(n.answer.code, "ABCD-EFGH");
     EXPECT_EQ(n.answer.timeout, 80);  // not the module's start: its connection's age is unknown
 }
 
-TEST(SessionExchangeWaha, StartFailures)
-{
+TEST(SessionExchangeWaha, StartFailures) {
     {
         Driver d(Protocol::waha, true);
         d.answer(404, kWahaNotRunning);
         d.claim(true);
-        const Next& n = d.answer(404, nest(404, "Session not found"));
+        const Next &n = d.answer(404, nest(404, "Session not found"));
         EXPECT_EQ(n.answer.failure.code, 503);
         EXPECT_EQ(n.answer.log_level, LogLevel::warn);
     }
@@ -344,7 +328,7 @@ TEST(SessionExchangeWaha, StartFailures)
         d.claim(true);
         d.answer(201, waha_status("STARTING"));
         d.wake();
-        const Next& n = d.answer(200, waha_status("FAILED"));
+        const Next &n = d.answer(200, waha_status("FAILED"));
         ASSERT_EQ(n.kind, Kind::answer);
         EXPECT_EQ(n.answer.failure.code, 503);
         EXPECT_FALSE(n.answer.has_retry_after);
@@ -352,8 +336,7 @@ TEST(SessionExchangeWaha, StartFailures)
     }
 }
 
-TEST(SessionExchangeWaha, ReadinessThatNeverComesEndsWithinTheBudget)
-{
+TEST(SessionExchangeWaha, ReadinessThatNeverComesEndsWithinTheBudget) {
     Driver d(Protocol::waha, true, 5000);
     d.answer(404, kWahaNotRunning);
     d.claim(true);
@@ -372,8 +355,7 @@ TEST(SessionExchangeWaha, ReadinessThatNeverComesEndsWithinTheBudget)
     EXPECT_GE(polls, 5);
 }
 
-TEST(SessionExchangeWaha, StartingWaitsWithoutAStart)
-{
+TEST(SessionExchangeWaha, StartingWaitsWithoutAStart) {
     Driver d(Protocol::waha, true);
     ASSERT_EQ(d.answer(422, kWahaStarting).kind, Kind::wait);
     d.wake();
@@ -383,8 +365,7 @@ TEST(SessionExchangeWaha, StartingWaitsWithoutAStart)
     EXPECT_EQ(d.calls, (Lines{"pairing", "readiness", "pairing"}));
 }
 
-TEST(SessionExchangeWaha, OneStartPerExchangeAndNoEndlessPairing)
-{
+TEST(SessionExchangeWaha, OneStartPerExchangeAndNoEndlessPairing) {
     // started, ready, and then the engine says "not started" again: today's answer, no claim
     Driver d(Protocol::waha, true);
     d.answer(404, kWahaNotRunning);
@@ -392,7 +373,7 @@ TEST(SessionExchangeWaha, OneStartPerExchangeAndNoEndlessPairing)
     d.answer(201, waha_status("STARTING"));
     d.wake();
     d.answer(200, waha_status("SCAN_QR_CODE"));
-    const Next& n = d.answer(404, kWahaNotRunning);
+    const Next &n = d.answer(404, kWahaNotRunning);
     ASSERT_EQ(n.kind, Kind::answer);
     EXPECT_EQ(n.answer.failure.code, 503);
 
@@ -408,20 +389,21 @@ TEST(SessionExchangeWaha, OneStartPerExchangeAndNoEndlessPairing)
     ASSERT_EQ(e.next.kind, Kind::answer);
     EXPECT_EQ(e.next.answer.failure.code, 503);
     int pairs = 0;
-    for (const std::string& c : e.calls) pairs += c == "pairing";
+    for (const std::string &c : e.calls) pairs += c == "pairing";
     EXPECT_EQ(pairs, SessionExchange::kMaxPairCalls);
 }
 
 const std::string kNoSession = R"({"code":500,"error":"No session","success":false})";
 
-TEST(SessionExchangeWuzapi, ConnectsWaitsForTheFirstQrThenPairs)
-{
+TEST(SessionExchangeWuzapi, ConnectsWaitsForTheFirstQrThenPairs) {
     Driver d(Protocol::wuzapi, true);
     ASSERT_EQ(d.answer(500, kNoSession).kind, Kind::claim);
     d.claim(true);
-    ASSERT_EQ(d.answer(200, R"({"code":200,"data":{"details":"Connected!","events":"All","jid":"","webhook":""},"success":true})")
-                  .kind,
-              Kind::wait);
+    ASSERT_EQ(
+        d.answer(200,
+                 R"({"code":200,"data":{"details":"Connected!","events":"All","jid":"","webhook":""},"success":true})")
+            .kind,
+        Kind::wait);
     d.wake();
     ASSERT_EQ(d.answer(500, R"({"code":500,"error":"Not connected","success":false})").kind, Kind::wait);
     d.wake();
@@ -429,28 +411,26 @@ TEST(SessionExchangeWuzapi, ConnectsWaitsForTheFirstQrThenPairs)
     d.wake();
     ASSERT_EQ(d.answer(200, R"({"code":200,"data":{"QRCode":"data:image/png;base64,AAAA"},"success":true})").kind,
               Kind::call);
-    const Next& n = d.answer(200, R"({"code":200,"data":{"LinkingCode":"9H3J-H3J8"},"success":true})");
+    const Next &n = d.answer(200, R"({"code":200,"data":{"LinkingCode":"9H3J-H3J8"},"success":true})");
     EXPECT_EQ(n.answer.code, "9H3J-H3J8");
     EXPECT_EQ(n.answer.timeout, kConfigured);
     EXPECT_EQ(d.calls, (Lines{"pairing", "start", "readiness", "readiness", "readiness", "pairing"}));
 }
 
-TEST(SessionExchangeWuzapi, AlreadyConnectedAndLoggedIn)
-{
+TEST(SessionExchangeWuzapi, AlreadyConnectedAndLoggedIn) {
     Driver d(Protocol::wuzapi, true);
     d.answer(500, kNoSession);
     d.claim(true);
     ASSERT_EQ(d.answer(500, R"({"code":500,"error":"Already Connected","success":false})").kind, Kind::wait);
     d.wake();
     ASSERT_EQ(d.answer(500, R"({"code":500,"error":"Already Loggedin","success":false})").kind, Kind::call);
-    const Next& n = d.answer(400, R"({"code":400,"error":"Already paired","success":false})");
+    const Next &n = d.answer(400, R"({"code":400,"error":"Already paired","success":false})");
     EXPECT_EQ(n.answer.failure.code, 409);
 }
 
-TEST(SessionExchangeWuzapi, WithoutSessionStartNoSessionIsTodays503)
-{
+TEST(SessionExchangeWuzapi, WithoutSessionStartNoSessionIsTodays503) {
     Driver d(Protocol::wuzapi, false);
-    const Next& n = d.answer(500, kNoSession);
+    const Next &n = d.answer(500, kNoSession);
     EXPECT_EQ(n.kind, Kind::answer);
     EXPECT_EQ(n.answer.failure.code, 503);
     EXPECT_FALSE(n.answer.has_retry_after);
@@ -459,31 +439,31 @@ TEST(SessionExchangeWuzapi, WithoutSessionStartNoSessionIsTodays503)
 const std::string kNoDevice =
     R"({"code":"DEVICE_NOT_FOUND","message":"device not found","results":{"device_id":"dev-42"}})";
 
-TEST(SessionExchangeGowa, CreatesTheDeviceThenPairsAtOnce)
-{
+TEST(SessionExchangeGowa, CreatesTheDeviceThenPairsAtOnce) {
     Driver d(Protocol::gowa, true);
     ASSERT_EQ(d.answer(404, kNoDevice).kind, Kind::claim);
     d.claim(true);
     ASSERT_EQ(d.answer(200, R"({"code":"SUCCESS","message":"Device added","results":{"id":"dev-42"}})").kind,
               Kind::call);
     EXPECT_EQ(d.next.step, Step::pair);
-    const Next& n = d.answer(
-        200, R"({"code":"SUCCESS","message":"Login with code success","results":{"device_id":"dev-42","pair_code":"ABCD-EFGH"}})",
+    const Next &n = d.answer(
+        200,
+        R"({"code":"SUCCESS","message":"Login with code success","results":{"device_id":"dev-42","pair_code":"ABCD-EFGH"}})",
         1500);
     EXPECT_EQ(n.answer.code, "ABCD-EFGH");
     EXPECT_EQ(n.answer.timeout, kConfigured);
     EXPECT_EQ(d.calls, (Lines{"pairing", "start", "pairing"}));
 }
 
-TEST(SessionExchangeGowa, ADeviceThatExistsAlready)
-{
+TEST(SessionExchangeGowa, ADeviceThatExistsAlready) {
     Driver d(Protocol::gowa, true);
     d.answer(404, kNoDevice);
     d.claim(true);
     ASSERT_EQ(d.answer(500, R"({"code":"INTERNAL_SERVER_ERROR","message":"device dev-42 already exists"})").kind,
               Kind::call);
-    const Next& n = d.answer(
-        200, R"({"code":"SUCCESS","message":"Login with code success","results":{"device_id":"dev-42","pair_code":"ABCD-EFGH"}})");
+    const Next &n = d.answer(
+        200,
+        R"({"code":"SUCCESS","message":"Login with code success","results":{"device_id":"dev-42","pair_code":"ABCD-EFGH"}})");
     EXPECT_EQ(n.answer.timeout, 80);
     Driver e(Protocol::gowa, true);
     e.answer(404, kNoDevice);
@@ -495,10 +475,9 @@ TEST(SessionExchangeGowa, ADeviceThatExistsAlready)
 const std::string kStale =
     R"({"pairingCode":"PREV2345","code":"2@old","base64":"data:image/png;base64,b2xk","count":7})";
 
-TEST(SessionExchangeEvolution, TheCloseBranchIsNeverACodeWithoutSessionStart)
-{
+TEST(SessionExchangeEvolution, TheCloseBranchIsNeverACodeWithoutSessionStart) {
     Driver d(Protocol::evolution, false);
-    const Next& n = d.answer(200, kStale, 2003);
+    const Next &n = d.answer(200, kStale, 2003);
     ASSERT_EQ(n.kind, Kind::answer);
     EXPECT_EQ(n.answer.failure.code, 503);
     EXPECT_TRUE(n.answer.has_retry_after);
@@ -508,8 +487,7 @@ TEST(SessionExchangeEvolution, TheCloseBranchIsNeverACodeWithoutSessionStart)
     EXPECT_EQ(e.answer(200, kStale, 30).answer.code, "PREV-2345");
 }
 
-TEST(SessionExchangeEvolution, WaitsForTheNewConnectionsQr)
-{
+TEST(SessionExchangeEvolution, WaitsForTheNewConnectionsQr) {
     Driver d(Protocol::evolution, true);
     ASSERT_EQ(d.answer(200, kStale, 2010).kind, Kind::wait);
     EXPECT_TRUE(d.x.started());
@@ -520,15 +498,14 @@ TEST(SessionExchangeEvolution, WaitsForTheNewConnectionsQr)
     ASSERT_EQ(d.answer(200, R"({"pairingCode":"PREV2345","code":"2@old","base64":"b","count":8})").kind, Kind::wait);
     d.wake();
     d.answer(200, R"({"instance":{"instanceName":"dev-42","state":"connecting"}})");
-    const Next& n = d.answer(200, R"({"pairingCode":"NEWC2345","code":"2@new","base64":"c","count":8})");
+    const Next &n = d.answer(200, R"({"pairingCode":"NEWC2345","code":"2@new","base64":"c","count":8})");
     ASSERT_EQ(n.kind, Kind::answer);
     EXPECT_EQ(n.answer.code, "NEWC-2345");
     EXPECT_EQ(n.answer.timeout, 15);
     EXPECT_EQ(d.calls, (Lines{"pairing", "readiness", "QR state", "readiness", "QR state"}));
 }
 
-TEST(SessionExchangeEvolution, AFreshInstanceHasNothingStale)
-{
+TEST(SessionExchangeEvolution, AFreshInstanceHasNothingStale) {
     Driver d(Protocol::evolution, true);
     ASSERT_EQ(d.answer(200, R"({"count":0})", 2001).kind, Kind::wait);
     d.wake();
@@ -540,24 +517,24 @@ TEST(SessionExchangeEvolution, AFreshInstanceHasNothingStale)
     EXPECT_EQ(d.answer(200, R"({"pairingCode":"NEWC2345","code":"2@n","count":1})").answer.code, "NEWC-2345");
 }
 
-TEST(SessionExchangeEvolution, ConnectingWithoutACodeWaitsWithSessionStart)
-{
+TEST(SessionExchangeEvolution, ConnectingWithoutACodeWaitsWithSessionStart) {
     Driver d(Protocol::evolution, true);
     ASSERT_EQ(d.answer(200, R"({"pairingCode":null,"count":0})", 40).kind, Kind::wait);
     EXPECT_FALSE(d.x.started());
     Driver e(Protocol::evolution, false);
-    const Next& n = e.answer(200, R"({"pairingCode":null,"count":0})", 40);
+    const Next &n = e.answer(200, R"({"pairingCode":null,"count":0})", 40);
     EXPECT_EQ(n.answer.failure.code, 503);
     EXPECT_TRUE(n.answer.has_retry_after);
 }
 
-TEST(SessionExchangeEvolution, StatesAfterTheStart)
-{
-    for (const auto& [state, code] : std::vector<std::pair<const char*, int>>{{"open", 409}, {"close", 503}, {"refused", 502}}) {
+TEST(SessionExchangeEvolution, StatesAfterTheStart) {
+    for (const auto &[state, code] :
+         std::vector<std::pair<const char *, int>>{{"open", 409}, {"close", 503}, {"refused", 502}}) {
         Driver d(Protocol::evolution, true);
         d.answer(200, kStale, 2500);
         d.wake();
-        const Next& n = d.answer(200, std::string(R"({"instance":{"instanceName":"dev-42","state":")") + state + "\"}}");
+        const Next &n =
+            d.answer(200, std::string(R"({"instance":{"instanceName":"dev-42","state":")") + state + "\"}}");
         ASSERT_EQ(n.kind, Kind::answer) << state;
         EXPECT_EQ(n.answer.failure.code, code) << state;
     }
@@ -566,14 +543,13 @@ TEST(SessionExchangeEvolution, StatesAfterTheStart)
     d.answer(200, kStale, 2500);
     d.wake();
     d.answer(200, R"({"instance":{"instanceName":"dev-42","state":"connecting"}})");
-    const Next& n = d.answer(200, R"({"pairingCode":"NEWC2345","code":"2@new","count":8})", 2100);
+    const Next &n = d.answer(200, R"({"pairingCode":"NEWC2345","code":"2@new","count":8})", 2100);
     ASSERT_EQ(n.kind, Kind::answer);
     EXPECT_EQ(n.answer.failure.code, 503);
     EXPECT_EQ(n.answer.log_level, LogLevel::warn);
 }
 
-TEST(SessionExchangeOrigin, ItsCodeLivesFromTheCallsStart)
-{
+TEST(SessionExchangeOrigin, ItsCodeLivesFromTheCallsStart) {
     Driver d(Protocol::origin, true);  // no session to start: the flag changes nothing
     const std::string ok = R"({"status":true,"code":200,"message":"x","data":{"PairCode":"ABCD-EFGH","Timeout":160}})";
     EXPECT_EQ(d.answer(200, ok, 12200).answer.timeout, 147);
@@ -581,10 +557,9 @@ TEST(SessionExchangeOrigin, ItsCodeLivesFromTheCallsStart)
     EXPECT_EQ(e.answer(200, ok, 800).answer.timeout, 150);
 }
 
-TEST(SessionExchangeNative, Unchanged)
-{
+TEST(SessionExchangeNative, Unchanged) {
     Driver d(Protocol::native, true);
-    const Next& n = d.answer(200, R"({"pair_code":"ABCD-EFGH","timeout":3600})", 5000);
+    const Next &n = d.answer(200, R"({"pair_code":"ABCD-EFGH","timeout":3600})", 5000);
     EXPECT_EQ(n.answer.code, "ABCD-EFGH");
     EXPECT_EQ(n.answer.timeout, 3600);
     EXPECT_EQ(d.calls, (Lines{"pairing"}));

@@ -10,8 +10,7 @@
 namespace wa_pair {
 namespace {
 
-TEST(Base64UrlExhaustive, EveryShortByteStringRoundTrips)
-{
+TEST(Base64UrlExhaustive, EveryShortByteStringRoundTrips) {
     std::string out;
     for (int n = 0; n < 65536 + 256; ++n) {
         std::string bytes;
@@ -29,8 +28,7 @@ TEST(Base64UrlExhaustive, EveryShortByteStringRoundTrips)
     }
 }
 
-TEST(Base64UrlExhaustive, EveryShortTextIsOneEncodingOrRefused)
-{
+TEST(Base64UrlExhaustive, EveryShortTextIsOneEncodingOrRefused) {
     const std::string chars = "AQRSgw_-9+/=.\xc3 ";  // values 0, 16, 17, 18, 32, 48, 63, 62, 61, and refusals
     std::string out;
     for (std::size_t len = 0; len <= 5; ++len) {

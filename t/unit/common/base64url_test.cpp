@@ -9,19 +9,19 @@
 namespace wa_pair {
 namespace {
 
-
 struct B64Row {
-    const char* name;
+    const char *name;
     std::string encoded;
     std::string decoded;
 };
 
-void PrintTo(const B64Row& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const B64Row &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class Base64Url : public testing::TestWithParam<B64Row> {};
 
-TEST_P(Base64Url, RoundTrips)
-{
+TEST_P(Base64Url, RoundTrips) {
     std::string out = "junk";
     EXPECT_TRUE(base64url_decode(GetParam().encoded, out));
     EXPECT_EQ(out, GetParam().decoded);
@@ -42,8 +42,7 @@ INSTANTIATE_TEST_SUITE_P(Table, Base64Url, testing::ValuesIn(kB64), RowName());
 
 class Base64UrlRefuses : public testing::TestWithParam<std::string> {};
 
-TEST_P(Base64UrlRefuses, Input)
-{
+TEST_P(Base64UrlRefuses, Input) {
     std::string out = "junk";
     EXPECT_FALSE(base64url_decode(GetParam(), out));
     EXPECT_EQ(out, "");
@@ -51,9 +50,8 @@ TEST_P(Base64UrlRefuses, Input)
 
 INSTANTIATE_TEST_SUITE_P(Table, Base64UrlRefuses,
                          testing::Values("QQ==", "QUI=", "=", "+_8", "/_8", "Q", "QUJDR",
-                                         "QR",    // unused bits set: "QQ" is the one encoding
-                                         "QUJ",   // idem for two bytes ("QUI")
-                                         "QU I", "QUI\n", std::string("QU\0I", 4), "QUI\xc3\xa9",
-                                         "Q.UI"));
+                                         "QR",   // unused bits set: "QQ" is the one encoding
+                                         "QUJ",  // idem for two bytes ("QUI")
+                                         "QU I", "QUI\n", std::string("QU\0I", 4), "QUI\xc3\xa9", "Q.UI"));
 }  // namespace
 }  // namespace wa_pair

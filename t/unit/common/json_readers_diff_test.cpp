@@ -32,8 +32,7 @@ using namespace std::string_literals;
 constexpr std::time_t kNow = 1700000000;
 const std::string kSecret = "readers diff secret, 32 bytes ok";
 
-std::string mint_hs256(std::string_view header, std::string_view payload)
-{
+std::string mint_hs256(std::string_view header, std::string_view payload) {
     return testing_hs256::mint(kSecret, header, payload);
 }
 
@@ -46,15 +45,13 @@ struct ClaimsAnswer {
     std::optional<std::uint64_t> version;
 };
 
-ClaimsAnswer refused(const char* reason)
-{
+ClaimsAnswer refused(const char *reason) {
     ClaimsAnswer a;
     a.reason = reason;
     return a;
 }
 
-bool ref_read_time(const json& payload, const char* name, bool& present, double& value)
-{
+bool ref_read_time(const json &payload, const char *name, bool &present, double &value) {
     present = false;
     const auto it = payload.find(name);
     if (it == payload.end()) return true;
@@ -64,14 +61,11 @@ bool ref_read_time(const json& payload, const char* name, bool& present, double&
     return std::isfinite(value);
 }
 
-bool ref_equals_one_of(const json& value, const std::vector<std::string>& accepted)
-{
-    return value.is_string() && std::find(accepted.begin(), accepted.end(), value.get<std::string>()) !=
-                                    accepted.end();
+bool ref_equals_one_of(const json &value, const std::vector<std::string> &accepted) {
+    return value.is_string() && std::find(accepted.begin(), accepted.end(), value.get<std::string>()) != accepted.end();
 }
 
-bool ref_identifier(const json& claim, std::string& out)
-{
+bool ref_identifier(const json &claim, std::string &out) {
     if (claim.is_string()) {
         out = claim.get<std::string>();
     } else if (claim.is_number_integer()) {
@@ -82,8 +76,7 @@ bool ref_identifier(const json& claim, std::string& out)
     return is_identifier(out);
 }
 
-ClaimsAnswer reference_claims(std::string_view payload_text, const JwtConfig& config)
-{
+ClaimsAnswer reference_claims(std::string_view payload_text, const JwtConfig &config) {
     ClaimsAnswer a;
     const json payload = parse_json(payload_text);
     if (!payload.is_object()) return refused("payload is not a valid JSON object");
@@ -98,7 +91,7 @@ ClaimsAnswer reference_claims(std::string_view payload_text, const JwtConfig& co
     if (!ref_read_time(payload, "iat", has, value)) return refused("iat is not a number");
     if (has && at + leeway < value) return refused("token issued in the future");
     bool audience_required = false;
-    for (const ClaimRequirement& req : config.required) {
+    for (const ClaimRequirement &req : config.required) {
         const auto it = payload.find(req.claim);
         if (it == payload.end() || it->is_null()) return refused("a required claim is missing");
         if (req.values.empty()) continue;
@@ -109,7 +102,7 @@ ClaimsAnswer reference_claims(std::string_view payload_text, const JwtConfig& co
                 ok = ref_equals_one_of(*it, req.values);
             } else if (it->is_array()) {
                 bool malformed = false;
-                for (const json& item : *it) {
+                for (const json &item : *it) {
                     if (!item.is_string()) malformed = true;
                     ok = ok || ref_equals_one_of(item, req.values);
                 }
@@ -122,12 +115,12 @@ ClaimsAnswer reference_claims(std::string_view payload_text, const JwtConfig& co
     }
     if (!audience_required) {
         const auto aud = payload.find("aud");
-        if (aud != payload.end() && !aud->is_null() &&
-            !(aud->is_string() && aud->get<std::string>().empty()) && !(aud->is_array() && aud->empty())) {
+        if (aud != payload.end() && !aud->is_null() && !(aud->is_string() && aud->get<std::string>().empty()) &&
+            !(aud->is_array() && aud->empty())) {
             return refused("aud present but no audience is configured");
         }
     }
-    const json* claim = nullptr;
+    const json *claim = nullptr;
     if (const auto it = payload.find(config.device_claim); it != payload.end() && !it->is_null()) {
         claim = &*it;
     } else if (const auto sub = payload.find("sub"); sub != payload.end() && !sub->is_null()) {
@@ -150,13 +143,12 @@ ClaimsAnswer reference_claims(std::string_view payload_text, const JwtConfig& co
     return a;
 }
 
-std::vector<JwtConfig> claim_configs()
-{
+std::vector<JwtConfig> claim_configs() {
     std::vector<JwtConfig> configs(3);
-    for (JwtConfig& c : configs) c.keys.push_back(hmac_key(kSecret));
+    for (JwtConfig &c : configs) c.keys.push_back(hmac_key(kSecret));
     configs[1].device_claim = "uid";
     configs[1].leeway_seconds = 60;
-    for (const char* arg : {"iss=https://id.example", "aud=app", "aud=api", "sub"}) {
+    for (const char *arg : {"iss=https://id.example", "aud=app", "aud=api", "sub"}) {
         EXPECT_EQ(add_requirement(arg, configs[1].required), "");
     }
     EXPECT_EQ(add_requirement("version", configs[2].required), "");
@@ -185,8 +177,7 @@ const std::vector<std::string> kPayloads = {
     R"({"uid":"u","sub":"s","iss":"https://id.example","aud":"web"})",
 };
 
-TEST(JsonReadersDiff, JwtClaims)
-{
+TEST(JsonReadersDiff, JwtClaims) {
     const std::vector<JwtConfig> configs = claim_configs();
     std::mt19937 rng(7);
     int disagreements = 0;
@@ -196,7 +187,7 @@ TEST(JsonReadersDiff, JwtClaims)
         std::string payload = kPayloads[as_written ? static_cast<std::size_t>(round) : rng() % kPayloads.size()];
         if (!as_written) oracle::mutate(payload, rng);
         const std::string token = mint_hs256(R"({"alg":"HS256","typ":"JWT"})", payload);
-        for (const JwtConfig& config : configs) {
+        for (const JwtConfig &config : configs) {
             const ClaimsAnswer want = reference_claims(payload, config);
             const AuthResult got = verify_jwt(token, config, kNow);
             const bool same = want.reason == got.reason && want.device_id == got.device_id &&
@@ -213,14 +204,13 @@ TEST(JsonReadersDiff, JwtClaims)
 }
 
 // The header's rules (alg, typ, crit, kid) on mutated headers: accepted or refused alike.
-TEST(JsonReadersDiff, JwtHeader)
-{
+TEST(JsonReadersDiff, JwtHeader) {
     JwtConfig config;
     config.keys.push_back(hmac_key(kSecret));
     config.keys.back().kid = "key-1";
     const std::vector<std::string> headers = {
-        R"({"alg":"HS256","typ":"JWT","kid":"key-1"})", R"({"alg":"HS256","typ":"application/jwt"})",
-        R"({"alg":"H\u005356","kid":"key\u002d1"})", R"({"alg":"HS256","crit":null})",
+        R"({"alg":"HS256","typ":"JWT","kid":"key-1"})",     R"({"alg":"HS256","typ":"application/jwt"})",
+        R"({"alg":"H\u005356","kid":"key\u002d1"})",        R"({"alg":"HS256","crit":null})",
         R"({"alg":"HS256","typ":"jwt","cty":{"a":[1,2]}})",
     };
     std::mt19937 rng(11);
@@ -233,7 +223,7 @@ TEST(JsonReadersDiff, JwtHeader)
         const json h = parse_json(header);
         bool want = h.is_object() && h.contains("alg") && h["alg"] == "HS256" && !h.contains("crit");
         if (want && h.contains("typ")) {
-            const json& typ = h["typ"];
+            const json &typ = h["typ"];
             want = typ.is_string() && (ascii::iequals(typ.get<std::string>(), "JWT") ||
                                        ascii::iequals(typ.get<std::string>(), "application/jwt"));
         }
@@ -241,18 +231,17 @@ TEST(JsonReadersDiff, JwtHeader)
         const AuthResult got = verify_jwt(mint_hs256(header, R"({"device_id":"d"})"), config, kNow);
         if (want == static_cast<bool>(got.failure)) {
             ++disagreements;
-            ADD_FAILURE() << "reference " << (want ? "accepts" : "refuses") << ", verify_jwt: "
-                          << got.reason << "\n  header: " << testing::PrintToString(header);
+            ADD_FAILURE() << "reference " << (want ? "accepts" : "refuses") << ", verify_jwt: " << got.reason
+                          << "\n  header: " << testing::PrintToString(header);
         }
     }
 }
 
 // ---- the login body: the JSON rules of login_body.cpp, read from nlohmann's DOM --------------
 
-LoginRequest reference_body(std::string_view body)
-{
+LoginRequest reference_body(std::string_view body) {
     LoginRequest r;
-    const auto fail = [&](const char* text) {
+    const auto fail = [&](const char *text) {
         r.failure = Failure{400, text};
         return r;
     };
@@ -275,14 +264,20 @@ LoginRequest reference_body(std::string_view body)
     return r;
 }
 
-TEST(JsonReadersDiff, LoginBody)
-{
+TEST(JsonReadersDiff, LoginBody) {
     const std::vector<std::string> bodies = {
-        R"({"phone":"6281234567890"})", R"({"phone":"+62 812-3456-7890","refresh":true})",
-        R"({"phone":"0812","refresh":false})", R"({"phone":null,"refresh":null})",
-        R"({"phone":6281234567890})", R"({"ph\u006fne":"\u0036281234567890","x":[1,{"y":2}]})",
-        R"({"phone":"6281234567890","refresh":"yes"})", R"({"phone":"6281234567890","refresh":null})",
-        R"({"refresh":true})", R"([{"phone":"6281234567890"}])", "{\"phone\":\"62812\u0000\"}", "\xEF\xBB\xBF{\"phone\":\"6281234567890\"}\0x"s,
+        R"({"phone":"6281234567890"})",
+        R"({"phone":"+62 812-3456-7890","refresh":true})",
+        R"({"phone":"0812","refresh":false})",
+        R"({"phone":null,"refresh":null})",
+        R"({"phone":6281234567890})",
+        R"({"ph\u006fne":"\u0036281234567890","x":[1,{"y":2}]})",
+        R"({"phone":"6281234567890","refresh":"yes"})",
+        R"({"phone":"6281234567890","refresh":null})",
+        R"({"refresh":true})",
+        R"([{"phone":"6281234567890"}])",
+        "{\"phone\":\"62812\u0000\"}",
+        "\xEF\xBB\xBF{\"phone\":\"6281234567890\"}\0x"s,
     };
     std::mt19937 rng(13);
     int disagreements = 0;
@@ -305,12 +300,11 @@ TEST(JsonReadersDiff, LoginBody)
 
 // ---- the native backend answer: protocol_native.cpp's rules, read from nlohmann's DOM --------
 
-PairCode reference_native(long status, std::string_view body)
-{
+PairCode reference_native(long status, std::string_view body) {
     PairCode r;
     if (status == 200) {
         const json answer = parse_json(body);
-        const auto invalid = [&](const char* reason) {
+        const auto invalid = [&](const char *reason) {
             PairCode p;
             p.failure = Failure{502, "Invalid answer from the pairing backend"};
             p.outcome = Outcome::bad_backend_answer;
@@ -348,16 +342,25 @@ PairCode reference_native(long status, std::string_view body)
     return r;
 }
 
-TEST(JsonReadersDiff, NativeAnswer)
-{
+TEST(JsonReadersDiff, NativeAnswer) {
     const std::vector<std::string> bodies = {
-        R"({"pair_code":"ABCD-1234","timeout":120})", R"({"pair_code":"ABCD1234"})",
-        R"({"pair_code":"ABCD1234","timeout":null})", R"({"pair_code":"ABCD1234","timeout":120.0})",
-        R"({"pair_code":"ABCD1234","timeout":-0,"x":{}})", R"({"pair_code":"\u0041BCD1234","timeout":86400})",
-        R"({"error":"device not found"})", R"({"error":"caf\u00e9"})", R"({"error":"a\/b","x":[1]})",
-        R"({"pair_code":"ABCD1234","timeout":0})", R"({"pair_code":"ABCD1234","timeout":86401})",
-        R"({"pair_code":"abcd1234"})", R"({"pair_code":null})", R"({"error":null})", R"({"error":"a\tb"})",
-        R"(["error"])", R"({"error":""})",
+        R"({"pair_code":"ABCD-1234","timeout":120})",
+        R"({"pair_code":"ABCD1234"})",
+        R"({"pair_code":"ABCD1234","timeout":null})",
+        R"({"pair_code":"ABCD1234","timeout":120.0})",
+        R"({"pair_code":"ABCD1234","timeout":-0,"x":{}})",
+        R"({"pair_code":"\u0041BCD1234","timeout":86400})",
+        R"({"error":"device not found"})",
+        R"({"error":"caf\u00e9"})",
+        R"({"error":"a\/b","x":[1]})",
+        R"({"pair_code":"ABCD1234","timeout":0})",
+        R"({"pair_code":"ABCD1234","timeout":86401})",
+        R"({"pair_code":"abcd1234"})",
+        R"({"pair_code":null})",
+        R"({"error":null})",
+        R"({"error":"a\tb"})",
+        R"(["error"])",
+        R"({"error":""})",
     };
     std::mt19937 rng(17);
     int disagreements = 0;

@@ -18,8 +18,7 @@ using namespace std::string_literals;
 // Stops a test at the first few disagreements instead of printing thousands.
 class Disagreements {
 public:
-    void check(const std::string& text, int max_depth = kMaxJsonDepth)
-    {
+    void check(const std::string &text, int max_depth = kMaxJsonDepth) {
         ++checked_;
         const std::string diff = oracle::compare(text, max_depth);
         if (diff.empty()) return;
@@ -56,30 +55,110 @@ const std::vector<std::string> kSeeds = {
 
 // Texts written to sit on an edge of the grammar.
 const std::vector<std::string> kTricky = {
-    "", " ", "{", "}", "[", "]", "{}", "[]", "\"\"", "\"", "0", "-", "-0", "00", "1.", ".1", "1e", "1e+",
-    "1e-0", "1E+00", "-0.0", "0e0", "tru", "true", "truee", "nul", "null ", "false\n", "{}{}",
-    "{} ", "\t{}\r\n", "{\"\":\"\"}", "{\"a\":}", "{\"a\"}", "{\"a\":1,}", "{,}", "[,]", "[1,]",
-    "{\"a\":1 /**/}", "{\"a\":1}//", "{'a':1}", "{a:1}", "{\"a\":\"\\u\"}", "{\"a\":\"\\u123\"}",
-    "{\"a\":\"\\uD800\"}", "{\"a\":\"\\uDC00\"}", "{\"a\":\"\\uD800\\u\"}", "{\"a\":\"\\uD800\\\"}",
-    "{\"a\":\"\\uD800\\uD800\\uDC00\"}", "{\"a\":\"\\uDBFF\\uDFFF\"}", "\"\\u0000\"",
-    "\0"s, "\0{}"s, "{}\0"s, "{}\0\0"s, "{} \0 x"s, "[1\0]"s, "1\0"s, "\"a\0\""s, "\xEF\xBB\xBF",
-    "\xEF\xBB\xBF\0"s, "\xEF\xBB\xBF" "1", "\xEF\xBB\xBF\xEF\xBB\xBF" "1", "\xEF\xBB" "1", "\xEF" "1",
-    "\xBB\xBF{}", "1e308", "1e309", "-1e309", "1e-324", "2.4703282292062328e-324",
-    "1.7976931348623158e308", "1.7976931348623159e308", "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497791",
-    "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792",
+    "",
+    " ",
+    "{",
+    "}",
+    "[",
+    "]",
+    "{}",
+    "[]",
+    "\"\"",
+    "\"",
+    "0",
+    "-",
+    "-0",
+    "00",
+    "1.",
+    ".1",
+    "1e",
+    "1e+",
+    "1e-0",
+    "1E+00",
+    "-0.0",
+    "0e0",
+    "tru",
+    "true",
+    "truee",
+    "nul",
+    "null ",
+    "false\n",
+    "{}{}",
+    "{} ",
+    "\t{}\r\n",
+    "{\"\":\"\"}",
+    "{\"a\":}",
+    "{\"a\"}",
+    "{\"a\":1,}",
+    "{,}",
+    "[,]",
+    "[1,]",
+    "{\"a\":1 /**/}",
+    "{\"a\":1}//",
+    "{'a':1}",
+    "{a:1}",
+    "{\"a\":\"\\u\"}",
+    "{\"a\":\"\\u123\"}",
+    "{\"a\":\"\\uD800\"}",
+    "{\"a\":\"\\uDC00\"}",
+    "{\"a\":\"\\uD800\\u\"}",
+    "{\"a\":\"\\uD800\\\"}",
+    "{\"a\":\"\\uD800\\uD800\\uDC00\"}",
+    "{\"a\":\"\\uDBFF\\uDFFF\"}",
+    "\"\\u0000\"",
+    "\0"s,
+    "\0{}"s,
+    "{}\0"s,
+    "{}\0\0"s,
+    "{} \0 x"s,
+    "[1\0]"s,
+    "1\0"s,
+    "\"a\0\""s,
+    "\xEF\xBB\xBF",
+    "\xEF\xBB\xBF\0"s,
+    "\xEF\xBB\xBF"
+    "1",
+    "\xEF\xBB\xBF\xEF\xBB\xBF"
+    "1",
+    "\xEF\xBB"
+    "1",
+    "\xEF"
+    "1",
+    "\xBB\xBF{}",
+    "1e308",
+    "1e309",
+    "-1e309",
+    "1e-324",
+    "2.4703282292062328e-324",
+    "1.7976931348623158e308",
+    "1.7976931348623159e308",
+    "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692"
+    "887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842"
+    "914819860834936475292719074168444365510704342711559699508093042880177904174497791",
+    "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692"
+    "887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842"
+    "914819860834936475292719074168444365510704342711559699508093042880177904174497792",
     "0.000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001",
-    "18446744073709551615", "18446744073709551616", "99999999999999999999", "-9223372036854775808",
-    "-9223372036854775809", "-18446744073709551616", "9223372036854775808",
-    "{\"a\":1,\"a\":1}", "{\"a\":1,\"\\u0061\":1}", "{\"\\u0000\":1,\"\\u0000\":1}",
-    "{\"\\u0000\":1,\"\":1}", "{\"\\ud83d\\ude00\":1,\"\xF0\x9F\x98\x80\":2}",
-    "[{\"a\":1,\"a\":2}]", "{\"x\":{\"a\":1,\"a\":2}}",
+    "18446744073709551615",
+    "18446744073709551616",
+    "99999999999999999999",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "-18446744073709551616",
+    "9223372036854775808",
+    "{\"a\":1,\"a\":1}",
+    "{\"a\":1,\"\\u0061\":1}",
+    "{\"\\u0000\":1,\"\\u0000\":1}",
+    "{\"\\u0000\":1,\"\":1}",
+    "{\"\\ud83d\\ude00\":1,\"\xF0\x9F\x98\x80\":2}",
+    "[{\"a\":1,\"a\":2}]",
+    "{\"x\":{\"a\":1,\"a\":2}}",
 };
 
-TEST(JsonScanDiff, TrickyTexts)
-{
+TEST(JsonScanDiff, TrickyTexts) {
     Disagreements d;
-    for (const std::string& t : kSeeds) d.check(t);
-    for (const std::string& t : kTricky) {
+    for (const std::string &t : kSeeds) d.check(t);
+    for (const std::string &t : kTricky) {
         d.check(t);
         d.check("{\"v\":" + t + "}");
         d.check("[" + t + "]");
@@ -87,12 +166,11 @@ TEST(JsonScanDiff, TrickyTexts)
 }
 
 // Every depth around the limit, for arrays, objects and both mixed, and other limits.
-TEST(JsonScanDiff, Depths)
-{
+TEST(JsonScanDiff, Depths) {
     Disagreements d;
     for (int depth = 0; depth <= kMaxJsonDepth + 3; ++depth) {
-        std::string arrays = std::string(static_cast<std::size_t>(depth), '[') +
-                             std::string(static_cast<std::size_t>(depth), ']');
+        std::string arrays =
+            std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']');
         d.check(arrays);
         d.check("{\"a\":" + arrays + "}");
         std::string mixed;
@@ -108,8 +186,7 @@ TEST(JsonScanDiff, Depths)
 }
 
 // Every text of up to 4 bytes over the bytes that matter to the grammar.
-TEST(JsonScanDiff, AllShortTexts)
-{
+TEST(JsonScanDiff, AllShortTexts) {
     const std::string alphabet = "{}[]\":,1-0e.tn \\u\0"s;
     Disagreements d;
     std::vector<std::size_t> index;
@@ -127,8 +204,7 @@ TEST(JsonScanDiff, AllShortTexts)
 }
 
 // Every number-shaped text of up to 5 characters, bare, in an array and as a member.
-TEST(JsonScanDiff, AllShortNumbers)
-{
+TEST(JsonScanDiff, AllShortNumbers) {
     const std::string alphabet = "-+019.eE";
     Disagreements d;
     std::vector<std::size_t> index;
@@ -149,8 +225,7 @@ TEST(JsonScanDiff, AllShortNumbers)
 
 // Every lead byte with every second byte and a spread of third and fourth bytes, in a string
 // value and in a member name.
-TEST(JsonScanDiff, Utf8Sequences)
-{
+TEST(JsonScanDiff, Utf8Sequences) {
     const unsigned char spread[] = {0x00, 0x22, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF};
     Disagreements d;
     for (int lead = 0x00; lead <= 0xFF; ++lead) {
@@ -170,17 +245,16 @@ TEST(JsonScanDiff, Utf8Sequences)
 }
 
 // \u escapes: code units around every boundary, alone, in pairs, and cut short.
-TEST(JsonScanDiff, UnicodeEscapes)
-{
-    const char* units[] = {"0000", "001f", "0020", "0041", "007f", "0080", "07ff", "0800", "d7ff",
+TEST(JsonScanDiff, UnicodeEscapes) {
+    const char *units[] = {"0000", "001f", "0020", "0041", "007f", "0080", "07ff", "0800", "d7ff",
                            "D800", "d83d", "dbff", "DC00", "de00", "dfff", "e000", "fffe", "FFFF"};
-    const char* tails[] = {"", "x", "\\", "\\u", "\\u00", "\\n", "\\\"", "\\uzzzz"};
+    const char *tails[] = {"", "x", "\\", "\\u", "\\u00", "\\n", "\\\"", "\\uzzzz"};
     Disagreements d;
-    for (const char* a : units) {
+    for (const char *a : units) {
         d.check("{\"a\":\"\\u" + std::string(a) + "\"}");
         d.check("{\"\\u" + std::string(a) + "\":1}");
-        for (const char* b : units) d.check("{\"a\":\"\\u" + std::string(a) + "\\u" + b + "\"}");
-        for (const char* t : tails) d.check("{\"a\":\"\\u" + std::string(a) + t + "\"}");
+        for (const char *b : units) d.check("{\"a\":\"\\u" + std::string(a) + "\\u" + b + "\"}");
+        for (const char *t : tails) d.check("{\"a\":\"\\u" + std::string(a) + t + "\"}");
     }
     for (int c = 0; c < 256; ++c) {
         d.check("{\"a\":\"\\" + std::string(1, static_cast<char>(c)) + "\"}");
@@ -192,8 +266,7 @@ TEST(JsonScanDiff, UnicodeEscapes)
 }
 
 // Random mutations of the seeds (oracle::mutate). A fixed seed: a failure reproduces.
-TEST(JsonScanDiff, RandomMutations)
-{
+TEST(JsonScanDiff, RandomMutations) {
     std::mt19937 rng(20261126);
     Disagreements d;
     for (int round = 0; round < 40000; ++round) {

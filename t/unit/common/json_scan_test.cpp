@@ -16,24 +16,24 @@ namespace {
 
 using namespace std::string_literals;
 
-JsonScan scan(std::string_view text, int max_depth = kMaxJsonDepth)
-{
+JsonScan scan(std::string_view text, int max_depth = kMaxJsonDepth) {
     JsonObject object;
     return scan_json_object(text, object, max_depth);
 }
 
 struct GrammarRow {
-    const char* name;
+    const char *name;
     std::string text;
     JsonScan expected;
 };
 
-void PrintTo(const GrammarRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const GrammarRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class Grammar : public testing::TestWithParam<GrammarRow> {};
 
-TEST_P(Grammar, AcceptsOrRefuses)
-{
+TEST_P(Grammar, AcceptsOrRefuses) {
     EXPECT_EQ(scan(GetParam().text), GetParam().expected) << GetParam().text;
     EXPECT_EQ(oracle::compare(GetParam().text), "") << GetParam().text;  // and nlohmann agrees
 }
@@ -211,21 +211,17 @@ const GrammarRow kGrammar[] = {
 INSTANTIATE_TEST_SUITE_P(Table, Grammar, testing::ValuesIn(kGrammar), RowName());
 
 // Depth: kMaxJsonDepth containers one inside the other are accepted, one more is refused.
-std::string nested(int depth, char open, char close)
-{
-    return std::string(static_cast<std::size_t>(depth), open) +
-           std::string(static_cast<std::size_t>(depth), close);
+std::string nested(int depth, char open, char close) {
+    return std::string(static_cast<std::size_t>(depth), open) + std::string(static_cast<std::size_t>(depth), close);
 }
 
-std::string nested_objects(int depth)
-{
+std::string nested_objects(int depth) {
     std::string text;
     for (int i = 0; i < depth; ++i) text += i + 1 < depth ? "{\"a\":" : "{";
     return text + std::string(static_cast<std::size_t>(depth), '}');
 }
 
-TEST(JsonScanDepth, CountsContainersOpen)
-{
+TEST(JsonScanDepth, CountsContainersOpen) {
     EXPECT_EQ(scan(nested(kMaxJsonDepth, '[', ']')), kNotObject);
     EXPECT_EQ(scan(nested(kMaxJsonDepth + 1, '[', ']')), kInvalid);
     EXPECT_EQ(scan(nested_objects(kMaxJsonDepth)), kObject);
@@ -242,23 +238,24 @@ TEST(JsonScanDepth, CountsContainersOpen)
 
 // Numbers: nlohmann's class and value.
 struct NumberRow {
-    const char* name;
-    const char* text;
+    const char *name;
+    const char *text;
     JsonNumber number;
     double as_double;
 };
 
-void PrintTo(const NumberRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const NumberRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class Numbers : public testing::TestWithParam<NumberRow> {};
 
-TEST_P(Numbers, Classifies)
-{
-    const NumberRow& row = GetParam();
+TEST_P(Numbers, Classifies) {
+    const NumberRow &row = GetParam();
     JsonObject object;
     const std::string text = "{\"n\":" + std::string(row.text) + "}";  // the views point into it
     ASSERT_EQ(scan_json_object(text, object), kObject);
-    const JsonValue* n = object.find("n");
+    const JsonValue *n = object.find("n");
     ASSERT_NE(n, nullptr);
     EXPECT_EQ(n->kind, JsonKind::number);
     EXPECT_EQ(n->raw, row.text);
@@ -299,12 +296,9 @@ const NumberRow kNumbers[] = {
 
 INSTANTIATE_TEST_SUITE_P(Table, Numbers, testing::ValuesIn(kNumbers), RowName());
 
-TEST(JsonScanNumbers, KeepsExactIntegers)
-{
+TEST(JsonScanNumbers, KeepsExactIntegers) {
     JsonObject object;
-    ASSERT_EQ(scan_json_object("{\"u\":18446744073709551615,\"i\":-9223372036854775808,\"z\":-0}",
-                               object),
-              kObject);
+    ASSERT_EQ(scan_json_object("{\"u\":18446744073709551615,\"i\":-9223372036854775808,\"z\":-0}", object), kObject);
     EXPECT_EQ(object.find("u")->unsigned_value, std::numeric_limits<std::uint64_t>::max());
     EXPECT_EQ(object.find("i")->integer_value, std::numeric_limits<std::int64_t>::min());
     EXPECT_EQ(object.find("z")->integer_value, 0);
@@ -312,23 +306,24 @@ TEST(JsonScanNumbers, KeepsExactIntegers)
 
 // Strings: decoded on demand; the view is the raw text between the quotes.
 struct StringRow {
-    const char* name;
+    const char *name;
     std::string json;  // the string literal, quotes included
     std::string decoded;
     bool escaped;
 };
 
-void PrintTo(const StringRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const StringRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class Strings : public testing::TestWithParam<StringRow> {};
 
-TEST_P(Strings, Decode)
-{
-    const StringRow& row = GetParam();
+TEST_P(Strings, Decode) {
+    const StringRow &row = GetParam();
     JsonObject object;
     const std::string text = "{\"s\":" + row.json + "}";  // the views point into it
     ASSERT_EQ(scan_json_object(text, object), kObject);
-    const JsonValue* s = object.find("s");
+    const JsonValue *s = object.find("s");
     ASSERT_NE(s, nullptr);
     ASSERT_TRUE(s->is_string());
     EXPECT_EQ(s->escaped, row.escaped);
@@ -366,11 +361,9 @@ const StringRow kStrings[] = {
 
 INSTANTIATE_TEST_SUITE_P(Table, Strings, testing::ValuesIn(kStrings), RowName());
 
-TEST(JsonScanMembers, KeepsKindsAndRawSpans)
-{
+TEST(JsonScanMembers, KeepsKindsAndRawSpans) {
     JsonObject object;
-    ASSERT_EQ(scan_json_object(
-                  R"({"s":"x","t":true,"f":false,"z":null,"a":[1, "b"],"o":{"k":{}},"e":[ ]})", object),
+    ASSERT_EQ(scan_json_object(R"({"s":"x","t":true,"f":false,"z":null,"a":[1, "b"],"o":{"k":{}},"e":[ ]})", object),
               kObject);
     ASSERT_EQ(object.size(), 7u);
     EXPECT_EQ(object.find("t")->kind, JsonKind::boolean);
@@ -384,13 +377,12 @@ TEST(JsonScanMembers, KeepsKindsAndRawSpans)
     EXPECT_TRUE(object.find("e")->empty_container());
     EXPECT_EQ(object.find("missing"), nullptr);
     EXPECT_EQ(object.find("S"), nullptr);
-    const char* names[] = {"s", "t", "f", "z", "a", "o", "e"};  // in the order written
+    const char *names[] = {"s", "t", "f", "z", "a", "o", "e"};  // in the order written
     std::size_t i = 0;
-    for (const JsonMember& m : object) EXPECT_EQ(m.name, names[i++]);
+    for (const JsonMember &m : object) EXPECT_EQ(m.name, names[i++]);
 }
 
-TEST(JsonScanMembers, DecodesEscapedNames)
-{
+TEST(JsonScanMembers, DecodesEscapedNames) {
     JsonObject object;
     ASSERT_EQ(scan_json_object(R"({"\u0064evice_id":"a","x\/y":1,"plain":2})", object), kObject);
     EXPECT_NE(object.find("device_id"), nullptr);
@@ -399,19 +391,18 @@ TEST(JsonScanMembers, DecodesEscapedNames)
     EXPECT_EQ(object.find("\\u0064evice_id"), nullptr);
 }
 
-TEST(JsonScanMembers, ManyMembersSpillAndStillRefuseRepeats)
-{
+TEST(JsonScanMembers, ManyMembersSpillAndStillRefuseRepeats) {
     std::string text = "{";
     for (int i = 0; i < 200; ++i) {
-        text += (i ? ",\"" : "\"") + std::string(i % 2 ? "\\u006b" : "k") + std::to_string(i) + "\":" +
-                std::to_string(i);
+        text +=
+            (i ? ",\"" : "\"") + std::string(i % 2 ? "\\u006b" : "k") + std::to_string(i) + "\":" + std::to_string(i);
     }
     JsonObject object;
     text += '}';
     ASSERT_EQ(scan_json_object(text, object), kObject);
     ASSERT_EQ(object.size(), 200u);
     for (int i = 0; i < 200; ++i) {
-        const JsonValue* v = object.find("k" + std::to_string(i));
+        const JsonValue *v = object.find("k" + std::to_string(i));
         ASSERT_NE(v, nullptr) << i;
         EXPECT_EQ(v->unsigned_value, static_cast<std::uint64_t>(i));
     }
@@ -420,8 +411,7 @@ TEST(JsonScanMembers, ManyMembersSpillAndStillRefuseRepeats)
     EXPECT_EQ(scan_json_object(text + ",\"\\u006b150\":0}", object), kInvalid);
 }
 
-TEST(JsonScanMembers, ReusedObjectForgetsEarlierMembers)
-{
+TEST(JsonScanMembers, ReusedObjectForgetsEarlierMembers) {
     JsonObject object;
     ASSERT_EQ(scan_json_object(R"({"a":1,"b":2})", object), kObject);
     ASSERT_EQ(scan_json_object(R"({"c":3})", object), kObject);
@@ -429,12 +419,9 @@ TEST(JsonScanMembers, ReusedObjectForgetsEarlierMembers)
     EXPECT_EQ(object.find("a"), nullptr);
 }
 
-TEST(JsonScanArrays, IteratesItems)
-{
+TEST(JsonScanArrays, IteratesItems) {
     JsonObject object;
-    ASSERT_EQ(scan_json_object(R"({"aud":[ "a" , "\u0062",1,[2,3],{"x":[]},null ],"e":[],"s":"x"})",
-                               object),
-              kObject);
+    ASSERT_EQ(scan_json_object(R"({"aud":[ "a" , "\u0062",1,[2,3],{"x":[]},null ],"e":[],"s":"x"})", object), kObject);
     JsonArrayItems items(*object.find("aud"));
     JsonValue item;
     ASSERT_TRUE(items.next(item));

@@ -11,8 +11,7 @@
 namespace wa_pair {
 namespace {
 
-TEST(SuccessEnvelope, IsTheContractsBytes)
-{
+TEST(SuccessEnvelope, IsTheContractsBytes) {
     EXPECT_EQ(success_envelope("ABCD-1234", 120),
               R"({"status":true,"code":200,"message":"Pairing code generated successfully",)"
               R"("data":{"pair_code":"ABCD-1234","timeout":120}})");
@@ -27,12 +26,13 @@ struct ErrorRow {
     std::string bytes;
 };
 
-void PrintTo(const ErrorRow& row, std::ostream* os) { *os << row.code << " " << row.error; }
+void PrintTo(const ErrorRow &row, std::ostream *os) {
+    *os << row.code << " " << row.error;
+}
 
 class ErrorEnvelope : public testing::TestWithParam<ErrorRow> {};
 
-TEST_P(ErrorEnvelope, IsExact)
-{
+TEST_P(ErrorEnvelope, IsExact) {
     EXPECT_EQ(error_envelope(GetParam().code, GetParam().error), GetParam().bytes);
 }
 
@@ -72,21 +72,21 @@ const ErrorRow kErrors[] = {
 INSTANTIATE_TEST_SUITE_P(Table, ErrorEnvelope, testing::ValuesIn(kErrors));
 
 struct EscapeRow {
-    const char* name;
+    const char *name;
     std::string text;
     std::string json;  // the quoted JSON string expected in "error"
 };
 
-void PrintTo(const EscapeRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const EscapeRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class Escaping : public testing::TestWithParam<EscapeRow> {};
 
-TEST_P(Escaping, ErrorTextIsEscaped)
-{
-    const EscapeRow& row = GetParam();
+TEST_P(Escaping, ErrorTextIsEscaped) {
+    const EscapeRow &row = GetParam();
     const std::string envelope = error_envelope(400, row.text);
-    EXPECT_EQ(envelope, R"({"status":false,"code":400,"message":"Bad request","error":)" +
-                            row.json + "}");
+    EXPECT_EQ(envelope, R"({"status":false,"code":400,"message":"Bad request","error":)" + row.json + "}");
     // Whatever the bytes, the envelope is valid JSON a strict parser accepts.
     const auto parsed = nlohmann::json::parse(envelope, nullptr, false);
     ASSERT_FALSE(parsed.is_discarded()) << envelope;
@@ -103,11 +103,20 @@ const EscapeRow kEscapes[] = {
     {"utf8_two_bytes", "caf\xc3\xa9", "\"caf\xc3\xa9\""},
     {"utf8_three_bytes", "\xe6\x97\xa5\xe6\x9c\xac", "\"\xe6\x97\xa5\xe6\x9c\xac\""},
     {"utf8_four_bytes", "\xf0\x9f\x93\xb1", "\"\xf0\x9f\x93\xb1\""},
-    {"line_separators", "a\xe2\x80\xa8" "b\xe2\x80\xa9", R"("a\u2028b\u2029")"},
-    {"invalid_byte", "a\xff" "b", R"("a\ufffdb")"},
+    {"line_separators",
+     "a\xe2\x80\xa8"
+     "b\xe2\x80\xa9",
+     R"("a\u2028b\u2029")"},
+    {"invalid_byte",
+     "a\xff"
+     "b",
+     R"("a\ufffdb")"},
     {"lone_continuation", "\x80", R"("\ufffd")"},
     {"truncated_sequence", "caf\xc3", R"("caf\ufffd")"},
-    {"truncated_before_ascii", "\xe6\x97" "x", R"("\ufffd\ufffdx")"},
+    {"truncated_before_ascii",
+     "\xe6\x97"
+     "x",
+     R"("\ufffd\ufffdx")"},
     {"overlong_slash", "\xc0\xaf", R"("\ufffd\ufffd")"},
     {"overlong_three_bytes", "\xe0\x80\xaf", R"("\ufffd\ufffd\ufffd")"},
     {"surrogate", "\xed\xa0\x80", R"("\ufffd\ufffd\ufffd")"},
@@ -117,8 +126,7 @@ const EscapeRow kEscapes[] = {
 
 INSTANTIATE_TEST_SUITE_P(Table, Escaping, testing::ValuesIn(kEscapes), RowName());
 
-TEST(Escaping, EveryByteGivesValidJson)
-{
+TEST(Escaping, EveryByteGivesValidJson) {
     for (int byte = 0; byte < 256; ++byte) {
         const std::string text(1, static_cast<char>(byte));
         const auto parsed = nlohmann::json::parse(error_envelope(400, text), nullptr, false);
@@ -131,14 +139,18 @@ TEST(Escaping, EveryByteGivesValidJson)
 
 struct MessageRow {
     int code;
-    const char* message;
+    const char *message;
 };
 
-void PrintTo(const MessageRow& row, std::ostream* os) { *os << row.code; }
+void PrintTo(const MessageRow &row, std::ostream *os) {
+    *os << row.code;
+}
 
 class StatusMessage : public testing::TestWithParam<MessageRow> {};
 
-TEST_P(StatusMessage, IsTheTable) { EXPECT_EQ(status_message(GetParam().code), GetParam().message); }
+TEST_P(StatusMessage, IsTheTable) {
+    EXPECT_EQ(status_message(GetParam().code), GetParam().message);
+}
 
 const MessageRow kMessages[] = {
     {200, "Pairing code generated successfully"},
@@ -174,8 +186,7 @@ namespace wa_pair {
 namespace {
 
 // error_envelope() writes the status messages unescaped: each must need no escaping.
-TEST(StatusMessage, NeedsNoEscaping)
-{
+TEST(StatusMessage, NeedsNoEscaping) {
     for (int code = 100; code < 600; ++code) {
         const std::string_view message = status_message(code);
         std::string escaped;

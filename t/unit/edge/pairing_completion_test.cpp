@@ -22,8 +22,7 @@ const PhoneHash kPhone = [] {
     return h.value_or(PhoneHash{});
 }();
 
-CallResult code_answer(const char* code, int seconds)
-{
+CallResult code_answer(const char *code, int seconds) {
     CallResult o{};
     o.status = 200;
     o.seconds = seconds;
@@ -31,8 +30,7 @@ CallResult code_answer(const char* code, int seconds)
     return o;
 }
 
-EventChange change(DeviceEvent e, std::int64_t at_ms = 0)
-{
+EventChange change(DeviceEvent e, std::int64_t at_ms = 0) {
     EventChange c;
     c.event = e;
     c.linked_ms = kDay;
@@ -40,8 +38,7 @@ EventChange change(DeviceEvent e, std::int64_t at_ms = 0)
     return c;
 }
 
-EventChange new_code(const char* code, std::int64_t ms, std::int64_t at_ms = 0)
-{
+EventChange new_code(const char *code, std::int64_t ms, std::int64_t at_ms = 0) {
     EventChange c = change(DeviceEvent::new_code, at_ms);
     std::memcpy(c.code, code, std::strlen(code));
     c.code_ms = ms;
@@ -55,32 +52,28 @@ struct Paired {
     PhoneState phone{};
     std::int64_t now = kT0;
 
-    Paired()
-    {
+    Paired() {
         Decision d = decide(device, phone, kPhone, false, config, 1, now);
         EXPECT_EQ(d.verdict, Verdict::proceed);
         EXPECT_TRUE(record_outcome(device, &phone, 1, code_answer("ABCD-1234", 120), now));
     }
 
-    Decision ask(bool refresh = false, std::uint64_t flight = 2)
-    {
+    Decision ask(bool refresh = false, std::uint64_t flight = 2) {
         return decide(device, phone, kPhone, refresh, config, flight, now);
     }
 };
 
-TEST(PairingCompletion, ALinkedDeviceIsAConflictWithoutACallEvenForARefresh)
-{
+TEST(PairingCompletion, ALinkedDeviceIsAConflictWithoutACallEvenForARefresh) {
     Paired p;
     EXPECT_EQ(apply_event(p.device, change(DeviceEvent::linked), p.now), EventApplied::changed);
     EXPECT_EQ(p.ask().verdict, Verdict::linked);
     EXPECT_EQ(p.ask(true).verdict, Verdict::linked);
-    EXPECT_EQ(p.device.flight, 0u);       // no call marked in flight
-    EXPECT_EQ(p.device.code[0], '\0');    // the code WhatsApp used is gone
+    EXPECT_EQ(p.device.flight, 0u);                                  // no call marked in flight
+    EXPECT_EQ(p.device.code[0], '\0');                               // the code WhatsApp used is gone
     EXPECT_GE(live_until(p.device, p.config.limits), p.now + kDay);  // the entry stays as long
 }
 
-TEST(PairingCompletion, TheLinkLapsesAfterItsTtlAndTheEngineIsAskedAgain)
-{
+TEST(PairingCompletion, TheLinkLapsesAfterItsTtlAndTheEngineIsAskedAgain) {
     Paired p;
     EventChange c = change(DeviceEvent::linked);
     c.linked_ms = 5 * kSecond;
@@ -92,8 +85,7 @@ TEST(PairingCompletion, TheLinkLapsesAfterItsTtlAndTheEngineIsAskedAgain)
     EXPECT_EQ(p.device.linked_until, 0);
 }
 
-TEST(PairingCompletion, LoggedOutEndsTheLinkAndTheNextRequestCalls)
-{
+TEST(PairingCompletion, LoggedOutEndsTheLinkAndTheNextRequestCalls) {
     Paired p;
     apply_event(p.device, change(DeviceEvent::linked), p.now);
     EXPECT_EQ(apply_event(p.device, change(DeviceEvent::logged_out), p.now), EventApplied::changed);
@@ -101,8 +93,7 @@ TEST(PairingCompletion, LoggedOutEndsTheLinkAndTheNextRequestCalls)
     EXPECT_EQ(apply_event(p.device, change(DeviceEvent::logged_out), p.now), EventApplied::unchanged);
 }
 
-TEST(PairingCompletion, PairErrorDropsTheLiveCodeButNeverALink)
-{
+TEST(PairingCompletion, PairErrorDropsTheLiveCodeButNeverALink) {
     Paired p;
     EXPECT_EQ(p.ask().verdict, Verdict::reuse);
     EXPECT_EQ(apply_event(p.device, change(DeviceEvent::pair_failed), p.now), EventApplied::changed);
@@ -114,8 +105,7 @@ TEST(PairingCompletion, PairErrorDropsTheLiveCodeButNeverALink)
     EXPECT_EQ(q.ask().verdict, Verdict::linked);
 }
 
-TEST(PairingCompletion, AStaleEventChangesNothingWhateverItSays)
-{
+TEST(PairingCompletion, AStaleEventChangesNothingWhateverItSays) {
     Paired p;
     EXPECT_EQ(apply_event(p.device, change(DeviceEvent::linked, 2000), p.now), EventApplied::changed);
     EXPECT_EQ(apply_event(p.device, change(DeviceEvent::pair_failed, 1000), p.now), EventApplied::stale);
@@ -128,8 +118,7 @@ TEST(PairingCompletion, AStaleEventChangesNothingWhateverItSays)
     EXPECT_EQ(p.device.event_at, 2000);
 }
 
-TEST(PairingCompletion, ANewCodeReplacesTheLiveCodeWithItsLifetimeRestarted)
-{
+TEST(PairingCompletion, ANewCodeReplacesTheLiveCodeWithItsLifetimeRestarted) {
     Paired p;
     p.now += 100 * kSecond;  // 20 s left: not reused with the default 15 s margin for long
     EXPECT_EQ(apply_event(p.device, new_code("WXYZ-2345", 40 * kSecond), p.now), EventApplied::changed);
@@ -140,8 +129,7 @@ TEST(PairingCompletion, ANewCodeReplacesTheLiveCodeWithItsLifetimeRestarted)
     EXPECT_EQ(p.device.code_phone, kPhone);  // for the number the call named
 }
 
-TEST(PairingCompletion, ANewCodeNeverMakesACodeForADeviceThatAskedForNoneOrIsLinked)
-{
+TEST(PairingCompletion, ANewCodeNeverMakesACodeForADeviceThatAskedForNoneOrIsLinked) {
     DeviceState empty{};
     EXPECT_EQ(apply_event(empty, new_code("WXYZ-2345", 40 * kSecond), kT0), EventApplied::unchanged);
     EXPECT_EQ(empty.code[0], '\0');
@@ -159,8 +147,7 @@ TEST(PairingCompletion, ANewCodeNeverMakesACodeForADeviceThatAskedForNoneOrIsLin
     EXPECT_EQ(apply_event(r.device, new_code("WXYZ-2345", 40 * kSecond), r.now), EventApplied::unchanged);
 }
 
-TEST(PairingCompletion, NotLinkedEndsALinkAndKeepsTheLiveCode)
-{
+TEST(PairingCompletion, NotLinkedEndsALinkAndKeepsTheLiveCode) {
     Paired p;
     EXPECT_EQ(apply_event(p.device, change(DeviceEvent::not_linked), p.now), EventApplied::unchanged);
     EXPECT_EQ(p.ask().verdict, Verdict::reuse);
@@ -169,8 +156,7 @@ TEST(PairingCompletion, NotLinkedEndsALinkAndKeepsTheLiveCode)
     EXPECT_EQ(p.ask().verdict, Verdict::proceed);
 }
 
-TEST(PairingCompletion, ACallAnsweredAfterTheDeviceLinkedLeavesNoCode)
-{
+TEST(PairingCompletion, ACallAnsweredAfterTheDeviceLinkedLeavesNoCode) {
     Paired p;
     EXPECT_EQ(p.ask(true).verdict, Verdict::proceed);  // a refresh in flight
     apply_event(p.device, change(DeviceEvent::linked), p.now);
@@ -179,8 +165,7 @@ TEST(PairingCompletion, ACallAnsweredAfterTheDeviceLinkedLeavesNoCode)
     EXPECT_EQ(p.device.result.status, 200);  // its waiters still get its answer
 }
 
-TEST(PairingStatusView, NonePendingLinkedAndWhenTimeChangesThem)
-{
+TEST(PairingStatusView, NonePendingLinkedAndWhenTimeChangesThem) {
     DeviceState empty{};
     EXPECT_EQ(pairing_status(empty, kT0).state, PairingState::none);
     EXPECT_EQ(pairing_status(empty, kT0).changes_at, 0);
@@ -202,8 +187,7 @@ TEST(PairingStatusView, NonePendingLinkedAndWhenTimeChangesThem)
     EXPECT_EQ(pairing_status(p.device, p.now + kDay).state, PairingState::none);
 }
 
-TEST(PairingStatusView, AReplacedCodeIsAChangeForAWaiter)
-{
+TEST(PairingStatusView, AReplacedCodeIsAChangeForAWaiter) {
     Paired p;
     const PairingStatus before = pairing_status(p.device, p.now);
     EXPECT_FALSE(status_changed(before, pairing_status(p.device, p.now + 10 * kSecond)));
@@ -212,26 +196,22 @@ TEST(PairingStatusView, AReplacedCodeIsAChangeForAWaiter)
     EXPECT_TRUE(status_changed(PairingStatus{}, before));
 }
 
-TEST(StatusEnvelope, IsTheContractsShape)
-{
+TEST(StatusEnvelope, IsTheContractsShape) {
     PairingStatus s;
-    EXPECT_EQ(status_envelope(s),
-              R"({"status":true,"code":200,"message":"Pairing status","data":{"state":"none"}})");
+    EXPECT_EQ(status_envelope(s), R"({"status":true,"code":200,"message":"Pairing status","data":{"state":"none"}})");
     s.state = PairingState::pending;
     s.seconds = 87;
     EXPECT_EQ(status_envelope(s),
               R"({"status":true,"code":200,"message":"Pairing status","data":{"state":"pending","timeout":87}})");
     s.state = PairingState::linked;
-    EXPECT_EQ(status_envelope(s),
-              R"({"status":true,"code":200,"message":"Pairing status","data":{"state":"linked"}})");
+    EXPECT_EQ(status_envelope(s), R"({"status":true,"code":200,"message":"Pairing status","data":{"state":"linked"}})");
 }
 
-TEST(WaitParameter, IsOneToSixtySecondsWrittenPlainly)
-{
+TEST(WaitParameter, IsOneToSixtySecondsWrittenPlainly) {
     EXPECT_EQ(parse_wait_seconds("1"), 1);
     EXPECT_EQ(parse_wait_seconds("30"), 30);
     EXPECT_EQ(parse_wait_seconds("60"), 60);
-    for (const char* bad : {"", "0", "61", "99", "100", "05", "5s", "+5", "-5", " 5", "5 ", "1e1", "%35"}) {
+    for (const char *bad : {"", "0", "61", "99", "100", "05", "5s", "+5", "-5", " 5", "5 ", "1e1", "%35"}) {
         EXPECT_EQ(parse_wait_seconds(bad), -1) << bad;
     }
 }

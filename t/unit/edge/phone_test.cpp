@@ -9,25 +9,26 @@
 namespace wa_pair {
 namespace {
 
-constexpr const char* kRequired = "Phone number is required";
-constexpr const char* kDigitsOnly = "Phone number must contain digits only";
-constexpr const char* kLeadingZero = "Phone number must start with the country code, not 0";
-constexpr const char* kLength = "Phone number must have 7 to 15 digits";
+constexpr const char *kRequired = "Phone number is required";
+constexpr const char *kDigitsOnly = "Phone number must contain digits only";
+constexpr const char *kLeadingZero = "Phone number must start with the country code, not 0";
+constexpr const char *kLength = "Phone number must have 7 to 15 digits";
 
 struct PhoneRow {
-    const char* name;
+    const char *name;
     std::string input;
     std::string digits;  // expected on success
-    const char* error;   // expected 400 text, nullptr on success
+    const char *error;   // expected 400 text, nullptr on success
 };
 
-void PrintTo(const PhoneRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const PhoneRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class Phone : public testing::TestWithParam<PhoneRow> {};
 
-TEST_P(Phone, Normalizes)
-{
-    const PhoneRow& row = GetParam();
+TEST_P(Phone, Normalizes) {
+    const PhoneRow &row = GetParam();
     const PhoneResult result = normalize_phone(row.input);
     if (row.error == nullptr) {
         EXPECT_FALSE(result.failure) << result.failure.error;
@@ -69,32 +70,40 @@ const PhoneRow kPhones[] = {
     {"plus_at_end", "6281234567890+", "", kDigitsOnly},
     {"letters", "62812abc7890", "", kDigitsOnly},
     {"word", "phone", "", kDigitsOnly},
-    {"arabic_indic_digits", "\xd9\xa6\xd9\xa2\xd9\xa8\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4", "",
-     kDigitsOnly},
-    {"fullwidth_digits", "\xef\xbc\x96\xef\xbc\x92\xef\xbc\x98\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93"
-                         "\xef\xbc\x94",
+    {"arabic_indic_digits", "\xd9\xa6\xd9\xa2\xd9\xa8\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4", "", kDigitsOnly},
+    {"fullwidth_digits",
+     "\xef\xbc\x96\xef\xbc\x92\xef\xbc\x98\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93"
+     "\xef\xbc\x94",
      "", kDigitsOnly},
-    {"no_break_space", "62\xc2\xa0" "81234567890", "", kDigitsOnly},
+    {"no_break_space",
+     "62\xc2\xa0"
+     "81234567890",
+     "", kDigitsOnly},
     {"inner_tab", "62\t81234567890", "", kDigitsOnly},
     {"slash", "62/81234567890", "", kDigitsOnly},
-    {"nul_byte", std::string("62812\0" "34567890", 14), "", kDigitsOnly},
+    {"nul_byte",
+     std::string("62812\0"
+                 "34567890",
+                 14),
+     "", kDigitsOnly},
     {"whatsapp_jid", "6281234567890@s.whatsapp.net", "", kDigitsOnly},
 };
 
 INSTANTIATE_TEST_SUITE_P(Table, Phone, testing::ValuesIn(kPhones), RowName());
 
 struct MaskRow {
-    const char* name;
+    const char *name;
     std::string digits;
-    const char* masked;
+    const char *masked;
 };
 
-void PrintTo(const MaskRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const MaskRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class MaskPhone : public testing::TestWithParam<MaskRow> {};
 
-TEST_P(MaskPhone, HidesAtLeastFourDigits)
-{
+TEST_P(MaskPhone, HidesAtLeastFourDigits) {
     EXPECT_EQ(mask_phone(GetParam().digits), GetParam().masked);
 }
 

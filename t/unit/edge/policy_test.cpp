@@ -17,15 +17,13 @@ constexpr std::int64_t kSecond = 1000;
 constexpr std::int64_t kHour = 3600 * kSecond;
 constexpr std::int64_t kT0 = 5'000'000;  // any clock reading; the policy only subtracts
 
-ZoneKey test_key()
-{
+ZoneKey test_key() {
     ZoneKey key{};
     for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(i);
     return key;
 }
 
-PhoneHash hashed(const ZoneKey& key, std::string_view digits)
-{
+PhoneHash hashed(const ZoneKey &key, std::string_view digits) {
     const std::optional<PhoneHash> h = hash_phone(key, digits);
     EXPECT_TRUE(h);
     return h.value_or(PhoneHash{});
@@ -34,8 +32,7 @@ PhoneHash hashed(const ZoneKey& key, std::string_view digits)
 const PhoneHash kPhoneA = hashed(test_key(), "6281234567890");
 const PhoneHash kPhoneB = hashed(test_key(), "6281234567891");
 
-CallResult success(const char* code, int timeout)
-{
+CallResult success(const char *code, int timeout) {
     CallResult o{};
     o.status = 200;
     o.seconds = timeout;
@@ -44,8 +41,7 @@ CallResult success(const char* code, int timeout)
     return o;
 }
 
-CallResult failure(int status, int seconds = 0)
-{
+CallResult failure(int status, int seconds = 0) {
     CallResult o{};
     o.status = status;
     o.seconds = seconds;
@@ -61,18 +57,16 @@ struct World {
     std::uint64_t next_flight = 1;
     std::int64_t now = kT0;
 
-    PhoneState& phone(const PhoneHash& h) { return h == kPhoneA ? phone_a : phone_b; }
+    PhoneState &phone(const PhoneHash &h) { return h == kPhoneA ? phone_a : phone_b; }
 
-    Decision ask(const PhoneHash& h, bool refresh = false)
-    {
+    Decision ask(const PhoneHash &h, bool refresh = false) {
         Decision d = decide(device, phone(h), h, refresh, config, next_flight, now);
         if (d.verdict == Verdict::proceed) next_flight++;
         return d;
     }
 
     // A request that proceeds and whose call answers at once.
-    Decision pair(const PhoneHash& h, const CallResult& o, bool refresh = false)
-    {
+    Decision pair(const PhoneHash &h, const CallResult &o, bool refresh = false) {
         Decision d = ask(h, refresh);
         if (d.verdict == Verdict::proceed) {
             EXPECT_TRUE(record_outcome(device, &phone(h), d.flight, o, now));
@@ -83,16 +77,14 @@ struct World {
 
 // ---------------------------------------------------------------- keyed phone hash
 
-TEST(HashPhone, IsTheFirstHalfOfHmacSha256UnderTheZoneKey)
-{
+TEST(HashPhone, IsTheFirstHalfOfHmacSha256UnderTheZoneKey) {
     // python3: hmac.new(bytes(range(32)), b"6281234567890", "sha256").hexdigest()[:32]
     const std::uint8_t expected[16] = {0x06, 0x3b, 0xe8, 0x3e, 0x19, 0xb7, 0xd6, 0x67,
                                        0xc2, 0xe1, 0x75, 0xcf, 0x83, 0x46, 0x49, 0xbd};
     EXPECT_EQ(0, std::memcmp(kPhoneA.data(), expected, sizeof expected));
 }
 
-TEST(HashPhone, DependsOnTheNumberAndOnTheKey)
-{
+TEST(HashPhone, DependsOnTheNumberAndOnTheKey) {
     EXPECT_NE(kPhoneA, kPhoneB);
     ZoneKey other = test_key();
     other[0] ^= 1;
@@ -103,23 +95,24 @@ TEST(HashPhone, DependsOnTheNumberAndOnTheKey)
 // ---------------------------------------------------------------- wa_pair_limit arguments
 
 struct LimitRow {
-    const char* name;
+    const char *name;
     std::vector<std::string_view> args;
     std::uint32_t device_count;
     std::int64_t device_window;
     std::uint32_t phone_count;
     std::int64_t phone_window;
     std::int64_t interval;
-    const char* error;  // "" when valid
+    const char *error;  // "" when valid
 };
 
-void PrintTo(const LimitRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const LimitRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class ParseLimits : public testing::TestWithParam<LimitRow> {};
 
-TEST_P(ParseLimits, GivesTheLimitsOrAClearError)
-{
-    const LimitRow& row = GetParam();
+TEST_P(ParseLimits, GivesTheLimitsOrAClearError) {
+    const LimitRow &row = GetParam();
     LimitsParse p = parse_limits(row.args.data(), row.args.size());
     EXPECT_EQ(p.error, row.error);
     if (p.error.empty()) {
@@ -132,41 +125,91 @@ TEST_P(ParseLimits, GivesTheLimitsOrAClearError)
 }
 
 const LimitRow kLimitRows[] = {
-    {"the_issue_example", {"per_device=5/h", "per_phone=5/h", "interval=30s"},
-     5, kHour, 5, kHour, 30 * kSecond, ""},
+    {"the_issue_example", {"per_device=5/h", "per_phone=5/h", "interval=30s"}, 5, kHour, 5, kHour, 30 * kSecond, ""},
     {"any_order_and_subset", {"interval=1m", "per_phone=3/d"}, 0, 0, 3, 24 * kHour, 60 * kSecond, ""},
     {"units", {"per_device=2/30s", "per_phone=16/10m"}, 2, 30 * kSecond, 16, 600 * kSecond, 0, ""},
     {"counted_period", {"per_device=1/2h"}, 1, 2 * kHour, 0, 0, 0, ""},
     {"bare_interval_is_seconds", {"interval=45"}, 0, 0, 0, 0, 45 * kSecond, ""},
     {"one_day_is_the_longest", {"per_device=1/24h", "interval=1d"}, 1, 24 * kHour, 0, 0, 24 * kHour, ""},
     {"off", {"off"}, 0, 0, 0, 0, 0, ""},
-    {"off_with_more", {"off", "interval=1s"}, 0, 0, 0, 0, 0,
-     "\"off\" cannot be combined with other parameters"},
+    {"off_with_more", {"off", "interval=1s"}, 0, 0, 0, 0, 0, "\"off\" cannot be combined with other parameters"},
     {"unknown_parameter", {"per_ip=5/h"}, 0, 0, 0, 0, 0, "invalid parameter \"per_ip=5/h\""},
     {"no_value", {"per_device"}, 0, 0, 0, 0, 0, "invalid parameter \"per_device\""},
-    {"duplicate", {"per_device=5/h", "per_device=6/h"}, 0, 0, 0, 0, 0,
-     "duplicate parameter \"per_device=6/h\""},
-    {"zero_count", {"per_device=0/h"}, 0, 0, 0, 0, 0,
+    {"duplicate", {"per_device=5/h", "per_device=6/h"}, 0, 0, 0, 0, 0, "duplicate parameter \"per_device=6/h\""},
+    {"zero_count",
+     {"per_device=0/h"},
+     0,
+     0,
+     0,
+     0,
+     0,
      "invalid count in \"per_device=0/h\" (must be 1 to 16 calls, as in per_device=5/h)"},
-    {"count_over_16", {"per_phone=17/h"}, 0, 0, 0, 0, 0,
+    {"count_over_16",
+     {"per_phone=17/h"},
+     0,
+     0,
+     0,
+     0,
+     0,
      "invalid count in \"per_phone=17/h\" (must be 1 to 16 calls, as in per_phone=5/h)"},
-    {"no_slash", {"per_device=5"}, 0, 0, 0, 0, 0,
+    {"no_slash",
+     {"per_device=5"},
+     0,
+     0,
+     0,
+     0,
+     0,
      "invalid count in \"per_device=5\" (must be 1 to 16 calls, as in per_device=5/h)"},
-    {"negative", {"per_device=-1/h"}, 0, 0, 0, 0, 0,
+    {"negative",
+     {"per_device=-1/h"},
+     0,
+     0,
+     0,
+     0,
+     0,
      "invalid count in \"per_device=-1/h\" (must be 1 to 16 calls, as in per_device=5/h)"},
-    {"bad_unit", {"per_device=5/w"}, 0, 0, 0, 0, 0,
+    {"bad_unit",
+     {"per_device=5/w"},
+     0,
+     0,
+     0,
+     0,
+     0,
      "invalid period in \"per_device=5/w\" (must be [N]s, m, h or d, from 1s to 1d)"},
-    {"rate_needs_a_unit", {"per_device=5/60"}, 0, 0, 0, 0, 0,
+    {"rate_needs_a_unit",
+     {"per_device=5/60"},
+     0,
+     0,
+     0,
+     0,
+     0,
      "invalid period in \"per_device=5/60\" (must be [N]s, m, h or d, from 1s to 1d)"},
-    {"period_over_a_day", {"per_device=5/2d"}, 0, 0, 0, 0, 0,
+    {"period_over_a_day",
+     {"per_device=5/2d"},
+     0,
+     0,
+     0,
+     0,
+     0,
      "invalid period in \"per_device=5/2d\" (must be [N]s, m, h or d, from 1s to 1d)"},
-    {"zero_period", {"per_device=5/0s"}, 0, 0, 0, 0, 0,
+    {"zero_period",
+     {"per_device=5/0s"},
+     0,
+     0,
+     0,
+     0,
+     0,
      "invalid period in \"per_device=5/0s\" (must be [N]s, m, h or d, from 1s to 1d)"},
     {"zero_interval", {"interval=0"}, 0, 0, 0, 0, 0, "invalid interval \"interval=0\" (must be 1s to 1d)"},
     {"interval_unit_alone", {"interval=s"}, 0, 0, 0, 0, 0, "invalid interval \"interval=s\" (must be 1s to 1d)"},
-    {"interval_ms", {"interval=500ms"}, 0, 0, 0, 0, 0,
-     "invalid interval \"interval=500ms\" (must be 1s to 1d)"},
-    {"huge_number", {"interval=99999999999999999999"}, 0, 0, 0, 0, 0,
+    {"interval_ms", {"interval=500ms"}, 0, 0, 0, 0, 0, "invalid interval \"interval=500ms\" (must be 1s to 1d)"},
+    {"huge_number",
+     {"interval=99999999999999999999"},
+     0,
+     0,
+     0,
+     0,
+     0,
      "invalid interval \"interval=99999999999999999999\" (must be 1s to 1d)"},
 };
 
@@ -174,8 +217,7 @@ INSTANTIATE_TEST_SUITE_P(Table, ParseLimits, testing::ValuesIn(kLimitRows), RowN
 
 // ---------------------------------------------------------------- coalescing
 
-TEST(Coalescing, TheFirstRequestCallsTheBackendTheSameOneWaitsAnotherPhoneConflicts)
-{
+TEST(Coalescing, TheFirstRequestCallsTheBackendTheSameOneWaitsAnotherPhoneConflicts) {
     World w;
     Decision first = w.ask(kPhoneA);
     ASSERT_EQ(first.verdict, Verdict::proceed);
@@ -192,8 +234,7 @@ TEST(Coalescing, TheFirstRequestCallsTheBackendTheSameOneWaitsAnotherPhoneConfli
     EXPECT_EQ(w.ask(kPhoneB, true).verdict, Verdict::conflict);
 }
 
-TEST(Coalescing, WaitersGetTheAnswerOfTheirCall)
-{
+TEST(Coalescing, WaitersGetTheAnswerOfTheirCall) {
     World w;
     Decision first = w.ask(kPhoneA);
     Decision waiter = w.ask(kPhoneA);
@@ -207,8 +248,7 @@ TEST(Coalescing, WaitersGetTheAnswerOfTheirCall)
     EXPECT_STREQ(w.device.result.code, "ABCD-1234");
 }
 
-TEST(Coalescing, AFailureIsSharedToo)
-{
+TEST(Coalescing, AFailureIsSharedToo) {
     World w;
     Decision first = w.ask(kPhoneA);
     Decision waiter = w.ask(kPhoneA);
@@ -218,8 +258,7 @@ TEST(Coalescing, AFailureIsSharedToo)
     EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::proceed) << "a failure leaves no code to reuse";
 }
 
-TEST(Coalescing, AWaiterTimesOutAtTheDeadlineAndTheCallIsThenGivenUp)
-{
+TEST(Coalescing, AWaiterTimesOutAtTheDeadlineAndTheCallIsThenGivenUp) {
     World w;
     w.config.flight_ms = 2000;
     Decision first = w.ask(kPhoneA);
@@ -239,8 +278,7 @@ TEST(Coalescing, AWaiterTimesOutAtTheDeadlineAndTheCallIsThenGivenUp)
     EXPECT_EQ(w.device.code[0], '\0');
 }
 
-TEST(Coalescing, AnAbandonedCallSendsItsWaitersBackToDecide)
-{
+TEST(Coalescing, AnAbandonedCallSendsItsWaitersBackToDecide) {
     World w;
     Decision first = w.ask(kPhoneA);
     Decision waiter = w.ask(kPhoneA);
@@ -251,8 +289,7 @@ TEST(Coalescing, AnAbandonedCallSendsItsWaitersBackToDecide)
     EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::proceed);
 }
 
-TEST(Coalescing, AWaiterOfAnOlderCallDoesNotTakeANewerAnswer)
-{
+TEST(Coalescing, AWaiterOfAnOlderCallDoesNotTakeANewerAnswer) {
     World w;
     Decision first = w.ask(kPhoneA);
     Decision waiter = w.ask(kPhoneA);
@@ -264,8 +301,7 @@ TEST(Coalescing, AWaiterOfAnOlderCallDoesNotTakeANewerAnswer)
 
 // ---------------------------------------------------------------- reuse
 
-TEST(Reuse, ALiveCodeIsAnsweredAgainWithTheSecondsItHasLeft)
-{
+TEST(Reuse, ALiveCodeIsAnsweredAgainWithTheSecondsItHasLeft) {
     World w;
     w.pair(kPhoneA, success("ABCD-1234", 120));
 
@@ -282,8 +318,7 @@ TEST(Reuse, ALiveCodeIsAnsweredAgainWithTheSecondsItHasLeft)
     EXPECT_EQ(w.device.calls.size, 1u) << "a reuse is not a call";
 }
 
-TEST(Reuse, EndsWhenNoMoreThanTheMarginIsLeft)
-{
+TEST(Reuse, EndsWhenNoMoreThanTheMarginIsLeft) {
     World w;
     w.pair(kPhoneA, success("ABCD-1234", 120));
     w.now = kT0 + 104 * kSecond;  // 16 s left
@@ -292,8 +327,7 @@ TEST(Reuse, EndsWhenNoMoreThanTheMarginIsLeft)
     EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::proceed);
 }
 
-TEST(Reuse, AZeroMarginStillNeedsOneWholeSecond)
-{
+TEST(Reuse, AZeroMarginStillNeedsOneWholeSecond) {
     World w;
     w.config.reuse_margin_ms = 0;
     w.pair(kPhoneA, success("ABCD-1234", 10));
@@ -303,8 +337,7 @@ TEST(Reuse, AZeroMarginStillNeedsOneWholeSecond)
     EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::proceed);
 }
 
-TEST(Reuse, RefreshForcesANewCode)
-{
+TEST(Reuse, RefreshForcesANewCode) {
     World w;
     w.pair(kPhoneA, success("ABCD-1234", 120));
     Decision d = w.ask(kPhoneA, true);
@@ -316,8 +349,7 @@ TEST(Reuse, RefreshForcesANewCode)
     EXPECT_STREQ(w.ask(kPhoneA).code, "WXYZ-9876");
 }
 
-TEST(Reuse, IsForTheSamePhoneOnly)
-{
+TEST(Reuse, IsForTheSamePhoneOnly) {
     World w;
     w.pair(kPhoneA, success("ABCD-1234", 120));
     Decision d = w.ask(kPhoneB);
@@ -326,16 +358,14 @@ TEST(Reuse, IsForTheSamePhoneOnly)
     EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::proceed);
 }
 
-TEST(Reuse, OffAsksEveryTime)
-{
+TEST(Reuse, OffAsksEveryTime) {
     World w;
     w.config.reuse = false;
     w.pair(kPhoneA, success("ABCD-1234", 120));
     EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::proceed);
 }
 
-TEST(Reuse, ServesACodeEvenDuringACoolDownOrOverTheLimits)
-{
+TEST(Reuse, ServesACodeEvenDuringACoolDownOrOverTheLimits) {
     World w;
     w.config.limits.per_device = {1, kHour};
     w.pair(kPhoneA, success("ABCD-1234", 120));
@@ -345,8 +375,7 @@ TEST(Reuse, ServesACodeEvenDuringACoolDownOrOverTheLimits)
 
 // ---------------------------------------------------------------- limits
 
-TEST(Limits, PerDeviceCountsCallsInASlidingWindow)
-{
+TEST(Limits, PerDeviceCountsCallsInASlidingWindow) {
     World w;
     w.config.reuse = false;
     w.config.limits.per_device = {3, kHour};
@@ -368,8 +397,7 @@ TEST(Limits, PerDeviceCountsCallsInASlidingWindow)
     EXPECT_EQ(d.seconds, 10 * 60) << "now the call at minute 10";
 }
 
-TEST(Limits, AnswersFromTheZoneAreNotCounted)
-{
+TEST(Limits, AnswersFromTheZoneAreNotCounted) {
     World w;
     w.config.limits.per_device = {1, kHour};
     Decision first = w.ask(kPhoneA);
@@ -379,8 +407,7 @@ TEST(Limits, AnswersFromTheZoneAreNotCounted)
     EXPECT_EQ(w.ask(kPhoneA, true).verdict, Verdict::limited);
 }
 
-TEST(Limits, PerPhoneCountsCallsFromEveryDevice)
-{
+TEST(Limits, PerPhoneCountsCallsFromEveryDevice) {
     World w;
     w.config.limits.per_phone = {2, kHour};
     DeviceState other{};
@@ -397,8 +424,7 @@ TEST(Limits, PerPhoneCountsCallsFromEveryDevice)
     EXPECT_EQ(w.ask(kPhoneB).verdict, Verdict::proceed) << "another number is not limited";
 }
 
-TEST(Limits, IntervalSpacesCallsForADeviceAndForAPhone)
-{
+TEST(Limits, IntervalSpacesCallsForADeviceAndForAPhone) {
     World w;
     w.config.reuse = false;
     w.config.limits.interval_ms = 30 * kSecond;
@@ -410,14 +436,13 @@ TEST(Limits, IntervalSpacesCallsForADeviceAndForAPhone)
     EXPECT_EQ(w.ask(kPhoneB).verdict, Verdict::limited) << "the device's interval";
 
     DeviceState other{};
-    EXPECT_EQ(decide(other, w.phone_a, kPhoneA, false, w.config, 60, w.now).verdict,
-              Verdict::limited) << "the phone's interval";
+    EXPECT_EQ(decide(other, w.phone_a, kPhoneA, false, w.config, 60, w.now).verdict, Verdict::limited)
+        << "the phone's interval";
     w.now = kT0 + 30 * kSecond;
     EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::proceed);
 }
 
-TEST(Limits, RetryAfterIsWhenEveryLimitAllows)
-{
+TEST(Limits, RetryAfterIsWhenEveryLimitAllows) {
     World w;
     w.config.reuse = false;
     w.config.limits.per_device = {1, 60 * kSecond};
@@ -429,7 +454,7 @@ TEST(Limits, RetryAfterIsWhenEveryLimitAllows)
 // Which limit refused, for wa_pair_limited_total: the one that holds longest, the first of
 // cooldown, per_device, per_phone, interval on a tie.
 struct WhichLimitRow {
-    const char* name;
+    const char *name;
     RateLimit per_device;
     RateLimit per_phone;
     std::int64_t interval_ms;
@@ -439,23 +464,22 @@ struct WhichLimitRow {
     long seconds;
 };
 
-void PrintTo(const WhichLimitRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const WhichLimitRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class WhichLimit : public testing::TestWithParam<WhichLimitRow> {};
 
-TEST_P(WhichLimit, IsTheOneThatHoldsLongest)
-{
-    const WhichLimitRow& row = GetParam();
+TEST_P(WhichLimit, IsTheOneThatHoldsLongest) {
+    const WhichLimitRow &row = GetParam();
     World w;
     w.config.reuse = false;
     w.config.limits.per_device = row.per_device;
     w.config.limits.per_phone = row.per_phone;
     w.config.limits.interval_ms = row.interval_ms;
-    w.pair(kPhoneA, row.backend_retry_after > 0 ? failure(429, row.backend_retry_after)
-                                                : success("ABCD-1234", 120));
+    w.pair(kPhoneA, row.backend_retry_after > 0 ? failure(429, row.backend_retry_after) : success("ABCD-1234", 120));
     DeviceState other{};
-    Decision d = row.other_device ? decide(other, w.phone_a, kPhoneA, false, w.config, 90, w.now)
-                                  : w.ask(kPhoneA);
+    Decision d = row.other_device ? decide(other, w.phone_a, kPhoneA, false, w.config, 90, w.now) : w.ask(kPhoneA);
     ASSERT_EQ(d.verdict, Verdict::limited);
     EXPECT_EQ(d.limit, row.expected);
     EXPECT_EQ(d.seconds, row.seconds);
@@ -470,38 +494,51 @@ INSTANTIATE_TEST_SUITE_P(
         WhichLimitRow{"cooldown_of_the_phone", kNoLimit, kNoLimit, 0, 7, true, Limit::cooldown, 7},
         WhichLimitRow{"per_device", {1, kHour}, kNoLimit, 0, 0, false, Limit::per_device, 3600},
         WhichLimitRow{"per_phone", kNoLimit, {1, kHour}, 0, 0, true, Limit::per_phone, 3600},
-        WhichLimitRow{"interval_of_the_device", kNoLimit, kNoLimit, 30 * kSecond, 0, false,
-                      Limit::interval, 30},
-        WhichLimitRow{"interval_of_the_phone", kNoLimit, kNoLimit, 30 * kSecond, 0, true,
-                      Limit::interval, 30},
-        WhichLimitRow{"interval_holds_longer_than_per_device", {1, 60 * kSecond}, kNoLimit,
-                      90 * kSecond, 0, false, Limit::interval, 90},
-        WhichLimitRow{"per_device_holds_longer_than_interval", {1, 120 * kSecond}, kNoLimit,
-                      30 * kSecond, 0, false, Limit::per_device, 120},
-        WhichLimitRow{"per_phone_holds_longer_than_the_cooldown", kNoLimit, {1, kHour}, 0, 7, true,
-                      Limit::per_phone, 3600},
-        WhichLimitRow{"a_tie_names_per_device_before_interval", {1, 30 * kSecond}, kNoLimit,
-                      30 * kSecond, 0, false, Limit::per_device, 30},
-        WhichLimitRow{"a_tie_names_the_cooldown_first", {1, 7 * kSecond}, kNoLimit, 0, 7, false,
-                      Limit::cooldown, 7}),
+        WhichLimitRow{"interval_of_the_device", kNoLimit, kNoLimit, 30 * kSecond, 0, false, Limit::interval, 30},
+        WhichLimitRow{"interval_of_the_phone", kNoLimit, kNoLimit, 30 * kSecond, 0, true, Limit::interval, 30},
+        WhichLimitRow{"interval_holds_longer_than_per_device",
+                      {1, 60 * kSecond},
+                      kNoLimit,
+                      90 * kSecond,
+                      0,
+                      false,
+                      Limit::interval,
+                      90},
+        WhichLimitRow{"per_device_holds_longer_than_interval",
+                      {1, 120 * kSecond},
+                      kNoLimit,
+                      30 * kSecond,
+                      0,
+                      false,
+                      Limit::per_device,
+                      120},
+        WhichLimitRow{
+            "per_phone_holds_longer_than_the_cooldown", kNoLimit, {1, kHour}, 0, 7, true, Limit::per_phone, 3600},
+        WhichLimitRow{"a_tie_names_per_device_before_interval",
+                      {1, 30 * kSecond},
+                      kNoLimit,
+                      30 * kSecond,
+                      0,
+                      false,
+                      Limit::per_device,
+                      30},
+        WhichLimitRow{"a_tie_names_the_cooldown_first", {1, 7 * kSecond}, kNoLimit, 0, 7, false, Limit::cooldown, 7}),
     RowName());
 
-TEST(Limits, OnlyARefusalNamesALimit)
-{
+TEST(Limits, OnlyARefusalNamesALimit) {
     World w;
     w.config.limits.interval_ms = 30 * kSecond;
     Decision first = w.ask(kPhoneA);
-    EXPECT_EQ(first.limit, Limit::none);                      // proceed
-    EXPECT_EQ(w.ask(kPhoneA).limit, Limit::none);             // wait
-    EXPECT_EQ(w.ask(kPhoneB).limit, Limit::none);             // conflict
+    EXPECT_EQ(first.limit, Limit::none);           // proceed
+    EXPECT_EQ(w.ask(kPhoneA).limit, Limit::none);  // wait
+    EXPECT_EQ(w.ask(kPhoneB).limit, Limit::none);  // conflict
     ASSERT_TRUE(record_outcome(w.device, &w.phone_a, first.flight, success("ABCD-1234", 120), w.now));
     EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::reuse);
-    EXPECT_EQ(w.ask(kPhoneA).limit, Limit::none);             // reuse
+    EXPECT_EQ(w.ask(kPhoneA).limit, Limit::none);            // reuse
     EXPECT_EQ(w.ask(kPhoneA, true).limit, Limit::interval);  // refresh: refused
 }
 
-TEST(Limits, SixteenCallsAreTracked)
-{
+TEST(Limits, SixteenCallsAreTracked) {
     World w;
     w.config.reuse = false;
     w.config.limits.per_device = {kMaxLimitCount, kHour};
@@ -514,8 +551,7 @@ TEST(Limits, SixteenCallsAreTracked)
     EXPECT_EQ(d.seconds, 3600 - 15);
 }
 
-TEST(Limits, ABackend429StartsACoolDownForTheDeviceAndThePhone)
-{
+TEST(Limits, ABackend429StartsACoolDownForTheDeviceAndThePhone) {
     World w;
     Decision first = w.ask(kPhoneA);
     Decision waiter = w.ask(kPhoneA);
@@ -529,14 +565,13 @@ TEST(Limits, ABackend429StartsACoolDownForTheDeviceAndThePhone)
     EXPECT_EQ(d.seconds, 7) << "6.5 s rounded up";
     EXPECT_EQ(w.ask(kPhoneB).verdict, Verdict::limited) << "the device cools down";
     DeviceState other{};
-    EXPECT_EQ(decide(other, w.phone_a, kPhoneA, false, w.config, 70, w.now).verdict,
-              Verdict::limited) << "the phone cools down";
+    EXPECT_EQ(decide(other, w.phone_a, kPhoneA, false, w.config, 70, w.now).verdict, Verdict::limited)
+        << "the phone cools down";
     w.now = kT0 + 7 * kSecond;
     EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::proceed);
 }
 
-TEST(Limits, ALate429OfAGivenUpCallStillCoolsDown)
-{
+TEST(Limits, ALate429OfAGivenUpCallStillCoolsDown) {
     World w;
     w.config.flight_ms = 1000;
     Decision first = w.ask(kPhoneA);
@@ -549,8 +584,7 @@ TEST(Limits, ALate429OfAGivenUpCallStillCoolsDown)
     EXPECT_EQ(w.ask(kPhoneA).seconds, 30);
 }
 
-TEST(Limits, ALateAnswerOfACallNobodyReplacedIsStillUsed)
-{
+TEST(Limits, ALateAnswerOfACallNobodyReplacedIsStillUsed) {
     World w;
     w.config.flight_ms = 1000;
     Decision first = w.ask(kPhoneA);
@@ -559,8 +593,7 @@ TEST(Limits, ALateAnswerOfACallNobodyReplacedIsStillUsed)
     EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::reuse);
 }
 
-TEST(Limits, AnUnreachableBackendCallIsNotCounted)
-{
+TEST(Limits, AnUnreachableBackendCallIsNotCounted) {
     World w;
     w.config.limits.per_device = {1, kHour};
     w.config.limits.per_phone = {1, kHour};
@@ -571,8 +604,7 @@ TEST(Limits, AnUnreachableBackendCallIsNotCounted)
     EXPECT_EQ(w.ask(kPhoneA).verdict, Verdict::limited) << "a timeout may have reached WhatsApp";
 }
 
-TEST(Limits, ClocksReadOutOfOrderKeepTheLogSorted)
-{
+TEST(Limits, ClocksReadOutOfOrderKeepTheLogSorted) {
     World w;
     w.config.reuse = false;
     w.config.limits.per_device = {2, kHour};
@@ -591,8 +623,7 @@ TEST(Limits, ClocksReadOutOfOrderKeepTheLogSorted)
 // ---------------------------------------------------------------- the numbers a device holds
 
 // `count` distinct numbers' hashes.
-std::vector<PhoneHash> numbers(std::size_t count)
-{
+std::vector<PhoneHash> numbers(std::size_t count) {
     std::vector<PhoneHash> out;
     for (std::size_t i = 0; i < count; ++i) {
         out.push_back(hashed(test_key(), "62812345" + std::to_string(10000 + i)));
@@ -600,8 +631,7 @@ std::vector<PhoneHash> numbers(std::size_t count)
     return out;
 }
 
-TEST(Numbers, ADeviceHoldsAtMostEightLiveNumbersThenWaitsForTheFirstToLapse)
-{
+TEST(Numbers, ADeviceHoldsAtMostEightLiveNumbersThenWaitsForTheFirstToLapse) {
     PolicyConfig config;
     config.reuse = false;
     config.limits.per_phone = {1, kHour};  // each number's entry lives an hour after its call
@@ -631,8 +661,7 @@ TEST(Numbers, ADeviceHoldsAtMostEightLiveNumbersThenWaitsForTheFirstToLapse)
     EXPECT_EQ(d.verdict, Verdict::proceed);
 }
 
-TEST(Numbers, NumbersWhoseEntriesDoNotLiveAreNotHeld)
-{
+TEST(Numbers, NumbersWhoseEntriesDoNotLiveAreNotHeld) {
     PolicyConfig config;  // no per_phone limit, no interval: a number's entry outlives nothing
     config.reuse = false;
     DeviceState device{};
@@ -646,8 +675,7 @@ TEST(Numbers, NumbersWhoseEntriesDoNotLiveAreNotHeld)
     }
 }
 
-TEST(Numbers, ABackend429KeepsTheNumberHeldForTheCoolDown)
-{
+TEST(Numbers, ABackend429KeepsTheNumberHeldForTheCoolDown) {
     PolicyConfig config;
     config.reuse = false;
     DeviceState device{};
@@ -665,8 +693,7 @@ TEST(Numbers, ABackend429KeepsTheNumberHeldForTheCoolDown)
     EXPECT_GE(live_until(device, config.limits), kT0 + 600 * kSecond);  // the bound lives as long
 }
 
-TEST(Numbers, ARefusedRequestChangesNothingAZoneMustKeep)
-{
+TEST(Numbers, ARefusedRequestChangesNothingAZoneMustKeep) {
     // Decided on empty states (a zone without entries for them), a refusal leaves them empty:
     // a zone may store nothing for it.
     PolicyConfig config;
@@ -687,8 +714,7 @@ TEST(Numbers, ARefusedRequestChangesNothingAZoneMustKeep)
 
 // ---------------------------------------------------------------- bookkeeping
 
-TEST(LiveUntil, CoversCodesCallsInFlightCoolDownsWindowsAndHeldNumbers)
-{
+TEST(LiveUntil, CoversCodesCallsInFlightCoolDownsWindowsAndHeldNumbers) {
     World w;
     w.config.limits.per_device = {5, kHour};
     w.config.limits.per_phone = {5, 2 * kHour};
@@ -711,8 +737,7 @@ TEST(LiveUntil, CoversCodesCallsInFlightCoolDownsWindowsAndHeldNumbers)
     EXPECT_EQ(live_until(w.device, none), kT0 + 500 * kSecond);
 }
 
-TEST(SecondsUntil, RoundsUpAndIsAtLeastOne)
-{
+TEST(SecondsUntil, RoundsUpAndIsAtLeastOne) {
     EXPECT_EQ(seconds_until(kT0 + 1, kT0), 1);
     EXPECT_EQ(seconds_until(kT0 + 1000, kT0), 1);
     EXPECT_EQ(seconds_until(kT0 + 1001, kT0), 2);
@@ -720,8 +745,7 @@ TEST(SecondsUntil, RoundsUpAndIsAtLeastOne)
     EXPECT_EQ(seconds_until(kT0 - 5, kT0), 1);
 }
 
-TEST(State, AllZeroBytesAreTheEmptyState)
-{
+TEST(State, AllZeroBytesAreTheEmptyState) {
     DeviceState device;
     std::memset(&device, 0, sizeof device);
     PhoneState phone;
@@ -734,12 +758,11 @@ TEST(State, AllZeroBytesAreTheEmptyState)
     static_assert(std::is_standard_layout_v<DeviceState>);
 }
 
-TEST(State, ACorruptLogSizeIsNeverUsedAsAnIndex)
-{
+TEST(State, ACorruptLogSizeIsNeverUsedAsAnIndex) {
     World w;
     w.config.limits.per_device = {2, kHour};
     w.device.calls.size = 1000;
-    for (auto& at : w.device.calls.at) at = kT0;
+    for (auto &at : w.device.calls.at) at = kT0;
     Decision d = w.ask(kPhoneA);
     EXPECT_EQ(d.verdict, Verdict::limited);
 }

@@ -22,30 +22,29 @@ constexpr std::time_t kNow = 1700000000;
 const std::string kBadJwtText(kBadJwt);
 const std::string kMissingAuthText(kMissingAuth);
 
-std::string b64(std::string_view bytes) { return base64url_encode(bytes); }
+std::string b64(std::string_view bytes) {
+    return base64url_encode(bytes);
+}
 
-std::string hmac(const EVP_MD* md, std::string_view secret, std::string_view input)
-{
+std::string hmac(const EVP_MD *md, std::string_view secret, std::string_view input) {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(md, secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-    return std::string(reinterpret_cast<const char*>(mac), len);
+    HMAC(md, secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char *>(input.data()),
+         input.size(), mac, &len);
+    return std::string(reinterpret_cast<const char *>(mac), len);
 }
 
 // A compact JWS over the exact header and payload bytes given, signed with `md`.
-std::string mint(std::string_view header, std::string_view payload,
-                 std::string_view secret = kSecret, const EVP_MD* md = EVP_sha256())
-{
+std::string mint(std::string_view header, std::string_view payload, std::string_view secret = kSecret,
+                 const EVP_MD *md = EVP_sha256()) {
     const std::string input = b64(header) + "." + b64(payload);
     return input + "." + b64(hmac(md, secret, input));
 }
 
-constexpr const char* kHs256 = R"({"alg":"HS256","typ":"JWT"})";
-constexpr const char* kDevice = R"({"device_id":"dev-42"})";
+constexpr const char *kHs256 = R"({"alg":"HS256","typ":"JWT"})";
+constexpr const char *kDevice = R"({"device_id":"dev-42"})";
 
-std::vector<std::string> split(const std::string& token)
-{
+std::vector<std::string> split(const std::string &token) {
     std::vector<std::string> parts;
     std::stringstream in(token);
     std::string part;
@@ -54,21 +53,18 @@ std::vector<std::string> split(const std::string& token)
     return parts;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // RFC 7515 appendix A.1: the HS256 example, verified byte for byte. Its claims carry no
 // device id, so "iss" is configured as the device claim.
 
-TEST(Rfc7515, A1Hs256Example)
-{
+TEST(Rfc7515, A1Hs256Example) {
     const std::string token =
         "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
         ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
         ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     std::string key;
     ASSERT_TRUE(base64url_decode(
-        "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow",
-        key));
+        "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow", key));
     JwtConfig config;
     config.keys.push_back(hmac_key(key));
     config.device_claim = "iss";
@@ -96,14 +92,15 @@ struct JwtRow {
     long leeway = 0;
     std::string claim = "device_id";
     std::vector<std::string> require;  // wa_pair_jwt_require arguments
-    std::string expect;  // device id on success, else the failure text
-    std::string why;     // on failure: the reason logged, which proves which check refused it
+    std::string expect;                // device id on success, else the failure text
+    std::string why;                   // on failure: the reason logged, which proves which check refused it
 };
 
-void PrintTo(const JwtRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const JwtRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
-JwtRow row(std::string name, std::string token, std::string expect, std::string why = "")
-{
+JwtRow row(std::string name, std::string token, std::string expect, std::string why = "") {
     JwtRow r;
     r.name = std::move(name);
     r.token = std::move(token);
@@ -112,46 +109,42 @@ JwtRow row(std::string name, std::string token, std::string expect, std::string 
     return r;
 }
 
-JwtRow with_time(JwtRow r, std::time_t now, long leeway)
-{
+JwtRow with_time(JwtRow r, std::time_t now, long leeway) {
     r.now = now;
     r.leeway = leeway;
     return r;
 }
 
-JwtRow with_secret(JwtRow r, std::string secret)
-{
+JwtRow with_secret(JwtRow r, std::string secret) {
     r.secret = std::move(secret);
     return r;
 }
 
-JwtRow with_claim(JwtRow r, std::string claim)
-{
+JwtRow with_claim(JwtRow r, std::string claim) {
     r.claim = std::move(claim);
     return r;
 }
 
-JwtRow with_require(JwtRow r, std::vector<std::string> require)
-{
+JwtRow with_require(JwtRow r, std::vector<std::string> require) {
     r.require = std::move(require);
     return r;
 }
 
-AuthResult run(const JwtRow& r)
-{
+AuthResult run(const JwtRow &r) {
     JwtConfig config;
     if (!r.secret.empty()) config.keys.push_back(hmac_key(r.secret));
     config.device_claim = r.claim;
     config.leeway_seconds = r.leeway;
-    for (const std::string& arg : r.require) EXPECT_EQ(add_requirement(arg, config.required), "") << arg;
+    for (const std::string &arg : r.require) EXPECT_EQ(add_requirement(arg, config.required), "") << arg;
     return verify_jwt(r.token, config, r.now);
 }
 
-std::string payload_with(const std::string& claims) { return R"({"device_id":"dev-42",)" + claims + "}"; }
+std::string payload_with(const std::string &claims) {
+    return R"({"device_id":"dev-42",)" + claims + "}";
+}
 
 // A token of exactly `size` bytes, validly signed.
-std::string token_of_size(std::size_t size)
-{
+std::string token_of_size(std::size_t size) {
     std::size_t pad = 0;
     std::string token;
     for (;;) {
@@ -161,8 +154,7 @@ std::string token_of_size(std::size_t size)
     }
 }
 
-std::vector<JwtRow> accepted_rows()
-{
+std::vector<JwtRow> accepted_rows() {
     std::vector<JwtRow> rows = {
         row("hs256", mint(kHs256, kDevice), "dev-42"),
         row("hs384", mint(R"({"alg":"HS384"})", kDevice, kSecret, EVP_sha384()), "dev-42"),
@@ -170,37 +162,27 @@ std::vector<JwtRow> accepted_rows()
         row("no_typ", mint(R"({"alg":"HS256"})", kDevice), "dev-42"),
         row("typ_mixed_case", mint(R"({"alg":"HS256","typ":"Jwt"})", kDevice), "dev-42"),
         row("unknown_header_fields",
-            mint(R"({"alg":"HS256","cty":"x","x5u":"http://a","jku":"http://evil","jwk":{}})", kDevice),
-            "dev-42"),
+            mint(R"({"alg":"HS256","cty":"x","x5u":"http://a","jku":"http://evil","jwk":{}})", kDevice), "dev-42"),
         row("typ_media_type", mint(R"({"alg":"HS256","typ":"application/jwt"})", kDevice), "dev-42"),
         row("sub_only", mint(kHs256, R"({"sub":"dev-sub"})"), "dev-sub"),
         row("device_id_wins_over_sub", mint(kHs256, R"({"sub":"s","device_id":"d"})"), "d"),
         row("device_id_null_uses_sub", mint(kHs256, R"({"device_id":null,"sub":"s"})"), "s"),
         row("device_id_integer", mint(kHs256, R"({"device_id":42})"), "42"),
         row("device_id_negative", mint(kHs256, R"({"device_id":-5})"), "-5"),
-        row("device_id_uint64", mint(kHs256, R"({"device_id":18446744073709551615})"),
-            "18446744073709551615"),
+        row("device_id_uint64", mint(kHs256, R"({"device_id":18446744073709551615})"), "18446744073709551615"),
         row("device_id_punctuation", mint(kHs256, R"({"device_id":"!~a:b/c@d"})"), "!~a:b/c@d"),
-        row("device_id_128", mint(kHs256, R"({"device_id":")" + std::string(128, 'd') + "\"}"),
-            std::string(128, 'd')),
-        with_claim(row("configured_claim", mint(kHs256, R"({"uid":"u-1","device_id":"d"})"), "u-1"),
-                   "uid"),
-        with_claim(row("configured_claim_absent_uses_sub",
-                       mint(kHs256, R"({"device_id":"d","sub":"s"})"), "s"),
-                   "uid"),
-        with_time(row("exp_one_second_left", mint(kHs256, payload_with(R"("exp":1700000001)")), "dev-42"),
-                  kNow, 0),
-        with_time(row("exp_within_leeway", mint(kHs256, payload_with(R"("exp":1700000000)")), "dev-42"),
-                  kNow + 29, 30),
+        row("device_id_128", mint(kHs256, R"({"device_id":")" + std::string(128, 'd') + "\"}"), std::string(128, 'd')),
+        with_claim(row("configured_claim", mint(kHs256, R"({"uid":"u-1","device_id":"d"})"), "u-1"), "uid"),
+        with_claim(row("configured_claim_absent_uses_sub", mint(kHs256, R"({"device_id":"d","sub":"s"})"), "s"), "uid"),
+        with_time(row("exp_one_second_left", mint(kHs256, payload_with(R"("exp":1700000001)")), "dev-42"), kNow, 0),
+        with_time(row("exp_within_leeway", mint(kHs256, payload_with(R"("exp":1700000000)")), "dev-42"), kNow + 29, 30),
         with_time(row("nbf_now", mint(kHs256, payload_with(R"("nbf":1700000000)")), "dev-42"), kNow, 0),
-        with_time(row("nbf_within_leeway", mint(kHs256, payload_with(R"("nbf":1700000030)")), "dev-42"),
-                  kNow, 30),
+        with_time(row("nbf_within_leeway", mint(kHs256, payload_with(R"("nbf":1700000030)")), "dev-42"), kNow, 30),
         row("exp_float", mint(kHs256, payload_with(R"("exp":1700000000.5)")), "dev-42"),
         row("exp_exponent", mint(kHs256, payload_with(R"("exp":1.8e9)")), "dev-42"),
         row("iat_now", mint(kHs256, payload_with(R"("iat":1700000000)")), "dev-42"),
         row("iat_in_past", mint(kHs256, payload_with(R"("iat":1)")), "dev-42"),
-        with_time(row("iat_within_leeway", mint(kHs256, payload_with(R"("iat":1700000030)")), "dev-42"),
-                  kNow, 30),
+        with_time(row("iat_within_leeway", mint(kHs256, payload_with(R"("iat":1700000030)")), "dev-42"), kNow, 30),
         // wa_pair_jwt_require
         with_require(row("require_exp", mint(kHs256, payload_with(R"("exp":1800000000)")), "dev-42"), {"exp"}),
         with_require(row("require_iss", mint(kHs256, payload_with(R"("iss":"https://id.example")")), "dev-42"),
@@ -209,17 +191,16 @@ std::vector<JwtRow> accepted_rows()
                      {"iss=a", "iss=b"}),
         with_require(row("require_aud_string", mint(kHs256, payload_with(R"("aud":"wa-pair")")), "dev-42"),
                      {"aud=wa-pair"}),
-        with_require(row("require_aud_in_array", mint(kHs256, payload_with(R"("aud":["x","wa-pair"])")),
-                         "dev-42"),
+        with_require(row("require_aud_in_array", mint(kHs256, payload_with(R"("aud":["x","wa-pair"])")), "dev-42"),
                      {"aud=wa-pair"}),
         with_require(row("require_aud_either", mint(kHs256, payload_with(R"("aud":"edge")")), "dev-42"),
                      {"aud=wa-pair", "aud=edge"}),
-        with_require(row("require_any_claim_present", mint(kHs256, payload_with(R"("jti":"j-1")")), "dev-42"),
-                     {"jti"}),
-        with_require(row("require_many", mint(kHs256, payload_with(
-                         R"("iss":"joe","aud":"wa","exp":1800000000,"nbf":1,"iat":1,"scope":"pair")")),
-                         "dev-42"),
-                     {"iss=joe", "aud=wa", "exp", "nbf", "iat", "scope=pair"}),
+        with_require(row("require_any_claim_present", mint(kHs256, payload_with(R"("jti":"j-1")")), "dev-42"), {"jti"}),
+        with_require(
+            row("require_many",
+                mint(kHs256, payload_with(R"("iss":"joe","aud":"wa","exp":1800000000,"nbf":1,"iat":1,"scope":"pair")")),
+                "dev-42"),
+            {"iss=joe", "aud=wa", "exp", "nbf", "iat", "scope=pair"}),
         row("aud_null", mint(kHs256, payload_with(R"("aud":null)")), "dev-42"),
         row("aud_empty_string", mint(kHs256, payload_with(R"("aud":"")")), "dev-42"),
         row("aud_empty_list", mint(kHs256, payload_with(R"("aud":[])")), "dev-42"),
@@ -232,8 +213,7 @@ std::vector<JwtRow> accepted_rows()
 
 class JwtAccepts : public testing::TestWithParam<JwtRow> {};
 
-TEST_P(JwtAccepts, Token)
-{
+TEST_P(JwtAccepts, Token) {
     const AuthResult result = run(GetParam());
     EXPECT_FALSE(result.failure) << result.reason;
     EXPECT_EQ(result.failure.code, 0);
@@ -245,8 +225,7 @@ INSTANTIATE_TEST_SUITE_P(Table, JwtAccepts, testing::ValuesIn(accepted_rows()), 
 
 // A valid token whose signature contains '-' or '_', so that the standard alphabet's '+' and
 // '/' would decode to the very same bytes.
-std::string token_with_url_chars()
-{
+std::string token_with_url_chars() {
     for (int i = 0;; ++i) {
         const std::string token = mint(kHs256, R"({"device_id":"dev-)" + std::to_string(i) + "\"}");
         const std::string sig = split(token)[2];
@@ -254,18 +233,16 @@ std::string token_with_url_chars()
     }
 }
 
-std::string replace_all(std::string s, char from, char to)
-{
-    for (char& c : s) {
+std::string replace_all(std::string s, char from, char to) {
+    for (char &c : s) {
         if (c == from) c = to;
     }
     return s;
 }
 
-std::vector<JwtRow> attack_rows()
-{
-    const std::string& B = kBadJwtText;
-    const std::string& M = kMissingAuthText;
+std::vector<JwtRow> attack_rows() {
+    const std::string &B = kBadJwtText;
+    const std::string &M = kMissingAuthText;
     // the reason logged: proves which check refused the token
     const std::string kAlgNone = "alg none";
     const std::string kAlgNotAllowed = "alg not allowed";
@@ -333,8 +310,7 @@ std::vector<JwtRow> attack_rows()
         row("header_string", mint(R"("HS256")", kDevice), B, kHeader),
         row("header_trailing_garbage", mint(R"({"alg":"HS256"}x)", kDevice), B, kHeader),
         row("header_invalid_utf8", mint("{\"alg\":\"HS256\",\"x\":\"\xff\"}", kDevice), B, kHeader),
-        row("header_too_deep",
-            mint(R"({"alg":"HS256","x":[[[[[[[[1]]]]]]]]})", kDevice), B, kHeader),
+        row("header_too_deep", mint(R"({"alg":"HS256","x":[[[[[[[[1]]]]]]]]})", kDevice), B, kHeader),
         // kid: the secret file's key has none, so a token naming one finds no key
         row("kid_unknown", mint(R"({"alg":"HS256","kid":"k1"})", kDevice), B, kNoKidKey),
         row("kid_empty", mint(R"({"alg":"HS256","kid":""})", kDevice), B, kNoKidKey),
@@ -345,15 +321,15 @@ std::vector<JwtRow> attack_rows()
         row("kid_null", mint(R"({"alg":"HS256","kid":null})", kDevice), B, "kid is not a string"),
         row("kid_array", mint(R"({"alg":"HS256","kid":["k1"]})", kDevice), B, "kid is not a string"),
         // size
-        row("oversized_header",
-            mint(R"({"alg":"HS256","x":")" + std::string(1600, 'x') + "\"}", kDevice), B,
+        row("oversized_header", mint(R"({"alg":"HS256","x":")" + std::string(1600, 'x') + "\"}", kDevice), B,
             "header longer than 2048 bytes"),
         // tampering
         row("tampered_header", b64(R"({"alg":"HS256","typ":"JWT","x":1})") + "." + p + "." + s, B, kMismatch),
         row("tampered_payload", h + "." + b64(R"({"device_id":"admin"})") + "." + s, B, kMismatch),
         row("tampered_signature", h + "." + p + "." + flipped, B, kMismatch),
-        row("signature_of_other_token", h + "." + b64(R"({"device_id":"admin"})") + "." +
-                                            split(mint(kHs256, R"({"device_id":"x"})"))[2], B, kMismatch),
+        row("signature_of_other_token",
+            h + "." + b64(R"({"device_id":"admin"})") + "." + split(mint(kHs256, R"({"device_id":"x"})"))[2], B,
+            kMismatch),
         row("signature_truncated", h + "." + p + "." + s.substr(0, s.size() - 2), B, kSigB64),
         row("signature_extended", h + "." + p + "." + s + "AA", B, kSigB64),
         row("wrong_secret", mint(kHs256, kDevice, "another secret"), B, kMismatch),
@@ -379,10 +355,8 @@ std::vector<JwtRow> attack_rows()
         row("payload_array", mint(kHs256, R"([{"device_id":"dev-42"}])"), B, kPayload),
         row("payload_string", mint(kHs256, R"("dev-42")"), B, kPayload),
         row("payload_too_deep", mint(kHs256, payload_with(R"("x":[[[[[[[[1]]]]]]]])")), B, kPayload),
-        row("payload_duplicate_exp",
-            mint(kHs256, R"({"device_id":"dev-42","exp":1,"exp":9999999999})"), B, kPayload),
-        row("payload_duplicate_device_id",
-            mint(kHs256, R"({"device_id":"dev-42","device_id":"admin"})"), B, kPayload),
+        row("payload_duplicate_exp", mint(kHs256, R"({"device_id":"dev-42","exp":1,"exp":9999999999})"), B, kPayload),
+        row("payload_duplicate_device_id", mint(kHs256, R"({"device_id":"dev-42","device_id":"admin"})"), B, kPayload),
         // exp and nbf
         row("expired_exactly_now", mint(kHs256, payload_with(R"("exp":1700000000)")), B, kExpired),
         row("expired_long_ago", mint(kHs256, payload_with(R"("exp":1)")), B, kExpired),
@@ -395,21 +369,18 @@ std::vector<JwtRow> attack_rows()
         row("exp_array", mint(kHs256, payload_with(R"("exp":[1800000000])")), B, "exp is not a number"),
         row("exp_overflow", mint(kHs256, payload_with(R"("exp":1e400)")), B, kPayload),
         row("nbf_in_future", mint(kHs256, payload_with(R"("nbf":1700000001)")), B, kNotYet),
-        with_time(row("nbf_beyond_leeway", mint(kHs256, payload_with(R"("nbf":1700000031)")), B, kNotYet),
-                  kNow, 30),
+        with_time(row("nbf_beyond_leeway", mint(kHs256, payload_with(R"("nbf":1700000031)")), B, kNotYet), kNow, 30),
         row("nbf_string", mint(kHs256, payload_with(R"("nbf":"0")")), B, "nbf is not a number"),
         row("nbf_overflow", mint(kHs256, payload_with(R"("nbf":-1e400)")), B, kPayload),
         row("iat_string", mint(kHs256, payload_with(R"("iat":"whenever")")), B, "iat is not a number"),
         row("iat_in_future", mint(kHs256, payload_with(R"("iat":1700000001)")), B, kFuture),
         row("iat_far_future", mint(kHs256, payload_with(R"("iat":1800000000)")), B, kFuture),
-        with_time(row("iat_beyond_leeway", mint(kHs256, payload_with(R"("iat":1700000031)")), B, kFuture),
-                  kNow, 30),
+        with_time(row("iat_beyond_leeway", mint(kHs256, payload_with(R"("iat":1700000031)")), B, kFuture), kNow, 30),
         // wa_pair_jwt_require
         with_require(row("require_exp_absent", mint(kHs256, kDevice), B, kRequired), {"exp"}),
         with_require(row("require_nbf_absent", mint(kHs256, kDevice), B, kRequired), {"nbf"}),
         with_require(row("require_iss_absent", mint(kHs256, kDevice), B, kRequired), {"iss=joe"}),
-        with_require(row("require_iss_null", mint(kHs256, payload_with(R"("iss":null)")), B, kRequired),
-                     {"iss=joe"}),
+        with_require(row("require_iss_null", mint(kHs256, payload_with(R"("iss":null)")), B, kRequired), {"iss=joe"}),
         with_require(row("require_iss_other", mint(kHs256, payload_with(R"("iss":"eve")")), B, kOtherValue),
                      {"iss=joe"}),
         with_require(row("require_iss_case", mint(kHs256, payload_with(R"("iss":"Joe")")), B, kOtherValue),
@@ -418,27 +389,23 @@ std::vector<JwtRow> attack_rows()
                      {"iss=joe"}),
         with_require(row("require_iss_array", mint(kHs256, payload_with(R"("iss":["joe"])")), B, kOtherValue),
                      {"iss=joe"}),
-        with_require(row("require_iss_number", mint(kHs256, payload_with(R"("iss":1)")), B, kOtherValue),
-                     {"iss=1"}),
+        with_require(row("require_iss_number", mint(kHs256, payload_with(R"("iss":1)")), B, kOtherValue), {"iss=1"}),
         with_require(row("require_aud_absent", mint(kHs256, kDevice), B, kRequired), {"aud=wa-pair"}),
         with_require(row("require_aud_other", mint(kHs256, payload_with(R"("aud":"other")")), B, kNoAudience),
                      {"aud=wa-pair"}),
-        with_require(row("require_aud_array_other", mint(kHs256, payload_with(R"("aud":["a","b"])")), B,
-                         kNoAudience),
+        with_require(row("require_aud_array_other", mint(kHs256, payload_with(R"("aud":["a","b"])")), B, kNoAudience),
                      {"aud=wa-pair"}),
-        with_require(row("require_aud_array_bad_item",
-                         mint(kHs256, payload_with(R"("aud":["wa-pair",1])")), B, kNoAudience),
-                     {"aud=wa-pair"}),
+        with_require(
+            row("require_aud_array_bad_item", mint(kHs256, payload_with(R"("aud":["wa-pair",1])")), B, kNoAudience),
+            {"aud=wa-pair"}),
         with_require(row("require_aud_empty_array", mint(kHs256, payload_with(R"("aud":[])")), B, kNoAudience),
                      {"aud=wa-pair"}),
-        with_require(row("require_aud_object", mint(kHs256, payload_with(R"("aud":{"wa-pair":1})")), B,
-                         kNoAudience),
+        with_require(row("require_aud_object", mint(kHs256, payload_with(R"("aud":{"wa-pair":1})")), B, kNoAudience),
                      {"aud=wa-pair"}),
-        with_require(row("require_one_of_many_missing",
-                         mint(kHs256, payload_with(R"("iss":"joe","aud":"wa")")), B, kRequired),
-                     {"iss=joe", "aud=wa", "exp"}),
-        with_require(row("require_scope_other", mint(kHs256, payload_with(R"("scope":"admin")")), B,
-                         kOtherValue),
+        with_require(
+            row("require_one_of_many_missing", mint(kHs256, payload_with(R"("iss":"joe","aud":"wa")")), B, kRequired),
+            {"iss=joe", "aud=wa", "exp"}),
+        with_require(row("require_scope_other", mint(kHs256, payload_with(R"("scope":"admin")")), B, kOtherValue),
                      {"scope=pair"}),
         row("aud_present", mint(kHs256, payload_with(R"("aud":"another-service")")), B, kAud),
         row("aud_list", mint(kHs256, payload_with(R"("aud":["wa-pair"])")), B, kAud),
@@ -470,9 +437,8 @@ std::vector<JwtRow> attack_rows()
 
 class JwtRejects : public testing::TestWithParam<JwtRow> {};
 
-TEST_P(JwtRejects, Token)
-{
-    const JwtRow& r = GetParam();
+TEST_P(JwtRejects, Token) {
+    const JwtRow &r = GetParam();
     const AuthResult result = run(r);
     EXPECT_EQ(result.failure.code, 401);
     EXPECT_EQ(result.failure.error, r.expect) << result.reason;
@@ -482,7 +448,7 @@ TEST_P(JwtRejects, Token)
     // The debug log reason names the check, never the token or the secret.
     EXPECT_FALSE(result.reason.empty());
     EXPECT_LT(result.reason.size(), 80u);
-    for (const std::string& part : split(r.token)) {
+    for (const std::string &part : split(r.token)) {
         if (part.size() >= 8) {
             EXPECT_EQ(result.reason.find(part), std::string::npos);
         }
@@ -496,49 +462,46 @@ INSTANTIATE_TEST_SUITE_P(Table, JwtRejects, testing::ValuesIn(attack_rows()), Ro
 // ---------------------------------------------------------------------------------------------
 // wa_pair_jwt_require: parsing its arguments, and inheritance
 
-std::string describe(const std::vector<ClaimRequirement>& reqs)
-{
+std::string describe(const std::vector<ClaimRequirement> &reqs) {
     std::string out;
-    for (const ClaimRequirement& r : reqs) {
+    for (const ClaimRequirement &r : reqs) {
         out += r.claim;
-        for (const std::string& v : r.values) out += (&v == &r.values[0] ? "=" : "|") + v;
+        for (const std::string &v : r.values) out += (&v == &r.values[0] ? "=" : "|") + v;
         out += ';';
     }
     return out;
 }
 
-std::vector<ClaimRequirement> parse(std::vector<std::string> args)
-{
+std::vector<ClaimRequirement> parse(std::vector<std::string> args) {
     std::vector<ClaimRequirement> reqs;
-    for (const std::string& arg : args) EXPECT_EQ(add_requirement(arg, reqs), "") << arg;
+    for (const std::string &arg : args) EXPECT_EQ(add_requirement(arg, reqs), "") << arg;
     return reqs;
 }
 
-TEST(Requirements, Parse)
-{
+TEST(Requirements, Parse) {
     EXPECT_EQ(describe(parse({"exp"})), "exp;");
     EXPECT_EQ(describe(parse({"iss=https://id.example/a?b=c"})), "iss=https://id.example/a?b=c;");
     EXPECT_EQ(describe(parse({"iss=a", "iss=b", "iss=a"})), "iss=a|b;");
     EXPECT_EQ(describe(parse({"iss", "iss=a"})), "iss=a;");
     EXPECT_EQ(describe(parse({"iss=a", "iss"})), "iss=a;");
-    EXPECT_EQ(describe(parse({"aud=x", "exp", "nbf", "iat", "scope=pair x"})),
-              "aud=x;exp;nbf;iat;scope=pair x;");
+    EXPECT_EQ(describe(parse({"aud=x", "exp", "nbf", "iat", "scope=pair x"})), "aud=x;exp;nbf;iat;scope=pair x;");
     EXPECT_EQ(describe(parse({"iss=a=b"})), "iss=a=b;");  // the first "=" separates
     EXPECT_EQ(describe(parse({"http://example.com/is_root"})), "http://example.com/is_root;");
 }
 
 struct RequireRefusal {
-    const char* name;
+    const char *name;
     std::string arg;
     std::string error;
 };
 
-void PrintTo(const RequireRefusal& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const RequireRefusal &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class RequirementRefused : public testing::TestWithParam<RequireRefusal> {};
 
-TEST_P(RequirementRefused, Arg)
-{
+TEST_P(RequirementRefused, Arg) {
     std::vector<ClaimRequirement> reqs;
     EXPECT_EQ(add_requirement(GetParam().arg, reqs), GetParam().error);
     EXPECT_TRUE(reqs.empty());
@@ -566,8 +529,7 @@ const RequireRefusal kRequireRefusals[] = {
 
 INSTANTIATE_TEST_SUITE_P(Table, RequirementRefused, testing::ValuesIn(kRequireRefusals), RowName());
 
-TEST(Requirements, ALocationReplacesTheClaimsItNamesAndKeepsTheOthers)
-{
+TEST(Requirements, ALocationReplacesTheClaimsItNamesAndKeepsTheOthers) {
     const auto server = parse({"iss=a", "aud=wa", "exp"});
     EXPECT_EQ(describe(merge_requirements(server, parse({"iss=b"}))), "aud=wa;exp;iss=b;");
     EXPECT_EQ(describe(merge_requirements(server, parse({"nbf"}))), "iss=a;aud=wa;exp;nbf;");

@@ -19,8 +19,7 @@ namespace {
 
 const std::string kBadJwtText(kBadJwt);
 
-std::vector<std::string> split(const std::string& s, char sep)
-{
+std::vector<std::string> split(const std::string &s, char sep) {
     std::vector<std::string> out;
     std::stringstream in(s);
     std::string part;
@@ -28,8 +27,7 @@ std::vector<std::string> split(const std::string& s, char sep)
     return out;
 }
 
-std::string from_hex(const std::string& hex)
-{
+std::string from_hex(const std::string &hex) {
     std::string out;
     for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
         out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
@@ -38,10 +36,9 @@ std::string from_hex(const std::string& hex)
 }
 
 // "hs:<hex>", "pem:<b64url>", "jwks:<b64url>", comma-separated.
-KeySet keys_from(const std::string& specs)
-{
+KeySet keys_from(const std::string &specs) {
     KeySet keys;
-    for (const std::string& spec : split(specs, ',')) {
+    for (const std::string &spec : split(specs, ',')) {
         const std::size_t colon = spec.find(':');
         const std::string kind = spec.substr(0, colon);
         const std::string data = spec.substr(colon + 1);
@@ -54,20 +51,17 @@ KeySet keys_from(const std::string& specs)
         KeyFile file = parse_key_file(text);
         EXPECT_EQ(file.error, "") << kind << " file:\n" << text;
         EXPECT_TRUE(file.warnings.empty());
-        for (Key& key : file.keys) keys.push_back(std::move(key));
+        for (Key &key : file.keys) keys.push_back(std::move(key));
     }
     return keys;
 }
 
-TEST(PyJwt, TokensVerifyAsPyJwtMintedThem)
-{
-    const char* env = std::getenv("WA_PAIR_PYJWT_TOKENS");
+TEST(PyJwt, TokensVerifyAsPyJwtMintedThem) {
+    const char *env = std::getenv("WA_PAIR_PYJWT_TOKENS");
     const std::string path = env != nullptr && *env != '\0' ? env : "build/unit/pyjwt_tokens.txt";
     std::ifstream file(path);
-    ASSERT_TRUE(file.is_open())
-        << "cannot read " << path
-        << ": run /usr/bin/python3 t/unit/pyjwt_tokens.py > " << path
-        << " and set WA_PAIR_PYJWT_TOKENS";
+    ASSERT_TRUE(file.is_open()) << "cannot read " << path << ": run /usr/bin/python3 t/unit/pyjwt_tokens.py > " << path
+                                << " and set WA_PAIR_PYJWT_TOKENS";
 
     std::string line;
     int rows = 0;
@@ -78,12 +72,12 @@ TEST(PyJwt, TokensVerifyAsPyJwtMintedThem)
         if (line.empty() || line[0] == '#') continue;
         const std::vector<std::string> f = split(line, '\t');
         ASSERT_EQ(f.size(), 8u) << "malformed line: " << line.substr(0, 80);
-        const std::string& name = f[0];
+        const std::string &name = f[0];
         SCOPED_TRACE(name);
         AuthConfig config;
         config.jwt.keys = keys_from(f[1]);
         if (f[2] != "-") {
-            for (const std::string& alg : split(f[2], ',')) {
+            for (const std::string &alg : split(f[2], ',')) {
                 const auto parsed = alg_from_name(alg);
                 ASSERT_TRUE(parsed) << alg;
                 config.jwt.algorithms.add(*parsed);
@@ -92,8 +86,8 @@ TEST(PyJwt, TokensVerifyAsPyJwtMintedThem)
         config.jwt.device_claim = f[3];
         config.jwt.leeway_seconds = std::stol(f[4]);
         const std::time_t now = static_cast<std::time_t>(std::stoll(f[5]));
-        const std::string& expect = f[6];
-        const std::string& token = f[7];
+        const std::string &expect = f[6];
+        const std::string &token = f[7];
 
         const AuthResult direct = verify_jwt(token, config.jwt, now);
         const AuthResult via_header = authenticate("Bearer " + token, config, now);
@@ -123,9 +117,8 @@ TEST(PyJwt, TokensVerifyAsPyJwtMintedThem)
     EXPECT_GE(rows, 150) << path << " is incomplete";
     EXPECT_GE(accepted, 70);
     EXPECT_TRUE(seen_origin && seen_confusion) << path << " lacks required tokens";
-    const std::set<std::string> every = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
-                                         "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
-                                         "EdDSA"};
+    const std::set<std::string> every = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",
+                                         "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"};
     EXPECT_EQ(algs_accepted, every) << "a PyJWT token of every algorithm must verify";
 }
 

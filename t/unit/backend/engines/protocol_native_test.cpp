@@ -14,18 +14,19 @@ namespace {
 // backend_request_body
 
 struct RequestBodyRow {
-    const char* name;
+    const char *name;
     std::string device_id;
     std::string phone;
     std::string body;
 };
 
-void PrintTo(const RequestBodyRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const RequestBodyRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class BackendRequestBody : public testing::TestWithParam<RequestBodyRow> {};
 
-TEST_P(BackendRequestBody, IsExact)
-{
+TEST_P(BackendRequestBody, IsExact) {
     EXPECT_EQ(backend_request_body(GetParam().device_id, GetParam().phone), GetParam().body);
 }
 
@@ -47,15 +48,16 @@ INSTANTIATE_TEST_SUITE_P(Table, BackendRequestBody, testing::ValuesIn(kRequestBo
 
 struct CodeRow {
     std::string code;
-    const char* formatted;  // "" when invalid
+    const char *formatted;  // "" when invalid
 };
 
-void PrintTo(const CodeRow& row, std::ostream* os) { *os << '"' << row.code << '"'; }
+void PrintTo(const CodeRow &row, std::ostream *os) {
+    *os << '"' << row.code << '"';
+}
 
 class FormatPairCode : public testing::TestWithParam<CodeRow> {};
 
-TEST_P(FormatPairCode, Checks)
-{
+TEST_P(FormatPairCode, Checks) {
     EXPECT_EQ(format_pair_code(GetParam().code), GetParam().formatted);
 }
 
@@ -89,15 +91,19 @@ const CodeRow kCodes[] = {
     {"ABCD-12-34", ""},
     {"-ABCD1234", ""},
     {"AB-CD-1234", ""},
-    {std::string("ABCD\0" "1234", 9), ""},
-    {"ABCD\xc3\xa9" "12", ""},
+    {std::string("ABCD\0"
+                 "1234",
+                 9),
+     ""},
+    {"ABCD\xc3\xa9"
+     "12",
+     ""},
 };
 
 INSTANTIATE_TEST_SUITE_P(Table, FormatPairCode, testing::ValuesIn(kCodes));
 
 // Every byte at every place of both forms: kept exactly when it is in WhatsApp's alphabet.
-TEST(FormatPairCodeBytes, EveryByteEverywhere)
-{
+TEST(FormatPairCodeBytes, EveryByteEverywhere) {
     const std::string alphabet = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
     for (int byte = 0; byte < 256; ++byte) {
         const char c = static_cast<char>(byte);
@@ -120,42 +126,48 @@ TEST(FormatPairCodeBytes, EveryByteEverywhere)
 // ---------------------------------------------------------------------------------------------
 // map_backend_answer: every row of docs/protocol.md's answer table
 
-constexpr const char* kInvalid = "Invalid answer from the pairing backend";
-constexpr const char* kRejected = "Pairing request was rejected by the backend";
-constexpr const char* kFailed = "Failed to generate pairing code";
+constexpr const char *kInvalid = "Invalid answer from the pairing backend";
+constexpr const char *kRejected = "Pairing request was rejected by the backend";
+constexpr const char *kFailed = "Failed to generate pairing code";
 constexpr long kDefaultTimeout = 90;  // the configured wa_pair_code_timeout in these rows
 
 struct AnswerRow {
-    const char* name;
+    const char *name;
     long status;
     std::string body;
     std::string retry_after;
-    int code;           // expected failure code, 0 on success
-    std::string text;   // expected pair code on success, else the failure text
-    long timeout;       // on success
-    long retry;         // expected retry_after
+    int code;          // expected failure code, 0 on success
+    std::string text;  // expected pair code on success, else the failure text
+    long timeout;      // on success
+    long retry;        // expected retry_after
 };
 
-void PrintTo(const AnswerRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const AnswerRow &row, std::ostream *os) {
+    *os << row.name;
+}
 
 class BackendAnswer : public testing::TestWithParam<AnswerRow> {};
 
 // The native protocol's answers have one outcome per envelope code.
-Outcome native_outcome(int code)
-{
+Outcome native_outcome(int code) {
     switch (code) {
-    case 0: return Outcome::ok;
-    case 400: return Outcome::backend_rejected;
-    case 409: return Outcome::already_logged_in;
-    case 429: return Outcome::rate_limited;
-    case 500: return Outcome::backend_failed;
-    default: return Outcome::bad_backend_answer;
+    case 0:
+        return Outcome::ok;
+    case 400:
+        return Outcome::backend_rejected;
+    case 409:
+        return Outcome::already_logged_in;
+    case 429:
+        return Outcome::rate_limited;
+    case 500:
+        return Outcome::backend_failed;
+    default:
+        return Outcome::bad_backend_answer;
     }
 }
 
-TEST_P(BackendAnswer, Maps)
-{
-    const AnswerRow& row = GetParam();
+TEST_P(BackendAnswer, Maps) {
+    const AnswerRow &row = GetParam();
     const PairCode answer = map_backend_answer(row.status, row.body, row.retry_after, kDefaultTimeout);
     EXPECT_EQ(answer.failure.code, row.code);
     EXPECT_EQ(answer.retry_after, row.retry);
@@ -181,10 +193,9 @@ const AnswerRow kAnswers[] = {
     {"ok_default_timeout", 200, R"({"pair_code":"WXYZ9876"})", "", 0, "WXYZ-9876", 90, 0},
     {"ok_null_timeout", 200, R"({"pair_code":"WXYZ9876","timeout":null})", "", 0, "WXYZ-9876", 90, 0},
     {"ok_timeout_1", 200, R"({"pair_code":"ABCD1234","timeout":1})", "", 0, "ABCD-1234", 1, 0},
-    {"ok_timeout_86400", 200, R"({"pair_code":"ABCD1234","timeout":86400})", "", 0, "ABCD-1234",
-     86400, 0},
-    {"ok_extra_fields", 200, R"({"status":"ok","pair_code":"ABCD1234","jid":"x@s.whatsapp.net"})",
-     "", 0, "ABCD-1234", 90, 0},
+    {"ok_timeout_86400", 200, R"({"pair_code":"ABCD1234","timeout":86400})", "", 0, "ABCD-1234", 86400, 0},
+    {"ok_extra_fields", 200, R"({"status":"ok","pair_code":"ABCD1234","jid":"x@s.whatsapp.net"})", "", 0, "ABCD-1234",
+     90, 0},
     {"ok_whitespace", 200, "\n { \"pair_code\" : \"ABCD1234\" } \n", "", 0, "ABCD-1234", 90, 0},
     {"ok_retry_after_ignored", 200, R"({"pair_code":"ABCD1234"})", "10", 0, "ABCD-1234", 90, 0},
     // 200 that is not usable
@@ -193,8 +204,7 @@ const AnswerRow kAnswers[] = {
     {"html", 200, "<html>ok</html>", "", 502, kInvalid, 0, 0},
     {"array", 200, R"([{"pair_code":"ABCD1234"}])", "", 502, kInvalid, 0, 0},
     {"trailing_garbage", 200, R"({"pair_code":"ABCD1234"}x)", "", 502, kInvalid, 0, 0},
-    {"duplicate_pair_code", 200, R"({"pair_code":"ABCD1234","pair_code":"WXYZ9876"})", "", 502,
-     kInvalid, 0, 0},
+    {"duplicate_pair_code", 200, R"({"pair_code":"ABCD1234","pair_code":"WXYZ9876"})", "", 502, kInvalid, 0, 0},
     {"too_deep", 200, R"({"pair_code":"ABCD1234","x":[[[[[[[[1]]]]]]]]})", "", 502, kInvalid, 0, 0},
     {"missing_pair_code", 200, R"({"timeout":120})", "", 502, kInvalid, 0, 0},
     {"origin_project_key", 200, R"({"PairCode":"ABCD1234","Timeout":160})", "", 502, kInvalid, 0, 0},
@@ -202,42 +212,36 @@ const AnswerRow kAnswers[] = {
     {"number_pair_code", 200, R"({"pair_code":12345678})", "", 502, kInvalid, 0, 0},
     {"lower_case_code", 200, R"({"pair_code":"abcd1234"})", "", 502, kInvalid, 0, 0},
     {"code_outside_alphabet", 200, R"({"pair_code":"ABCD0123"})", "", 502, kInvalid, 0, 0},
-    {"reconnected_text", 200, R"({"pair_code":"WhatsApp Client is Reconnected"})", "", 502,
-     kInvalid, 0, 0},
+    {"reconnected_text", 200, R"({"pair_code":"WhatsApp Client is Reconnected"})", "", 502, kInvalid, 0, 0},
     {"timeout_zero", 200, R"({"pair_code":"ABCD1234","timeout":0})", "", 502, kInvalid, 0, 0},
     {"timeout_negative", 200, R"({"pair_code":"ABCD1234","timeout":-120})", "", 502, kInvalid, 0, 0},
     {"timeout_86401", 200, R"({"pair_code":"ABCD1234","timeout":86401})", "", 502, kInvalid, 0, 0},
     {"timeout_float", 200, R"({"pair_code":"ABCD1234","timeout":120.0})", "", 502, kInvalid, 0, 0},
     {"timeout_string", 200, R"({"pair_code":"ABCD1234","timeout":"120"})", "", 502, kInvalid, 0, 0},
     {"timeout_bool", 200, R"({"pair_code":"ABCD1234","timeout":true})", "", 502, kInvalid, 0, 0},
-    {"timeout_huge", 200, R"({"pair_code":"ABCD1234","timeout":18446744073709551615})", "", 502,
-     kInvalid, 0, 0},
-    {"timeout_beyond_uint64", 200, R"({"pair_code":"ABCD1234","timeout":18446744073709551616})",
-     "", 502, kInvalid, 0, 0},
+    {"timeout_huge", 200, R"({"pair_code":"ABCD1234","timeout":18446744073709551615})", "", 502, kInvalid, 0, 0},
+    {"timeout_beyond_uint64", 200, R"({"pair_code":"ABCD1234","timeout":18446744073709551616})", "", 502, kInvalid, 0,
+     0},
     // 409
     {"conflict", 409, R"({"error":"already logged in"})", "", 409, "Device is already logged in", 0, 0},
     {"conflict_no_body", 409, "", "", 409, "Device is already logged in", 0, 0},
     // 429
     {"rate_limited_no_retry_after", 429, "", "", 429, "Too many pairing requests", 0, 30},
-    {"rate_limited_retry_after", 429, R"({"error":"slow down"})", "10", 429,
-     "Too many pairing requests", 0, 10},
+    {"rate_limited_retry_after", 429, R"({"error":"slow down"})", "10", 429, "Too many pairing requests", 0, 10},
     {"rate_limited_retry_after_spaces", 429, "", " 10 ", 429, "Too many pairing requests", 0, 10},
     {"rate_limited_retry_after_zero", 429, "", "0", 429, "Too many pairing requests", 0, 0},
     {"rate_limited_retry_after_max", 429, "", "86400", 429, "Too many pairing requests", 0, 86400},
-    {"rate_limited_retry_after_leading_zeros", 429, "", "0030", 429, "Too many pairing requests",
-     0, 30},
+    {"rate_limited_retry_after_leading_zeros", 429, "", "0030", 429, "Too many pairing requests", 0, 30},
     {"rate_limited_retry_after_too_big", 429, "", "86401", 429, "Too many pairing requests", 0, 30},
-    {"rate_limited_retry_after_overflow", 429, "", "99999999999999999999999", 429,
-     "Too many pairing requests", 0, 30},
+    {"rate_limited_retry_after_overflow", 429, "", "99999999999999999999999", 429, "Too many pairing requests", 0, 30},
     {"rate_limited_retry_after_negative", 429, "", "-1", 429, "Too many pairing requests", 0, 30},
     {"rate_limited_retry_after_fraction", 429, "", "1.5", 429, "Too many pairing requests", 0, 30},
-    {"rate_limited_retry_after_date", 429, "", "Wed, 21 Oct 2015 07:28:00 GMT", 429,
-     "Too many pairing requests", 0, 30},
+    {"rate_limited_retry_after_date", 429, "", "Wed, 21 Oct 2015 07:28:00 GMT", 429, "Too many pairing requests", 0,
+     30},
     // other 4xx
     {"bad_request_with_error", 400, R"({"error":"phone number is not on WhatsApp"})", "", 400,
      "phone number is not on WhatsApp", 0, 0},
-    {"not_found_with_error", 404, R"({"error":"device not found"})", "", 400, "device not found",
-     0, 0},
+    {"not_found_with_error", 404, R"({"error":"device not found"})", "", 400, "device not found", 0, 0},
     {"unauthorized_from_backend", 401, R"({"error":"bad key"})", "", 400, "bad key", 0, 0},
     {"error_200_bytes", 422, R"({"error":")" + k200Printable + "\"}", "", 400, k200Printable, 0, 0},
     {"error_201_bytes", 422, R"({"error":")" + k200Printable + "e\"}", "", 400, kRejected, 0, 0},
@@ -275,16 +279,17 @@ INSTANTIATE_TEST_SUITE_P(Table, BackendAnswer, testing::ValuesIn(kAnswers), RowN
 struct TransportRow {
     TransportFailure failure;
     int code;
-    const char* text;
+    const char *text;
     Outcome outcome;
 };
 
-void PrintTo(const TransportRow& row, std::ostream* os) { *os << row.code; }
+void PrintTo(const TransportRow &row, std::ostream *os) {
+    *os << row.code;
+}
 
 class Transport : public testing::TestWithParam<TransportRow> {};
 
-TEST_P(Transport, Maps)
-{
+TEST_P(Transport, Maps) {
     const PairCode answer = map_transport_failure(GetParam().failure);
     EXPECT_EQ(answer.failure.code, GetParam().code);
     EXPECT_EQ(answer.failure.error, GetParam().text);
@@ -298,20 +303,17 @@ INSTANTIATE_TEST_SUITE_P(
     Table, Transport,
     testing::Values(TransportRow{TransportFailure::unreachable, 503, "Pairing backend is unavailable",
                                  Outcome::backend_unavailable},
-                    TransportRow{TransportFailure::timeout, 504,
-                                 "Pairing backend did not answer in time", Outcome::backend_timeout},
-                    TransportRow{TransportFailure::bad_answer, 502,
-                                 "Invalid answer from the pairing backend",
+                    TransportRow{TransportFailure::timeout, 504, "Pairing backend did not answer in time",
+                                 Outcome::backend_timeout},
+                    TransportRow{TransportFailure::bad_answer, 502, "Invalid answer from the pairing backend",
                                  Outcome::bad_backend_answer},
-                    TransportRow{TransportFailure::too_large, 502,
-                                 "Invalid answer from the pairing backend",
+                    TransportRow{TransportFailure::too_large, 502, "Invalid answer from the pairing backend",
                                  Outcome::bad_backend_answer}));
 
 // ---------------------------------------------------------------------------------------------
 // the request
 
-TEST(NativeRequest, IsTheDocumentedOne)
-{
+TEST(NativeRequest, IsTheDocumentedOne) {
     const BackendRequest request =
         build_request(Protocol::native, {"dev-42", "6281234567890", "Bearer x.y.z", "trace-1"});
     EXPECT_TRUE(request.post);
