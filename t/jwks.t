@@ -25,7 +25,7 @@ start_idp();
 our $Idp = "https://127.0.0.1:$ENV{TEST_NGINX_IDP_PORT}";
 our $Json = JSON::PP->new->canonical;
 
-idp_route("/b$_/jwks.json", jwks_of('rsa', 'ec256', 'ed25519')) for 1, 5, 6, 7, 8, 9, 15;
+idp_route("/b$_/jwks.json", jwks_of('rsa', 'ec256', 'ed25519')) for 1, 5, 6, 7, 8, 9, 15, 17;
 idp_route('/b4/jwks.json', jwks_of('rsa'));
 idp_route('/b9/jwks.json', jwks_of('rsa'), delay => 3);
 idp_route('/b16/jwks.json', jwks_of('ec256'));
@@ -79,6 +79,18 @@ sub wait_keys {
 }
 
 # Sends a token with a kid the keys do not have (asking for a refresh); its answer must be 401.
+# The scrape of /metrics once `$re` matches it (within 15 s).
+sub scrape_until {
+    my ($re) = @_;
+    my $deadline = Time::HiRes::time() + 15;
+    while (1) {
+        my $text = WaPairTest::exchange("GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        return $text if $text =~ $re;
+        Carp::croak("no scrape matching $re within 15 s:\n$text") if Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.1);
+    }
+}
+
 sub unknown_kid {
     my $answer = WaPairTest::post_once('/devices/me/login-code', bearer(alg => 'RS256', kid => random_kid()));
     Carp::croak("an unknown kid was answered: $answer") unless $answer =~ m{^HTTP/1\.1 401 };
@@ -485,6 +497,30 @@ main::wait_keys('/b1/jwks.json');
 [200, 401]
 --- response_body eval
 ["device dev-edge\n", $main::BadJwt]
+
+
+
+=== TEST 17b: wa_pair_metrics: each key source's last good fetch and its failures, by its URL
+--- config
+    location = /devices/me/login-code {
+        wa_pair;
+        wa_pair_backend http://unix:$TEST_NGINX_BACKEND_SOCK:/v1/pair-code?pair_code=ABCD1234;
+        wa_pair_jwt_jwks_url https://127.0.0.1:$TEST_NGINX_IDP_PORT/b17/jwks.json?tenant=t1;
+    }
+    location = /metrics { wa_pair_metrics; }
+--- init
+my $url = qr{url="https://127\.0\.0\.1:\d+/b17/jwks\.json"};
+main::scrape_until(qr/wa_pair_jwks_last_success_timestamp_seconds\{$url\} [1-9]\d{9}\n/);
+main::scrape_until(qr/wa_pair_jwks_failures_total\{$url\} 0\n/);
+WaPairIdp::stop_idp();
+main::unknown_kid();
+main::scrape_until(qr/wa_pair_jwks_failures_total\{$url\} 1\n/);
+WaPairIdp::start_idp();
+--- request
+GET /metrics
+--- response_body_like eval
+qr{\nwa_pair_jwks_last_success_timestamp_seconds\{url="https://127\.0\.0\.1:\d+/b17/jwks\.json"\} [1-9]\d{9}\n(?s:.*)\nwa_pair_jwks_failures_total\{url="https://127\.0\.0\.1:\d+/b17/jwks\.json"\} 1\n}
+--- response_body_unlike: tenant
 
 
 

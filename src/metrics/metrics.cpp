@@ -270,9 +270,24 @@ void zones(Writer &w, const std::vector<ZoneSnapshot> &zs) {
     }
 }
 
+void key_sources(Writer &w, const std::vector<JwksSnapshot> &jwks) {
+    if (jwks.empty()) return;
+    w.family("wa_pair_jwks_last_success_timestamp_seconds", kGauge,
+             "When a key source last answered a good JWK Set (Unix time; 0: not yet).");
+    for (const JwksSnapshot &s : jwks) {
+        w.sample("wa_pair_jwks_last_success_timestamp_seconds", {{"url", s.url}}, s.last_success);
+    }
+    w.family("wa_pair_jwks_failures_total", kCounter,
+             "Failed fetches of a key source (the last good keys are kept; the error log says why).");
+    for (const JwksSnapshot &s : jwks) {
+        w.sample("wa_pair_jwks_failures_total", {{"url", s.url}}, s.failures);
+    }
+}
+
 }  // namespace
 
-std::string render(const std::vector<LocationSnapshot> &locations, const std::vector<ZoneSnapshot> &zs) {
+std::string render(const std::vector<LocationSnapshot> &locations, const std::vector<ZoneSnapshot> &zs,
+                   const std::vector<JwksSnapshot> &jwks) {
     std::string out;
     out.reserve(1024 + locations.size() * 3072 + zs.size() * 512);
     Writer w(out);
@@ -282,8 +297,7 @@ std::string render(const std::vector<LocationSnapshot> &locations, const std::ve
     backend_calls(w, locations);
     durations(w, locations);
     zones(w, zs);
-    // Not yet counted: the JWKS fetcher's families would go here, per URL (no query string, as the error
-    // log names it): wa_pair_jwks_last_success_timestamp_seconds and wa_pair_jwks_failures_total.
+    key_sources(w, jwks);
     return out;
 }
 

@@ -106,12 +106,21 @@ struct ZoneSnapshot {
     std::uint64_t evictions = 0;
 };
 
+// A key source of wa_pair_jwt_jwks_url or wa_pair_jwt_issuer, by its URL as the error log
+// names it (without its query).
+struct JwksSnapshot {
+    std::string url;
+    std::uint64_t last_success = 0;  // Unix time of the last good answer; 0: none yet
+    std::uint64_t failures = 0;      // failed fetches since the key zone was made
+};
+
 // ---------------------------------------------------------------- the exposition
 
 // Every family once, its HELP and TYPE lines, then its samples: counters and gauges of every
 // location and zone. The histogram's +Inf bucket and _count are the sum of its buckets, so
 // they agree even while workers count. Throws only std::bad_alloc.
-std::string render(const std::vector<LocationSnapshot> &locations, const std::vector<ZoneSnapshot> &zones);
+std::string render(const std::vector<LocationSnapshot> &locations, const std::vector<ZoneSnapshot> &zones,
+                   const std::vector<JwksSnapshot> &jwks = {});
 
 // A label value as the text format quotes it: \ " and line feed escaped.
 void append_label_value(std::string &out, std::string_view value);

@@ -73,6 +73,7 @@ struct JwksSlot {
     time_t kid_refresh_at;  // the earliest refresh an unknown kid may cause
     ngx_uint_t fetches;     // fetches started, for the log and the tests
     ngx_uint_t failures;    // in a row
+    ngx_uint_t failures_total;  // since the zone was made (wa_pair_jwks_failures_total)
     u_char error[256];      // the last failure, NUL-terminated
 };
 

@@ -72,6 +72,7 @@ void fail(Job *job, const std::string &reason) {
             fetched = slot->fetched;
             retry = has_keys ? std::min(kJwksRetryAfterKeys, s.refresh) : kJwksRetryFirst;
             slot->failures++;
+            slot->failures_total++;
             slot->claimed_until = 0;
             slot->next_fetch = now + retry;
             const size_t n = std::min(reason.size(), sizeof(slot->error) - 1);

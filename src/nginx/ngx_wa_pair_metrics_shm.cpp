@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nginx/ngx_wa_pair_conf.hpp"
+#include "nginx/ngx_wa_pair_jwks.hpp"
 #include "nginx/ngx_wa_pair_metrics.hpp"
 
 namespace ngx_wa_pair {
@@ -260,6 +261,30 @@ std::uint64_t sum_waiting(const ZoneCounters &c) {
     return total > 0 ? static_cast<std::uint64_t>(total) : 0;
 }
 
+// The key sources of wa_pair_jwt_jwks_url and wa_pair_jwt_issuer, read under the key zone's lock.
+std::vector<metrics::JwksSnapshot> jwks_snapshots() {
+    std::vector<metrics::JwksSnapshot> out;
+    JwksMain *jm = jwks_main(const_cast<ngx_cycle_t *>(ngx_cycle));
+    if (jm == nullptr || jm->sh == nullptr) {
+        return out;
+    }
+    for (const JwksSource &s : jm->sources) {
+        out.push_back({jwks_log_url(s), 0, 0});
+    }
+    ngx_shmtx_lock(&jm->shpool->mutex);
+    for (size_t i = 0; i < jm->sources.size(); i++) {
+        for (const JwksSlot &slot : jm->sh->slots) {
+            if (jwks_slot_is(slot, jm->sources[i])) {
+                out[i].last_success = slot.fetched > 0 ? static_cast<std::uint64_t>(slot.fetched) : 0;
+                out[i].failures = slot.failures_total;
+                break;
+            }
+        }
+    }
+    ngx_shmtx_unlock(&jm->shpool->mutex);
+    return out;
+}
+
 }  // namespace
 
 std::string metrics_exposition(const MetricsMainConf *mmcf) {
@@ -304,7 +329,7 @@ std::string metrics_exposition(const MetricsMainConf *mmcf) {
         z.evictions = stats.evictions;
         z.waiters = zs[i].counters != nullptr ? sum_waiting(*zs[i].counters) : 0;
     }
-    return metrics::render(locations, zones);
+    return metrics::render(locations, zones, jwks_snapshots());
 }
 
 }  // namespace ngx_wa_pair

@@ -205,5 +205,21 @@ TEST(Render, WithNothingToCountStillNamesEveryFamily) {
     }
 }
 
+TEST(Render, KeySourcesByUrlOnlyWhenThereAreSome) {
+    EXPECT_EQ(render({}, {}).find("wa_pair_jwks_"), std::string::npos);
+    const std::string text =
+        render({}, {}, {{"https://id.example/certs", 1796457600, 0}, {"https://other.example/jwks.json", 0, 3}});
+    EXPECT_NE(text.find("# TYPE wa_pair_jwks_last_success_timestamp_seconds gauge\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("wa_pair_jwks_last_success_timestamp_seconds{url=\"https://id.example/certs\"} 1796457600\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("wa_pair_jwks_last_success_timestamp_seconds{url=\"https://other.example/jwks.json\"} 0\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("# TYPE wa_pair_jwks_failures_total counter\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("wa_pair_jwks_failures_total{url=\"https://other.example/jwks.json\"} 3\n"), std::string::npos)
+        << text;
+}
+
 }  // namespace
 }  // namespace wa_pair::metrics
