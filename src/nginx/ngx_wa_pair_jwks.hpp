@@ -67,14 +67,14 @@ struct JwksSlot {
     ngx_uint_t issuer;
     u_char *doc;  // the JWK Set as fetched (slab), validated by the fetcher
     size_t doc_len;
-    time_t fetched;         // when doc last arrived or was confirmed
-    time_t next_fetch;      // when a fetch is due
-    time_t claimed_until;   // a worker is fetching until then
-    time_t kid_refresh_at;  // the earliest refresh an unknown kid may cause
-    ngx_uint_t fetches;     // fetches started, for the log and the tests
-    ngx_uint_t failures;    // in a row
+    time_t fetched;             // when doc last arrived or was confirmed
+    time_t next_fetch;          // when a fetch is due
+    time_t claimed_until;       // a worker is fetching until then
+    time_t kid_refresh_at;      // the earliest refresh an unknown kid may cause
+    ngx_uint_t fetches;         // fetches started, for the log and the tests
+    ngx_uint_t failures;        // in a row
     ngx_uint_t failures_total;  // since the zone was made (wa_pair_jwks_failures_total)
-    u_char error[256];      // the last failure, NUL-terminated
+    u_char error[256];          // the last failure, NUL-terminated
 };
 
 struct JwksShared {
