@@ -214,6 +214,43 @@ bool StartLog::claim(std::string_view device_id, std::int64_t now, std::int64_t 
     return claim_start(it->second, now, window_ms, retry_at);
 }
 
+// ---------------------------------------------------------------- Evolution's connection
+
+std::optional<PairCode> judge_evolution_code(const EvolutionConnection &known, const PhoneHash &number,
+                                             std::string_view pairing_code, std::int64_t now) {
+    if (known.since == 0 || now < known.since) return std::nullopt;
+    if (known.stale[0] != '\0' && pairing_code == std::string_view(known.stale.data())) {
+        return not_ready(
+            "answered the code its instance's previous connection left in the QR state "
+            "(its new connection has not made one yet): not answered",
+            true);
+    }
+    if (now - known.since < kEvolutionConnectionMs && known.number != number) {
+        return fail(409, "A pairing request for this device is already in progress", Outcome::already_logged_in,
+                    "answered a code of the connection its instance started for another number: not answered");
+    }
+    return std::nullopt;
+}
+
+std::optional<EvolutionConnection> ConnectionLog::find(std::string_view device_id, std::int64_t now) const {
+    const auto it = known_.find(std::string(device_id));
+    if (it == known_.end() || now - it->second.since >= kEvolutionConnectionMs) return std::nullopt;
+    return it->second;
+}
+
+void ConnectionLog::remember(std::string_view device_id, const EvolutionConnection &connection) {
+    std::string key(device_id);
+    if (known_.size() >= max_ && known_.find(key) == known_.end()) {
+        // the oldest goes: a spray of device ids cannot make the log grow
+        auto oldest = known_.begin();
+        for (auto it = known_.begin(); it != known_.end(); ++it) {
+            if (it->second.since < oldest->second.since) oldest = it;
+        }
+        known_.erase(oldest);
+    }
+    known_.insert_or_assign(std::move(key), connection);
+}
+
 // ---------------------------------------------------------------- code lifetimes
 
 long code_seconds(Protocol protocol, long mapped, long configured, std::int64_t connection_age_ms) noexcept {
@@ -275,7 +312,29 @@ Next SessionExchange::wait_then(Step step, std::int64_t now) {
     return next;
 }
 
+void SessionExchange::know_connection(const EvolutionConnection &known, const PhoneHash &number) noexcept {
+    number_known_ = true;
+    number_ = number;
+    known_ = known;
+}
+
+void SessionExchange::connection_started(const QrMemory &qr, std::int64_t now) noexcept {
+    if (!number_known_) return;
+    started_connection_ = EvolutionConnection{};
+    started_connection_.since = now;
+    started_connection_.number = number_;
+    to_remember_ = true;
+    std::copy_n(qr.pairing.data(), std::min(qr.pairing.size(), kPairCodeSize - 1), started_connection_.stale.data());
+}
+
 Next SessionExchange::final_code(PairCode answer, std::int64_t connection_age_ms) const {
+    if (!answer.failure && config_.protocol == Protocol::evolution && number_known_) {
+        // The connection this exchange started, else the one the edge knew before it.
+        const EvolutionConnection &known = started_connection_.since != 0 ? started_connection_ : known_;
+        if (std::optional<PairCode> refused = judge_evolution_code(known, number_, answer.code, now_)) {
+            answer = std::move(*refused);
+        }
+    }
     if (!answer.failure) {
         const long seconds =
             code_seconds(config_.protocol, answer.timeout, config_.configured_timeout, connection_age_ms);
@@ -292,6 +351,8 @@ Next SessionExchange::final_code(PairCode answer, std::int64_t connection_age_ms
 
 Next SessionExchange::on_answer(long status, std::string_view body, std::string_view retry_after,
                                 std::int64_t call_started, std::int64_t now) noexcept {
+    now_ = now;
+    to_remember_ = false;
     try {
         switch (step_) {
         case Step::pair:
@@ -335,6 +396,7 @@ Next SessionExchange::pair_answer(long status, std::string_view body, std::strin
     }
     if (reading.says == SessionSays::started_by_call) {
         // Evolution's close branch: never a code, whatever it holds.
+        connection_started(reading.qr, now);
         if (!config_.session_start) {
             return final_code(not_ready("answered a closed instance's QR state (2 s after starting its "
                                         "connection): its code may be the previous connection's, "
@@ -425,6 +487,7 @@ Next SessionExchange::ready_answer(long status, std::string_view body, std::int6
 
 Next SessionExchange::read_answer(long status, std::string_view body, std::int64_t call_started, std::int64_t now) {
     QrRead reading = read_evolution_qr(status, body, qr_, now - call_started, config_.configured_timeout);
+    if (reading.restarted) connection_started(reading.qr, now);
     if (reading.not_yet) return wait_then(Step::ready, now);
     return final_code(std::move(reading.answer), -1);
 }

@@ -5,6 +5,7 @@
 // nginx's upstream and each wait on a timer (docs/engines.md, "Starting a session").
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -12,6 +13,7 @@
 #include <unordered_map>
 
 #include "backend/protocol.hpp"
+#include "edge/policy.hpp"
 
 namespace wa_pair {
 
@@ -97,6 +99,51 @@ long code_seconds(Protocol protocol, long mapped, long configured, std::int64_t 
 struct QrMemory {
     bool has_code = false;  // its "code" (the QR string) was a string
     std::string code;
+    std::string pairing;  // its pairingCode as XXXX-XXXX, "" when none (or not a code)
+};
+
+// ---------------------------------------------------------------- Evolution's connection
+
+// What the edge knows of an Evolution instance's connection, from the close-branch answer
+// that started it (below): when, for which number, and the pairing code the instance's QR
+// state still held from the connection before. Evolution keeps asking codes for that number
+// at each QR until the connection ends (QRCODE_LIMIT QRs, 30 by default, of 45 s each), and
+// keeps the old code in its QR state until the new connection's first code replaces it; a
+// request that reads the QR state meanwhile gets either, looking like any live answer.
+// Fixed-size: the pairing zone keeps one per device.
+struct EvolutionConnection {
+    std::int64_t since = 0;                   // when the close branch answered; 0: nothing known
+    PhoneHash number{};                       // the number the connection was started with
+    std::array<char, kPairCodeSize> stale{};  // the previous connection's code, "" none
+};
+
+// How long a connection's number is held against another number's code: Evolution's default
+// QR limit (30 QRs of 45 s). A connection started elsewhere (not by a pairing call through
+// this edge) is unknown here.
+inline constexpr std::int64_t kEvolutionConnectionMs = 30 * 45000;
+
+// A code an Evolution instance answered (`pairing_code`, XXXX-XXXX) for a request of
+// `number`, judged against the connection the edge knows: the previous connection's code is a
+// 503 with Retry-After (the new connection's first code is a QR away), a code of a connection
+// started for another number a 409 (no code for this number until that connection ends);
+// nullopt when nothing known speaks against it.
+std::optional<PairCode> judge_evolution_code(const EvolutionConnection &known, const PhoneHash &number,
+                                             std::string_view pairing_code, std::int64_t now);
+
+// The known connections per device id for one worker, when the location has no zone (a
+// retry that another worker serves does not see them: docs/engines.md). Bounded: records
+// older than kEvolutionConnectionMs go first, then the oldest.
+class ConnectionLog {
+public:
+    explicit ConnectionLog(std::size_t max_devices = 4096) : max_(max_devices) {}
+    std::optional<EvolutionConnection> find(std::string_view device_id, std::int64_t now) const;
+    // Throws only std::bad_alloc.
+    void remember(std::string_view device_id, const EvolutionConnection &connection);
+    std::size_t size() const noexcept { return known_.size(); }
+
+private:
+    std::size_t max_;
+    std::unordered_map<std::string, EvolutionConnection> known_;
 };
 
 struct ExchangeConfig {
@@ -151,6 +198,16 @@ public:
 
     SessionExchange(const ExchangeConfig &config, std::int64_t now);
 
+    // Evolution: the connection the edge knows for the device (from the zone or the worker)
+    // and the request's number, before an answer is judged. Without it nothing is judged nor
+    // remembered.
+    void know_connection(const EvolutionConnection &known, const PhoneHash &number) noexcept;
+    // The connection the last answer said it started (Evolution's close branch), for the
+    // glue to remember; nullptr when none.
+    const EvolutionConnection *started_connection() const noexcept {
+        return to_remember_ ? &started_connection_ : nullptr;
+    }
+
     Step step() const noexcept { return step_; }
     bool started() const noexcept { return started_; }  // a start was made (or claimed)
     std::int64_t deadline() const noexcept { return deadline_; }
@@ -174,6 +231,7 @@ private:
     Next ready_answer(long status, std::string_view body, std::int64_t now);
     Next read_answer(long status, std::string_view body, std::int64_t call_started, std::int64_t now);
     Next final_code(PairCode answer, std::int64_t connection_age_ms) const;
+    void connection_started(const QrMemory &qr, std::int64_t now) noexcept;
     Next wait_then(Step step, std::int64_t now);
     Next call(Step step);
 
@@ -185,6 +243,12 @@ private:
     bool started_ = false;
     std::int64_t fresh_since_ = -1;  // when the start call that made a fresh session began
     QrMemory qr_;                    // Evolution: the QR state the close branch answered
+    std::int64_t now_ = 0;           // the time of the answer being read
+    bool number_known_ = false;      // Evolution: know_connection was called
+    PhoneHash number_{};
+    EvolutionConnection known_;               // as the edge knew it before this exchange
+    EvolutionConnection started_connection_;  // this exchange's close branch started it
+    bool to_remember_ = false;                // the last answer started it
 };
 
 }  // namespace wa_pair

@@ -53,7 +53,9 @@ struct ReadyReading {
 struct QrRead {
     bool fresh = false;  // `answer` is the code
     bool not_yet = false;
-    PairCode answer;  // fresh: the code; neither: the failure
+    bool restarted = false;  // the read was the close branch again: it started a connection
+    QrMemory qr;             // restarted: the QR state it answered
+    PairCode answer;         // fresh: the code; neither: the failure
 };
 
 // Each may throw std::bad_alloc only.

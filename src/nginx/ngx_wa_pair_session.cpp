@@ -11,7 +11,10 @@
 // for every worker, else in this worker's own memory (with N workers and no zone, up to N
 // starts in a window: docs/engines.md, "Starting a session").
 
+#include <optional>
 #include <string>
+
+#include <openssl/rand.h>
 
 #include "nginx/ngx_wa_pair_conf.hpp"
 #include "nginx/ngx_wa_pair_caught.hpp"
@@ -33,6 +36,47 @@ std::int64_t now_ms() {
 wa_pair::StartLog &worker_starts() {
     static wa_pair::StartLog log;
     return log;
+}
+
+// This worker's known Evolution connections, for locations without a zone.
+wa_pair::ConnectionLog &worker_connections() {
+    static wa_pair::ConnectionLog log;
+    return log;
+}
+
+// The key of this worker's HMACs of numbers in that log (numbers are never kept in clear).
+const wa_pair::ZoneKey &worker_phone_key() {
+    static const wa_pair::ZoneKey key = [] {
+        wa_pair::ZoneKey k{};
+        if (RAND_bytes(k.data(), static_cast<int>(k.size())) != 1) {
+            k.fill(0);  // a known key only weakens the HMAC of a number held in this process
+        }
+        return k;
+    }();
+    return key;
+}
+
+// Evolution: tells the exchange the connection the edge knows for the device and the
+// request's number, from the zone when the request has an entry there, else from this worker.
+void know_connection(RequestCtx *ctx) {
+    const std::int64_t now = now_ms();
+    std::optional<wa_pair::PhoneHash> number;
+    std::optional<wa_pair::EvolutionConnection> known = zone_evolution_connection(ctx, now);
+    if (known) {
+        number = ctx->zone.phone;
+    } else {
+        known = worker_connections().find(ctx->device_id, now);
+        number = wa_pair::hash_phone(worker_phone_key(), ctx->phone);
+    }
+    if (number) {
+        ctx->session.exchange->know_connection(known.value_or(wa_pair::EvolutionConnection{}), *number);
+    }
+}
+
+void remember_connection(RequestCtx *ctx, const wa_pair::EvolutionConnection &connection) {
+    if (!zone_remember_evolution_connection(ctx, connection, now_ms())) {
+        worker_connections().remember(ctx->device_id, connection);
+    }
 }
 
 void run(ngx_http_request_t *r, RequestCtx *ctx, wa_pair::Next next);
@@ -169,8 +213,23 @@ void session_begin(ngx_http_request_t *r, wa_pair_loc_conf_t *lcf, RequestCtx *c
 bool session_answer(ngx_http_request_t *r, RequestCtx *ctx, long status, std::string_view body,
                     std::string_view retry_after, wa_pair::PairCode &out) noexcept {
     SessionRun &s = ctx->session;
+    const bool evolution = protocol_of(loc_conf(r)) == wa_pair::Protocol::evolution;
+    if (evolution) {
+        try {
+            know_connection(ctx);
+        } catch (...) {
+            log_caught(r->connection->log, "Evolution's known connection");  // judged without it
+        }
+    }
     wa_pair::Next next =
         s.exchange->on_answer(status, body, retry_after, static_cast<std::int64_t>(s.step_started), now_ms());
+    if (const wa_pair::EvolutionConnection *started = evolution ? s.exchange->started_connection() : nullptr) {
+        try {
+            remember_connection(ctx, *started);
+        } catch (...) {
+            log_caught(r->connection->log, "Evolution's started connection");
+        }
+    }
     if (next.kind == wa_pair::Next::Kind::answer) {
         out = std::move(next.answer);
         return false;

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "nginx/ngx_wa_pair_nginx.hpp"
 #include "edge/policy.hpp"
 #include "backend/protocol.hpp"
+#include "backend/session.hpp"
 
 namespace ngx_wa_pair {
 
@@ -111,5 +113,12 @@ ngx_atomic_uint_t zone_generation(ngx_shm_zone_t *shm_zone) noexcept;
 // request has no entry in a zone to keep the start in (the caller keeps it itself).
 bool zone_claim_session_start(RequestCtx *ctx, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at,
                               bool &recorded) noexcept;
+
+// Evolution: the connection the caller's device's zone entry knows (session.hpp,
+// EvolutionConnection); nullopt when the request has no entry in a zone (the caller asks its
+// worker's log). Remembering it is false in that case too.
+std::optional<wa_pair::EvolutionConnection> zone_evolution_connection(RequestCtx *ctx, std::int64_t now) noexcept;
+bool zone_remember_evolution_connection(RequestCtx *ctx, const wa_pair::EvolutionConnection &connection,
+                                        std::int64_t now) noexcept;
 
 }  // namespace ngx_wa_pair

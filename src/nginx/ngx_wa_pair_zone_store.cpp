@@ -58,8 +58,9 @@ struct DeviceEntry {
     wa_pair::DeviceState state;
     u_char *text;  // the error text of state.result (slab); NULL: none
     std::uint16_t text_len;
-    std::int64_t session_started;  // wa_pair_session_start's last start, 0: none
-    u_char id[1];                  // the device id, id_len bytes
+    std::int64_t session_started;            // wa_pair_session_start's last start, 0: none
+    wa_pair::EvolutionConnection evolution;  // its Evolution instance's connection, since 0: none
+    u_char id[1];                            // the device id, id_len bytes
 };
 
 struct PhoneEntry {
@@ -533,6 +534,36 @@ bool zone_claim_session_start(RequestCtx *ctx, std::int64_t now, std::int64_t wi
         dev->live_until = std::max(dev->live_until, now + window_ms);  // kept while it counts
     }
     return granted;
+}
+
+std::optional<wa_pair::EvolutionConnection> zone_evolution_connection(RequestCtx *ctx, std::int64_t now) noexcept {
+    ZoneRequest &zr = ctx->zone;
+    if (zr.zone == nullptr || zr.device_id.empty()) {
+        return std::nullopt;
+    }
+    ZoneLock lock(zr.zone);
+    Locked l{zr.zone, now};
+    Entry *dev = l.find(device_key(zr.device_id));
+    if (dev == nullptr) {
+        return std::nullopt;
+    }
+    return as_device(dev)->evolution;
+}
+
+bool zone_remember_evolution_connection(RequestCtx *ctx, const wa_pair::EvolutionConnection &connection,
+                                        std::int64_t now) noexcept {
+    ZoneRequest &zr = ctx->zone;
+    if (zr.zone == nullptr || zr.device_id.empty()) {
+        return false;
+    }
+    ZoneLock lock(zr.zone);
+    Locked l{zr.zone, now};
+    Entry *dev = l.find(device_key(zr.device_id));
+    if (dev == nullptr) {  // evicted meanwhile: the caller keeps it itself
+        return false;
+    }
+    as_device(dev)->evolution = connection;  // kept as long as the entry is (not pinned: best effort)
+    return true;
 }
 
 }  // namespace ngx_wa_pair

@@ -24,6 +24,9 @@ QrMemory evolution_qr_memory(const json &body) {
         memory.has_code = true;
         memory.code = *code;
     }
+    if (const std::string *pairing = string_member(body, "pairingCode")) {
+        memory.pairing = format_pair_code(*pairing);
+    }
     return memory;
 }
 
@@ -96,6 +99,8 @@ QrRead read_evolution_qr(long status, std::string_view body, const QrMemory &bef
                 "QR state read started it anew): not answered",
                 true);
             reading.answer.log_level = LogLevel::warn;
+            reading.restarted = true;
+            reading.qr = evolution_qr_memory(parsed);
             return reading;
         }
         const QrMemory now = evolution_qr_memory(parsed);

@@ -549,6 +549,150 @@ TEST(SessionExchangeEvolution, StatesAfterTheStart) {
     EXPECT_EQ(n.answer.log_level, LogLevel::warn);
 }
 
+// ---------------------------------------------------------------- Evolution's known connection
+
+PhoneHash number_of(std::uint8_t n) {
+    PhoneHash h{};
+    h.fill(n);
+    return h;
+}
+
+// The connection a close branch started, as the glue remembers it.
+EvolutionConnection started_by(Driver &d) {
+    const EvolutionConnection *c = d.x.started_connection();
+    EXPECT_NE(c, nullptr);
+    return c != nullptr ? *c : EvolutionConnection{};
+}
+
+TEST(EvolutionConnection, TheCloseBranchSaysWhatItStarted) {
+    Driver d(Protocol::evolution, false);
+    d.x.know_connection(EvolutionConnection{}, number_of(1));
+    EXPECT_EQ(d.answer(200, kStale, 2003).answer.failure.code, 503);
+    const EvolutionConnection c = started_by(d);
+    EXPECT_EQ(c.since, d.now);
+    EXPECT_EQ(c.number, number_of(1));
+    EXPECT_STREQ(c.stale.data(), "PREV-2345");
+    // a fresh instance's close branch leaves nothing stale
+    Driver e(Protocol::evolution, false);
+    e.x.know_connection(EvolutionConnection{}, number_of(1));
+    e.answer(200, R"({"count":0})", 2003);
+    EXPECT_STREQ(started_by(e).stale.data(), "");
+    // an answer at once starts nothing; without the number nothing is remembered
+    Driver f(Protocol::evolution, false);
+    f.x.know_connection(EvolutionConnection{}, number_of(1));
+    f.answer(200, kStale, 30);
+    EXPECT_EQ(f.x.started_connection(), nullptr);
+    Driver g(Protocol::evolution, false);
+    g.answer(200, kStale, 2003);
+    EXPECT_EQ(g.x.started_connection(), nullptr);
+}
+
+TEST(EvolutionConnection, ThePreviousConnectionsCodeIsNeverAnswered) {
+    Driver d(Protocol::evolution, false);
+    d.x.know_connection(EvolutionConnection{}, number_of(1));
+    d.answer(200, kStale, 2003);
+    const EvolutionConnection known = started_by(d);
+    // the client's retry, at once: the instance is connecting, its QR state still the old one
+    Driver retry(Protocol::evolution, false);
+    retry.now = d.now + 5000;
+    retry.x.know_connection(known, number_of(1));
+    const Next &n = retry.answer(200, kStale, 30);
+    ASSERT_EQ(n.kind, Kind::answer);
+    EXPECT_EQ(n.answer.failure.code, 503);
+    EXPECT_TRUE(n.answer.has_retry_after);
+    EXPECT_EQ(n.answer.outcome, Outcome::backend_not_ready);
+    EXPECT_EQ(retry.x.started_connection(), nullptr);  // reading it started nothing
+    // the new connection's first code: answered
+    Driver later(Protocol::evolution, false);
+    later.now = d.now + 9000;
+    later.x.know_connection(known, number_of(1));
+    const Next &m = later.answer(200, R"({"pairingCode":"NEWC2345","code":"2@new","count":8})", 30);
+    EXPECT_FALSE(m.answer.failure);
+    EXPECT_EQ(m.answer.code, "NEWC-2345");
+    // the old code stays refused, however long after (it died with its connection)
+    Driver much_later(Protocol::evolution, false);
+    much_later.now = d.now + kEvolutionConnectionMs + 1000;
+    much_later.x.know_connection(known, number_of(2));
+    EXPECT_EQ(much_later.answer(200, kStale, 30).answer.failure.code, 503);
+}
+
+TEST(EvolutionConnection, AnotherNumbersConnectionIsA409) {
+    EvolutionConnection known;
+    known.since = 5000;
+    known.number = number_of(1);
+    const std::string fresh = R"({"pairingCode":"NEWC2345","code":"2@new","count":3})";
+    Driver other(Protocol::evolution, false);
+    other.now = 60000;
+    other.x.know_connection(known, number_of(2));
+    const Next &n = other.answer(200, fresh, 30);
+    EXPECT_EQ(n.answer.failure.code, 409);
+    EXPECT_EQ(n.answer.failure.error, "A pairing request for this device is already in progress");
+    EXPECT_FALSE(n.answer.has_retry_after);
+    // the connection's own number gets its code
+    Driver same(Protocol::evolution, false);
+    same.now = 60000;
+    same.x.know_connection(known, number_of(1));
+    EXPECT_EQ(same.answer(200, fresh, 30).answer.code, "NEWC-2345");
+    // past Evolution's QR limit the connection has ended: nothing held against the number
+    Driver after(Protocol::evolution, false);
+    after.now = 5000 + kEvolutionConnectionMs;
+    after.x.know_connection(known, number_of(2));
+    EXPECT_EQ(after.answer(200, fresh, 30).answer.code, "NEWC-2345");
+    // failures are the engine's, whatever is known
+    Driver open(Protocol::evolution, false);
+    open.now = 60000;
+    open.x.know_connection(known, number_of(2));
+    EXPECT_EQ(open.answer(200, R"({"instance":{"instanceName":"dev-42","state":"open"}})", 30).answer.failure.code,
+              409);
+    EXPECT_EQ(open.next.answer.outcome, Outcome::already_logged_in);
+}
+
+TEST(EvolutionConnection, AStartedExchangeJudgesByItsOwnConnection) {
+    // the edge knew a connection for another number; this request's close branch replaced it
+    EvolutionConnection before;
+    before.since = 500;
+    before.number = number_of(9);
+    Driver d(Protocol::evolution, true);
+    d.x.know_connection(before, number_of(1));
+    ASSERT_EQ(d.answer(200, kStale, 2010).kind, Kind::wait);
+    EXPECT_NE(d.x.started_connection(), nullptr);
+    d.wake();
+    d.answer(200, R"({"instance":{"instanceName":"dev-42","state":"connecting"}})");
+    EXPECT_EQ(d.x.started_connection(), nullptr);  // to remember once, with the answer that started it
+    const Next &n = d.answer(200, R"({"pairingCode":"NEWC2345","code":"2@new","count":8})");
+    ASSERT_EQ(n.kind, Kind::answer);
+    EXPECT_EQ(n.answer.code, "NEWC-2345");
+}
+
+TEST(EvolutionConnection, OtherProtocolsAreNotJudged) {
+    EvolutionConnection known;
+    known.since = 500;
+    known.number = number_of(9);
+    Driver d(Protocol::waha, false);
+    d.x.know_connection(known, number_of(1));
+    EXPECT_EQ(d.answer(200, R"({"code":"ABCD-EFGH"})").answer.code, "ABCD-EFGH");
+}
+
+TEST(EvolutionConnection, TheWorkersLogIsBounded) {
+    ConnectionLog log(2);
+    EvolutionConnection c;
+    c.since = 1000;
+    c.number = number_of(1);
+    log.remember("a", c);
+    c.since = 2000;
+    log.remember("b", c);
+    c.since = 3000;
+    log.remember("c", c);  // the oldest ("a") goes
+    EXPECT_EQ(log.size(), 2u);
+    EXPECT_FALSE(log.find("a", 3000));
+    ASSERT_TRUE(log.find("b", 3000));
+    EXPECT_EQ(log.find("b", 3000)->since, 2000);
+    log.remember("b", c);  // replaced in place
+    EXPECT_EQ(log.find("b", 3000)->since, 3000);
+    EXPECT_EQ(log.size(), 2u);
+    EXPECT_FALSE(log.find("c", 3000 + kEvolutionConnectionMs));  // lapsed
+}
+
 TEST(SessionExchangeOrigin, ItsCodeLivesFromTheCallsStart) {
     Driver d(Protocol::origin, true);  // no session to start: the flag changes nothing
     const std::string ok = R"({"status":true,"code":200,"message":"x","data":{"PairCode":"ABCD-EFGH","Timeout":160}})";
