@@ -85,4 +85,19 @@ inline void check_success_envelope(std::string_view pair_code, long timeout) {
     FUZZ_CHECK(data["timeout"] == timeout, text);
 }
 
+// A failure an engine's answer became (a wa_pair::PairCode): one of the contract's codes for
+// a backend's answer, no code, our own short printable text, a Retry-After in range.
+template <class Answer>
+void check_engine_failure(const Answer &pc) {
+    const int code = pc.failure.code;
+    FUZZ_CHECK(code == 400 || code == 401 || code == 409 || code == 429 || code == 500 || code == 502 || code == 503 ||
+                   code == 504,
+               pc.failure.error);
+    // An engine's text reaches the client only as short printable ASCII, never raw.
+    FUZZ_CHECK(printable(pc.failure.error, 200), pc.failure.error);
+    FUZZ_CHECK(pc.code.empty(), pc.code);
+    if (pc.has_retry_after) FUZZ_CHECK(pc.retry_after >= 0 && pc.retry_after <= 86400, pc.failure.error);
+    check_error_envelope(code, pc.failure.error);
+}
+
 }  // namespace wa_pair_fuzz

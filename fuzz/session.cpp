@@ -44,17 +44,10 @@ bool take(std::string_view &in, Answer &out) {
     return true;
 }
 
-void check_final(const PairCode &pc, Protocol protocol, bool start, const EvolutionConnection &known, bool other_number,
+void check_final(const PairCode &pc, Protocol protocol, const EvolutionConnection &known, bool other_number,
                  bool known_stale, std::int64_t now, bool started_one) {
     if (pc.failure) {
-        const int code = pc.failure.code;
-        FUZZ_CHECK(code == 400 || code == 401 || code == 409 || code == 429 || code == 500 || code == 502 ||
-                       code == 503 || code == 504,
-                   pc.failure.error);
-        FUZZ_CHECK(printable(pc.failure.error, 200), pc.failure.error);
-        FUZZ_CHECK(pc.code.empty(), pc.code);
-        if (pc.has_retry_after) FUZZ_CHECK(pc.retry_after >= 0 && pc.retry_after <= 86400, pc.failure.error);
-        check_error_envelope(code, pc.failure.error);
+        check_engine_failure(pc);
         return;
     }
     FUZZ_CHECK(is_pair_code(pc.code), pc.code);
@@ -67,7 +60,6 @@ void check_final(const PairCode &pc, Protocol protocol, bool start, const Evolut
             FUZZ_CHECK(false, pc.code);
         }
     }
-    (void)start;
     check_success_envelope(pc.code, pc.timeout);
 }
 
@@ -100,8 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     // 500 ms) the exchange answers before the input ends or soon after.
     for (int turns = 0; turns < 1000; ++turns) {
         if (next.kind == Next::Kind::answer) {
-            check_final(next.answer, protocol, start, known, other_number && know, known_stale && know, now,
-                        started_one);
+            check_final(next.answer, protocol, known, other_number && know, known_stale && know, now, started_one);
             return 0;
         }
         if (next.kind == Next::Kind::wait) {
