@@ -14,7 +14,7 @@ std::string_view state_name(PairingState state) noexcept {
     }
 }
 
-std::string status_envelope(const PairingStatus &status) noexcept {
+std::optional<std::string> status_envelope(const PairingStatus &status) noexcept {
     try {
         std::string out = R"({"status":true,"code":200,"message":"Pairing status","data":{"state":")";
         out += state_name(status.state);
@@ -26,7 +26,7 @@ std::string status_envelope(const PairingStatus &status) noexcept {
         out += "}}";
         return out;
     } catch (...) {
-        return {};
+        return std::nullopt;
     }
 }
 
