@@ -24,14 +24,6 @@ constexpr std::size_t kMaxClaimValueBytes = 1024;
 using ascii::iequals;
 using ascii::lower;
 
-// A base64url segment that must decode to a JSON object (the scanner's limits apply: no
-// repeated member names, nesting up to kMaxJsonDepth). `text` holds the decoded bytes the
-// object's views point into.
-bool decode_object(std::string_view segment, std::string &text, JsonObject &out) {
-    if (!base64url_decode(segment, text)) return false;
-    return scan_json_object(text, out) == JsonScan::object;
-}
-
 // The member `name` when present and not null: null is read as absent.
 const JsonValue *find_set(const JsonObject &object, std::string_view name) noexcept {
     const JsonValue *value = object.find(name);
@@ -120,9 +112,14 @@ void verify(std::string_view token, const JwtConfig &config, std::time_t now, co
     const std::string_view signature_b64 = token.substr(dot2 + 1);
     if (header_b64.empty() || payload_b64.empty()) return reject("empty header or payload");
 
-    std::string header_text;
+    // Header and payload are base64url segments that must decode to JSON objects (the scanner's
+    // limits apply: no repeated member names, nesting up to kMaxJsonDepth); the objects' views
+    // point into the decoded text.
+    const std::optional<std::string> header_text = base64url_decode(header_b64);
     JsonObject header;
-    if (!decode_object(header_b64, header_text, header)) return reject("header is not a valid JSON object");
+    if (!header_text || scan_json_object(*header_text, header) != JsonScan::object) {
+        return reject("header is not a valid JSON object");
+    }
     const JsonValue *alg_value = header.find("alg");
     if (alg_value == nullptr || !alg_value->is_string()) return reject("alg missing or not a string");
     std::string alg_scratch;
@@ -178,12 +175,12 @@ void verify(std::string_view token, const JwtConfig &config, std::time_t now, co
 
     // Checked after alg, so that an unsigned "alg":"none" token is logged as what it is.
     if (signature_b64.empty()) return reject("empty signature");
-    std::string signature;
-    if (!base64url_decode(signature_b64, signature)) return reject("signature is not base64url");
+    const std::optional<std::string> signature = base64url_decode(signature_b64);
+    if (!signature) return reject("signature is not base64url");
     const std::string_view signing_input = token.substr(0, dot2);
     bool verified = false;
     for (const Key *key : candidates) {
-        if (verify_signature(*alg, *key, signing_input, signature)) {
+        if (verify_signature(*alg, *key, signing_input, *signature)) {
             verified = true;
             break;
         }
@@ -191,9 +188,11 @@ void verify(std::string_view token, const JwtConfig &config, std::time_t now, co
     if (!verified) return reject("signature mismatch");
 
     // Only a signed payload is parsed.
-    std::string payload_text;
+    const std::optional<std::string> payload_text = base64url_decode(payload_b64);
     JsonObject payload;
-    if (!decode_object(payload_b64, payload_text, payload)) return reject("payload is not a valid JSON object");
+    if (!payload_text || scan_json_object(*payload_text, payload) != JsonScan::object) {
+        return reject("payload is not a valid JSON object");
+    }
 
     // Each time claim is judged as soon as it is read (the reasons keep this order).
     TokenTimes times;
