@@ -73,7 +73,8 @@ bool audience_accepted(const JsonValue &aud, const std::vector<std::string> &acc
 
 // A string claim, or an integer claim printed in decimal (as nlohmann's dump() prints it:
 // "-0" is 0), that is an identifier.
-bool read_identifier(const JsonValue &claim, std::string &out) {
+std::optional<std::string> read_identifier(const JsonValue &claim) {
+    std::string out;
     if (claim.is_string()) {
         out = claim.string();
     } else if (claim.is_integer()) {
@@ -83,9 +84,10 @@ bool read_identifier(const JsonValue &claim, std::string &out) {
                                                  : std::to_chars(digits, digits + sizeof digits, claim.integer_value);
         out.assign(digits, printed.ptr);
     } else {
-        return false;
+        return std::nullopt;
     }
-    return is_identifier(out);
+    if (!is_identifier(out)) return std::nullopt;
+    return out;
 }
 
 bool valid_claim_name(std::string_view name) noexcept {
@@ -226,14 +228,15 @@ void verify(std::string_view token, const JwtConfig &config, std::time_t now, co
     const JsonValue *claim = find_set(payload, config.device_claim);
     if (claim == nullptr) claim = find_set(payload, "sub");
     if (claim == nullptr) return reject("no device id claim and no sub");
-    std::string device_id;
-    if (!read_identifier(*claim, device_id)) {
+    std::optional<std::string> device_id = read_identifier(*claim);
+    if (!device_id) {
         return reject("device id is not 1..128 printable ASCII characters");
     }
 
-    std::string api_key_id;
+    std::optional<std::string> api_key_id;
     if (const JsonValue *it = find_set(payload, "api_key_id"); it != nullptr) {
-        if (!read_identifier(*it, api_key_id)) return reject("api_key_id is malformed");
+        api_key_id = read_identifier(*it);
+        if (!api_key_id) return reject("api_key_id is malformed");
     }
     std::optional<std::uint64_t> version;
     if (const JsonValue *it = find_set(payload, "version"); it != nullptr) {
@@ -248,9 +251,9 @@ void verify(std::string_view token, const JwtConfig &config, std::time_t now, co
 
     result.failure = Failure{};
     result.reason.clear();
-    result.device_id = std::move(device_id);
+    result.device_id = std::move(*device_id);
     result.method = AuthMethod::jwt;
-    result.api_key_id = std::move(api_key_id);
+    result.api_key_id = api_key_id ? std::move(*api_key_id) : std::string();
     result.version = version;
     result.times = times;
 }
