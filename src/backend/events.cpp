@@ -65,9 +65,7 @@ std::optional<std::string_view> take_device(const json *value) {
 std::optional<std::int64_t> take_rfc3339(const json *value) {
     if (value == nullptr) return 0;
     if (!value->is_string()) return std::nullopt;
-    const std::int64_t ms = parse_rfc3339_ms(value->get_ref<const std::string &>());
-    if (ms < 0) return std::nullopt;
-    return ms;
+    return parse_rfc3339_ms(value->get_ref<const std::string &>());
 }
 
 // An optional time: `value` absent is 0; else a non-negative integer of ms since the epoch.
@@ -445,20 +443,20 @@ std::optional<std::array<unsigned char, 64>> decode_hex(std::string_view hex, st
 
 }  // namespace
 
-std::int64_t parse_rfc3339_ms(std::string_view s) noexcept {
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view s) noexcept {
     if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
         s[16] != ':') {
-        return -1;
+        return std::nullopt;
     }
     const std::optional<int> y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2), h = digits(s, 11, 2),
                              mi = digits(s, 14, 2), sec = digits(s, 17, 2);
     if (!y || !mo || !d || !h || !mi || !sec) {
-        return -1;
+        return std::nullopt;
     }
     const int year = *y, month = *mo, day = *d, hour = *h, minute = *mi, second = *sec;
     if (year < 1970 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
         minute > 59 || second > 60) {
-        return -1;
+        return std::nullopt;
     }
     std::size_t at = 19;
     std::int64_t fraction_ms = 0;
@@ -474,7 +472,7 @@ std::int64_t parse_rfc3339_ms(std::string_view s) noexcept {
             ++at;
             ++n;
         }
-        if (n == 0 || n > 9) return -1;
+        if (n == 0 || n > 9) return std::nullopt;
     }
     std::int64_t offset_s = 0;
     if (at < s.size() && (s[at] == 'Z' || s[at] == 'z')) {
@@ -483,17 +481,17 @@ std::int64_t parse_rfc3339_ms(std::string_view s) noexcept {
         const std::optional<int> oh = digits(s, at + 1, 2);
         const std::optional<int> om = digits(s, at + 4, 2);
         if (!oh || at + 3 >= s.size() || s[at + 3] != ':' || !om || *oh > 23 || *om > 59) {
-            return -1;
+            return std::nullopt;
         }
         offset_s = (*oh * 3600 + *om * 60) * (s[at] == '+' ? 1 : -1);
         at += 6;
     } else {
-        return -1;
+        return std::nullopt;
     }
-    if (at != s.size()) return -1;
+    if (at != s.size()) return std::nullopt;
     const std::int64_t seconds =
         days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - offset_s;
-    if (seconds < 0) return -1;
+    if (seconds < 0) return std::nullopt;
     return seconds * 1000 + fraction_ms;
 }
 

@@ -30,14 +30,15 @@ std::optional<std::string> status_envelope(const PairingStatus &status) noexcept
     }
 }
 
-long parse_wait_seconds(std::string_view value) noexcept {
-    if (value.empty() || value.size() > 2 || value[0] == '0') return -1;
+std::optional<long> parse_wait_seconds(std::string_view value) noexcept {
+    if (value.empty() || value.size() > 2 || value[0] == '0') return std::nullopt;
     long n = 0;
     for (char c : value) {
-        if (c < '0' || c > '9') return -1;
+        if (c < '0' || c > '9') return std::nullopt;
         n = n * 10 + (c - '0');
     }
-    return n >= 1 && n <= kMaxWaitSeconds ? n : -1;
+    if (n < 1 || n > kMaxWaitSeconds) return std::nullopt;
+    return n;
 }
 
 }  // namespace wa_pair

@@ -20,8 +20,8 @@ std::optional<std::string> status_envelope(const PairingStatus &status) noexcept
 // "none", "pending", "linked".
 std::string_view state_name(PairingState state) noexcept;
 
-// `wait`'s value: 1..60 decimal digits' worth of seconds; -1 for anything else ("", "0",
+// `wait`'s value: 1..60 decimal digits' worth of seconds; none for anything else ("", "0",
 // "61", "5s", "+5", " 5", "05" included: a wait is an integer, written plainly).
-long parse_wait_seconds(std::string_view value) noexcept;
+std::optional<long> parse_wait_seconds(std::string_view value) noexcept;
 
 }  // namespace wa_pair
