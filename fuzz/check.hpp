@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -53,7 +54,9 @@ inline bool is_pair_code(std::string_view s) {
 // The envelope is JSON (parsed by nlohmann, an independent parser), keys in the contract's
 // order, and says what it was built from.
 inline void check_error_envelope(int code, std::string_view error) {
-    const std::string text = wa_pair::error_envelope(code, error);
+    const std::optional<std::string> envelope = wa_pair::error_envelope(code, error);
+    FUZZ_CHECK(envelope.has_value(), error);
+    const std::string &text = *envelope;
     const auto j = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
     FUZZ_CHECK(!j.is_discarded() && j.is_object(), text);
     FUZZ_CHECK(j.size() == 4, text);
@@ -71,7 +74,9 @@ inline void check_error_envelope(int code, std::string_view error) {
 }
 
 inline void check_success_envelope(std::string_view pair_code, long timeout) {
-    const std::string text = wa_pair::success_envelope(pair_code, timeout);
+    const std::optional<std::string> envelope = wa_pair::success_envelope(pair_code, timeout);
+    FUZZ_CHECK(envelope.has_value(), pair_code);
+    const std::string &text = *envelope;
     const auto j = nlohmann::ordered_json::parse(text, nullptr, false);
     FUZZ_CHECK(!j.is_discarded() && j.is_object() && j.size() == 4, text);
     auto it = j.begin();

@@ -98,16 +98,16 @@ void check_signature(Protocol protocol, std::string_view body) {
 }
 
 void check_time(std::string_view text) {
-    const std::int64_t ms = parse_rfc3339_ms(text);
-    // -1, or a time from 1970 to the end of 9999.
-    FUZZ_CHECK(ms == -1 || (ms >= 0 && ms < 253402300800000), text);
+    const std::optional<std::int64_t> ms = parse_rfc3339_ms(text);
+    // None, or a time from 1970 to the end of 9999.
+    FUZZ_CHECK(!ms || (*ms >= 0 && *ms < 253402300800000), text);
 }
 
 void check_wait(std::string_view text) {
-    const long seconds = parse_wait_seconds(text);
-    FUZZ_CHECK(seconds == -1 || (seconds >= 1 && seconds <= kMaxWaitSeconds), text);
-    if (seconds != -1) {
-        FUZZ_CHECK(std::to_string(seconds) == text, text);  // a wait is written plainly
+    const std::optional<long> seconds = parse_wait_seconds(text);
+    FUZZ_CHECK(!seconds || (*seconds >= 1 && *seconds <= kMaxWaitSeconds), text);
+    if (seconds) {
+        FUZZ_CHECK(std::to_string(*seconds) == text, text);  // a wait is written plainly
     }
 }
 

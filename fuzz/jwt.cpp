@@ -44,13 +44,11 @@ std::string_view trim_blanks(std::string_view s) {
 }
 
 void check_base64url(std::string_view in) {
-    std::string decoded;
-    if (base64url_decode(in, decoded)) {
-        FUZZ_CHECK(base64url_encode(decoded) == in, in);  // one value, one encoding
+    if (const std::optional<std::string> decoded = base64url_decode(in)) {
+        FUZZ_CHECK(base64url_encode(*decoded) == in, in);  // one value, one encoding
     }
-    std::string back;
     const std::string encoded = base64url_encode(in);
-    FUZZ_CHECK(base64url_decode(encoded, back) && back == in, encoded);
+    FUZZ_CHECK(base64url_decode(encoded) == in, encoded);
 }
 
 }  // namespace

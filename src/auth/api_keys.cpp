@@ -1,6 +1,8 @@
 // The API key file and the constant-time lookup.
 #include "auth/api_keys.hpp"
 
+#include <optional>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -16,15 +18,16 @@ constexpr std::size_t kMaxKeyBytes = 1024;
 
 using ascii::hex_value;
 
-bool parse_hash(std::string_view hex, std::array<unsigned char, 32> &out) noexcept {
-    if (hex.size() != 64) return false;
+std::optional<std::array<unsigned char, 32>> parse_hash(std::string_view hex) noexcept {
+    if (hex.size() != 64) return std::nullopt;
+    std::array<unsigned char, 32> out{};
     for (std::size_t i = 0; i < 32; ++i) {
         const int hi = hex_value(hex[2 * i]);
         const int lo = hex_value(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) return false;
+        if (hi < 0 || lo < 0) return std::nullopt;
         out[i] = static_cast<unsigned char>(hi << 4 | lo);
     }
-    return true;
+    return out;
 }
 
 }  // namespace
@@ -53,10 +56,12 @@ ApiKeysFile parse_api_keys_file(std::string_view text) noexcept {
         result.error = for_each_record(text, [&](std::size_t, const std::vector<std::string_view> &f) -> std::string {
             ApiKeys::Entry entry;
             // The content of a bad first field is never repeated: it may be a plain key.
-            if (!parse_hash(f[0], entry.hash)) {
+            const std::optional<std::array<unsigned char, 32>> hash = parse_hash(f[0]);
+            if (!hash) {
                 return "the first field is not the SHA-256 of a key in hex (64 digits); "
                        "a plain key is refused: store printf %s KEY | sha256sum";
             }
+            entry.hash = *hash;
             if (f.size() < 2) return "no device id after the key hash";
             if (f.size() > 2) return "more than two fields";
             if (!is_identifier(f[1])) return "the device id is not 1..128 printable ASCII characters";

@@ -10,17 +10,16 @@ namespace wa_pair {
 
 namespace {
 
-bool parse_version(std::string_view s, std::uint64_t &out) noexcept {
-    if (s.empty() || s.size() > 20) return false;
+std::optional<std::uint64_t> parse_version(std::string_view s) noexcept {
+    if (s.empty() || s.size() > 20) return std::nullopt;
     std::uint64_t v = 0;
     for (char c : s) {
-        if (c < '0' || c > '9') return false;
+        if (c < '0' || c > '9') return std::nullopt;
         const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
-        if (v > (UINT64_MAX - digit) / 10) return false;
+        if (v > (UINT64_MAX - digit) / 10) return std::nullopt;
         v = v * 10 + digit;
     }
-    out = v;
-    return true;
+    return v;
 }
 
 }  // namespace
@@ -37,11 +36,11 @@ RevocationFile parse_revocation_file(std::string_view text) noexcept {
         result.error = for_each_record(text, [&](std::size_t, const std::vector<std::string_view> &f) -> std::string {
             if (f.size() != 2) return "expected \"<device-id> <minimum-version>\"";
             if (!is_identifier(f[0])) return "the device id is not 1..128 printable ASCII characters";
-            std::uint64_t minimum = 0;
-            if (!parse_version(f[1], minimum)) {
+            const std::optional<std::uint64_t> minimum = parse_version(f[1]);
+            if (!minimum) {
                 return "the minimum version is not a non-negative integer";
             }
-            if (!result.list.minimum_.emplace(std::string(f[0]), minimum).second) {
+            if (!result.list.minimum_.emplace(std::string(f[0]), *minimum).second) {
                 return "a device listed twice";
             }
             return {};

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -53,39 +54,33 @@ bool printable_name(std::string_view s) {
 }
 
 // The device named by `value`, which must be a string of 1..255 printable bytes.
-bool take_device(const json *value, PairingEvent &event) {
-    if (value == nullptr || !value->is_string()) return false;
+std::optional<std::string_view> take_device(const json *value) {
+    if (value == nullptr || !value->is_string()) return std::nullopt;
     const std::string &s = value->get_ref<const std::string &>();
-    if (!printable_name(s)) return false;
-    event.device = s;
-    return true;
+    if (!printable_name(s)) return std::nullopt;
+    return s;
 }
 
 // An optional time: `value` absent is 0; else it must be an RFC 3339 string.
-bool take_rfc3339(const json *value, std::int64_t &at_ms) {
-    at_ms = 0;
-    if (value == nullptr) return true;
-    if (!value->is_string()) return false;
-    const std::int64_t ms = parse_rfc3339_ms(value->get_ref<const std::string &>());
-    if (ms < 0) return false;
-    at_ms = ms;
-    return true;
+std::optional<std::int64_t> take_rfc3339(const json *value) {
+    if (value == nullptr) return 0;
+    if (!value->is_string()) return std::nullopt;
+    return parse_rfc3339_ms(value->get_ref<const std::string &>());
 }
 
 // An optional time: `value` absent is 0; else a non-negative integer of ms since the epoch.
-bool take_epoch_ms(const json *value, std::int64_t &at_ms) {
-    at_ms = 0;
-    if (value == nullptr) return true;
-    if (!value->is_number_unsigned()) return false;
+std::optional<std::int64_t> take_epoch_ms(const json *value) {
+    if (value == nullptr) return 0;
+    if (!value->is_number_unsigned()) return std::nullopt;
     const std::uint64_t ms = value->get<std::uint64_t>();
-    if (ms > (std::uint64_t{1} << 53)) return false;
-    at_ms = static_cast<std::int64_t>(ms);
-    return true;
+    if (ms > (std::uint64_t{1} << 53)) return std::nullopt;
+    return static_cast<std::int64_t>(ms);
 }
 
-bool parse_object(std::string_view body, json &out) {
-    out = parse_json(body, kEventJsonDepth);
-    return !out.is_discarded() && out.is_object();
+std::optional<json> parse_object(std::string_view body) {
+    json out = parse_json(body, kEventJsonDepth);
+    if (out.is_discarded() || !out.is_object()) return std::nullopt;
+    return out;
 }
 
 constexpr std::string_view kNotObject = "Event body must be a JSON object";
@@ -96,8 +91,9 @@ constexpr std::string_view kBadTime = "Event time is malformed";
 // go-whatsapp-multi-session-rest-api: WebhookEvent{event_type, device_id, timestamp, data}.
 
 EventParse parse_origin(std::string_view body) {
-    json j;
-    if (!parse_object(body, j)) return malformed(kNotObject);
+    const std::optional<json> parsed = parse_object(body);
+    if (!parsed) return malformed(kNotObject);
+    const json &j = *parsed;
     const json *type = member(j, "event_type");
     if (type == nullptr || !type->is_string()) return malformed("Event has no event_type string");
     const std::string &name = type->get_ref<const std::string &>();
@@ -113,8 +109,12 @@ EventParse parse_origin(std::string_view body) {
     } else {
         return ignored(kOther);
     }
-    if (!take_device(member(j, "device_id"), out.event)) return malformed(kBadDevice);
-    if (!take_rfc3339(member(j, "timestamp"), out.event.at_ms)) return malformed(kBadTime);
+    const std::optional<std::string_view> device = take_device(member(j, "device_id"));
+    if (!device) return malformed(kBadDevice);
+    out.event.device = *device;
+    const std::optional<std::int64_t> at_ms = take_rfc3339(member(j, "timestamp"));
+    if (!at_ms) return malformed(kBadTime);
+    out.event.at_ms = *at_ms;
     const json *data = member(j, "data");
     if (data != nullptr && !data->is_object() && !data->is_null()) {
         return malformed("Event data must be an object");
@@ -145,8 +145,9 @@ constexpr std::array<std::string_view, 16> kGowaEvents = {
 };
 
 EventParse parse_gowa(std::string_view body) {
-    json j;
-    if (!parse_object(body, j)) return malformed(kNotObject);
+    const std::optional<json> parsed = parse_object(body);
+    if (!parsed) return malformed(kNotObject);
+    const json &j = *parsed;
     const json *type = member(j, "event");
     if (type == nullptr || !type->is_string()) return malformed("Event has no event string");
     const std::string &name = type->get_ref<const std::string &>();
@@ -157,7 +158,9 @@ EventParse parse_gowa(std::string_view body) {
     EventParse out;
     out.event.effect = DeviceEvent::linked;
     out.event.name = *known;
-    if (!take_device(session, out.event)) return malformed(kBadDevice);
+    const std::optional<std::string_view> device = take_device(session);
+    if (!device) return malformed(kBadDevice);
+    out.event.device = *device;
     return out;
 }
 
@@ -165,8 +168,9 @@ EventParse parse_gowa(std::string_view body) {
 // {"event":"session.status","session","payload":{"status"},"timestamp"? (ms)}.
 
 EventParse parse_waha(std::string_view body) {
-    json j;
-    if (!parse_object(body, j)) return malformed(kNotObject);
+    const std::optional<json> parsed = parse_object(body);
+    if (!parsed) return malformed(kNotObject);
+    const json &j = *parsed;
     const json *type = member(j, "event");
     if (type == nullptr || !type->is_string()) return malformed("Event has no event string");
     if (type->get_ref<const std::string &>() != "session.status") return ignored(kOther);
@@ -189,8 +193,12 @@ EventParse parse_waha(std::string_view body) {
     } else {
         return ignored("session.status");  // STARTING, or a status this edge does not know
     }
-    if (!take_device(member(j, "session"), out.event)) return malformed(kBadDevice);
-    if (!take_epoch_ms(member(j, "timestamp"), out.event.at_ms)) return malformed(kBadTime);
+    const std::optional<std::string_view> device = take_device(member(j, "session"));
+    if (!device) return malformed(kBadDevice);
+    out.event.device = *device;
+    const std::optional<std::int64_t> at_ms = take_epoch_ms(member(j, "timestamp"));
+    if (!at_ms) return malformed(kBadTime);
+    out.event.at_ms = *at_ms;
     return out;
 }
 
@@ -198,9 +206,10 @@ EventParse parse_waha(std::string_view body) {
 // A form (jsonData=<the event as JSON>&instanceName=..&userID=..) or, with WEBHOOK_FORMAT=json,
 // that JSON itself with instanceName and userID added. The event's "type" names it.
 
-// The fields of an application/x-www-form-urlencoded body; false when one is malformed or a
+// The fields of an application/x-www-form-urlencoded body; none when one is malformed or a
 // name comes twice (which one would count is a guess).
-bool parse_form(std::string_view body, std::vector<std::pair<std::string, std::string>> &fields) {
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view body) {
+    std::vector<std::pair<std::string, std::string>> fields;
     std::size_t start = 0;
     while (start <= body.size()) {
         std::size_t end = body.find('&', start);
@@ -211,15 +220,15 @@ bool parse_form(std::string_view body, std::vector<std::pair<std::string, std::s
             std::optional<std::string> name = form_decode(field.substr(0, eq));
             std::optional<std::string> value =
                 eq == std::string_view::npos ? std::optional<std::string>("") : form_decode(field.substr(eq + 1));
-            if (!name || !value) return false;
+            if (!name || !value) return std::nullopt;
             for (const auto &f : fields) {
-                if (f.first == *name) return false;
+                if (f.first == *name) return std::nullopt;
             }
             fields.emplace_back(std::move(*name), std::move(*value));
         }
         start = end + 1;
     }
-    return true;
+    return fields;
 }
 
 bool is_form(std::string_view content_type) {
@@ -238,14 +247,14 @@ bool is_form(std::string_view content_type) {
 }
 
 EventParse parse_wuzapi(std::string_view content_type, std::string_view body) {
-    json j;
+    std::optional<json> parsed;
     std::string form_instance;
     bool instance_in_form = false;
     if (is_form(content_type)) {
-        std::vector<std::pair<std::string, std::string>> fields;
-        if (!parse_form(body, fields)) return malformed("Event body is not a valid form");
+        const std::optional<std::vector<std::pair<std::string, std::string>>> fields = parse_form(body);
+        if (!fields) return malformed("Event body is not a valid form");
         const std::string *data = nullptr;
-        for (const auto &f : fields) {
+        for (const auto &f : *fields) {
             if (f.first == "jsonData") data = &f.second;
             if (f.first == "instanceName") {
                 form_instance = f.second;
@@ -253,10 +262,13 @@ EventParse parse_wuzapi(std::string_view content_type, std::string_view body) {
             }
         }
         if (data == nullptr) return malformed("Event form has no jsonData");
-        if (!parse_object(*data, j)) return malformed("Event jsonData must be a JSON object");
-    } else if (!parse_object(body, j)) {
-        return malformed(kNotObject);
+        parsed = parse_object(*data);
+        if (!parsed) return malformed("Event jsonData must be a JSON object");
+    } else {
+        parsed = parse_object(body);
+        if (!parsed) return malformed(kNotObject);
     }
+    const json &j = *parsed;
     const json *type = member(j, "type");
     if (type == nullptr || !type->is_string()) return malformed("Event has no type string");
     const std::string &name = type->get_ref<const std::string &>();
@@ -277,7 +289,9 @@ EventParse parse_wuzapi(std::string_view content_type, std::string_view body) {
     if (instance_in_form) {
         if (!printable_name(form_instance)) return malformed(kBadDevice);
         out.event.device = std::move(form_instance);
-    } else if (!take_device(member(j, "instanceName"), out.event)) {
+    } else if (const std::optional<std::string_view> device = take_device(member(j, "instanceName"))) {
+        out.event.device = *device;
+    } else {
         return malformed(kBadDevice);
     }
     return out;
@@ -287,8 +301,9 @@ EventParse parse_wuzapi(std::string_view content_type, std::string_view body) {
 // {"event":"qrcode.updated"|"connection.update","instance","data":{..},"date_time",...}.
 
 EventParse parse_evolution(std::string_view body) {
-    json j;
-    if (!parse_object(body, j)) return malformed(kNotObject);
+    const std::optional<json> parsed = parse_object(body);
+    if (!parsed) return malformed(kNotObject);
+    const json &j = *parsed;
     const json *type = member(j, "event");
     if (type == nullptr || !type->is_string()) return malformed("Event has no event string");
     const std::string &name = type->get_ref<const std::string &>();
@@ -329,8 +344,12 @@ EventParse parse_evolution(std::string_view body) {
             return ignored("connection.update");  // connecting
         }
     }
-    if (!take_device(member(j, "instance"), out.event)) return malformed(kBadDevice);
-    if (!take_rfc3339(member(j, "date_time"), out.event.at_ms)) return malformed(kBadTime);
+    const std::optional<std::string_view> device = take_device(member(j, "instance"));
+    if (!device) return malformed(kBadDevice);
+    out.event.device = *device;
+    const std::optional<std::int64_t> at_ms = take_rfc3339(member(j, "date_time"));
+    if (!at_ms) return malformed(kBadTime);
+    out.event.at_ms = *at_ms;
     return out;
 }
 
@@ -339,8 +358,9 @@ EventParse parse_evolution(std::string_view body) {
 //  "timestamp"? (ms),"pair_code"+"timeout" (code)}
 
 EventParse parse_native(std::string_view body) {
-    json j;
-    if (!parse_object(body, j)) return malformed(kNotObject);
+    const std::optional<json> parsed = parse_object(body);
+    if (!parsed) return malformed(kNotObject);
+    const json &j = *parsed;
     const json *type = member(j, "event");
     if (type == nullptr || !type->is_string()) return malformed("Event has no event string");
     const std::string &name = type->get_ref<const std::string &>();
@@ -358,8 +378,12 @@ EventParse parse_native(std::string_view body) {
     } else {
         return ignored(kOther);
     }
-    if (!take_device(member(j, "device_id"), out.event)) return malformed(kBadDevice);
-    if (!take_epoch_ms(member(j, "timestamp"), out.event.at_ms)) return malformed(kBadTime);
+    const std::optional<std::string_view> device = take_device(member(j, "device_id"));
+    if (!device) return malformed(kBadDevice);
+    out.event.device = *device;
+    const std::optional<std::int64_t> at_ms = take_epoch_ms(member(j, "timestamp"));
+    if (!at_ms) return malformed(kBadTime);
+    out.event.at_ms = *at_ms;
     if (out.event.effect == DeviceEvent::new_code) {
         const json *code = member(j, "pair_code");
         if (code == nullptr || !code->is_string()) return malformed("Event pair_code must be a string");
@@ -377,14 +401,15 @@ EventParse parse_native(std::string_view body) {
 
 // ---------------------------------------------------------------- time
 
-bool digits(std::string_view s, std::size_t at, std::size_t n, int &out) {
-    if (at + n > s.size()) return false;
-    out = 0;
+// The `n` decimal digits at `at`.
+std::optional<int> digits(std::string_view s, std::size_t at, std::size_t n) {
+    if (at + n > s.size()) return std::nullopt;
+    int out = 0;
     for (std::size_t i = at; i < at + n; ++i) {
-        if (s[i] < '0' || s[i] > '9') return false;
+        if (s[i] < '0' || s[i] > '9') return std::nullopt;
         out = out * 10 + (s[i] - '0');
     }
-    return true;
+    return out;
 }
 
 // Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
@@ -403,29 +428,35 @@ int days_in_month(int y, int m) {
     return m == 2 && leap ? 29 : kDays[m - 1];
 }
 
-bool decode_hex(std::string_view hex, unsigned char *out, std::size_t n) {
-    if (hex.size() != 2 * n) return false;
+// `n` bytes (at most 64) written as 2n hex digits.
+std::optional<std::array<unsigned char, 64>> decode_hex(std::string_view hex, std::size_t n) {
+    if (n > 64 || hex.size() != 2 * n) return std::nullopt;
+    std::array<unsigned char, 64> out{};
     for (std::size_t i = 0; i < n; ++i) {
         const int hi = ascii::hex_value(hex[2 * i]);
         const int lo = ascii::hex_value(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) return false;
+        if (hi < 0 || lo < 0) return std::nullopt;
         out[i] = static_cast<unsigned char>(hi * 16 + lo);
     }
-    return true;
+    return out;
 }
 
 }  // namespace
 
-std::int64_t parse_rfc3339_ms(std::string_view s) noexcept {
-    int year, month, day, hour, minute, second;
-    if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' ||
-        !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hour) ||
-        s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second)) {
-        return -1;
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view s) noexcept {
+    if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
+        s[16] != ':') {
+        return std::nullopt;
     }
+    const std::optional<int> y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2), h = digits(s, 11, 2),
+                             mi = digits(s, 14, 2), sec = digits(s, 17, 2);
+    if (!y || !mo || !d || !h || !mi || !sec) {
+        return std::nullopt;
+    }
+    const int year = *y, month = *mo, day = *d, hour = *h, minute = *mi, second = *sec;
     if (year < 1970 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
         minute > 59 || second > 60) {
-        return -1;
+        return std::nullopt;
     }
     std::size_t at = 19;
     std::int64_t fraction_ms = 0;
@@ -441,26 +472,26 @@ std::int64_t parse_rfc3339_ms(std::string_view s) noexcept {
             ++at;
             ++n;
         }
-        if (n == 0 || n > 9) return -1;
+        if (n == 0 || n > 9) return std::nullopt;
     }
     std::int64_t offset_s = 0;
     if (at < s.size() && (s[at] == 'Z' || s[at] == 'z')) {
         ++at;
     } else if (at < s.size() && (s[at] == '+' || s[at] == '-')) {
-        int oh, om;
-        if (!digits(s, at + 1, 2, oh) || at + 3 >= s.size() || s[at + 3] != ':' || !digits(s, at + 4, 2, om) ||
-            oh > 23 || om > 59) {
-            return -1;
+        const std::optional<int> oh = digits(s, at + 1, 2);
+        const std::optional<int> om = digits(s, at + 4, 2);
+        if (!oh || at + 3 >= s.size() || s[at + 3] != ':' || !om || *oh > 23 || *om > 59) {
+            return std::nullopt;
         }
-        offset_s = (oh * 3600 + om * 60) * (s[at] == '+' ? 1 : -1);
+        offset_s = (*oh * 3600 + *om * 60) * (s[at] == '+' ? 1 : -1);
         at += 6;
     } else {
-        return -1;
+        return std::nullopt;
     }
-    if (at != s.size()) return -1;
+    if (at != s.size()) return std::nullopt;
     const std::int64_t seconds =
         days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - offset_s;
-    if (seconds < 0) return -1;
+    if (seconds < 0) return std::nullopt;
     return seconds * 1000 + fraction_ms;
 }
 
@@ -524,11 +555,11 @@ bool verify_signature(const SignatureScheme &scheme, const HmacKey &key, std::st
     case SignatureEncoding::none:
         return false;
     }
-    unsigned char presented[64];
+    const std::optional<std::array<unsigned char, 64>> presented = decode_hex(value, size);
+    if (!presented) return false;
     unsigned char mac[64];
-    if (!decode_hex(value, presented, size)) return false;
     if (key.sign(hash, body, mac) != size) return false;
-    return CRYPTO_memcmp(presented, mac, size) == 0;
+    return CRYPTO_memcmp(presented->data(), mac, size) == 0;
 }
 
 bool secret_equals(std::string_view expected, std::string_view presented) noexcept {

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -72,7 +73,7 @@ bool verify_signature(const SignatureScheme &scheme, const HmacKey &key, std::st
 bool secret_equals(std::string_view expected, std::string_view presented) noexcept;
 
 // An RFC 3339 date-time ("2026-03-25T22:15:17.123456789+07:00", "...Z") as ms since the epoch;
-// -1 when the text is not one (or before 1970, or after 9999).
-std::int64_t parse_rfc3339_ms(std::string_view text) noexcept;
+// none when the text is not one (or before 1970, or after 9999).
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text) noexcept;
 
 }  // namespace wa_pair

@@ -23,13 +23,12 @@ int base64url_value(char c) noexcept {
 
 }  // namespace
 
-bool base64url_decode(std::string_view in, std::string &out) noexcept {
+std::optional<std::string> base64url_decode(std::string_view in) noexcept {
     try {
-        out.clear();
         const std::size_t tail = in.size() % 4;
-        if (tail == 1) return false;
+        if (tail == 1) return std::nullopt;
         // Exactly the decoded size: 3 bytes per 4 characters, and 1 or 2 for a tail of 2 or 3.
-        out.resize(in.size() / 4 * 3 + (tail == 0 ? 0 : tail - 1));
+        std::string out(in.size() / 4 * 3 + (tail == 0 ? 0 : tail - 1), '\0');
         char *to = out.data();
         std::size_t i = 0;
         for (; i + 4 <= in.size(); i += 4) {
@@ -57,33 +56,28 @@ bool base64url_decode(std::string_view in, std::string &out) noexcept {
                 if (tail == 3) *to++ = static_cast<char>((group >> 2) & 0xff);
             }
         }
-        if (!valid) out.clear();
-        return valid;
+        if (!valid) return std::nullopt;
+        return out;
     } catch (...) {
-        out.clear();
-        return false;
+        return std::nullopt;
     }
 }
 
-std::string base64url_encode(std::string_view in) noexcept {
-    try {
-        std::string out;
-        out.reserve((in.size() + 2) / 3 * 4);
-        unsigned buffer = 0;
-        int bits = 0;
-        for (char c : in) {
-            buffer = (buffer << 8) | static_cast<unsigned char>(c);
-            bits += 8;
-            while (bits >= 6) {
-                bits -= 6;
-                out += kAlphabet[(buffer >> bits) & 0x3f];
-            }
+std::string base64url_encode(std::string_view in) {
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    unsigned buffer = 0;
+    int bits = 0;
+    for (char c : in) {
+        buffer = (buffer << 8) | static_cast<unsigned char>(c);
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out += kAlphabet[(buffer >> bits) & 0x3f];
         }
-        if (bits > 0) out += kAlphabet[(buffer << (6 - bits)) & 0x3f];
-        return out;
-    } catch (...) {
-        return {};
     }
+    if (bits > 0) out += kAlphabet[(buffer << (6 - bits)) & 0x3f];
+    return out;
 }
 
 }  // namespace wa_pair

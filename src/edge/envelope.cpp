@@ -130,7 +130,7 @@ void append_json_string(std::string &out, std::string_view text) {
     out += '"';
 }
 
-std::string success_envelope(std::string_view pair_code, long timeout_seconds) noexcept {
+std::optional<std::string> success_envelope(std::string_view pair_code, long timeout_seconds) noexcept {
     try {
         // Everything before the code is fixed (status_message(200) is plain ASCII).
         static constexpr std::string_view kHead =
@@ -147,7 +147,7 @@ std::string success_envelope(std::string_view pair_code, long timeout_seconds) n
         out.append("}}");
         return out;
     } catch (...) {
-        return {};
+        return std::nullopt;
     }
 }
 
@@ -163,13 +163,13 @@ void append_error_envelope(std::string &out, int code, std::string_view error) {
     out += '}';
 }
 
-std::string error_envelope(int code, std::string_view error) noexcept {
+std::optional<std::string> error_envelope(int code, std::string_view error) noexcept {
     try {
         std::string out;
         append_error_envelope(out, code, error);
         return out;
     } catch (...) {
-        return {};
+        return std::nullopt;
     }
 }
 

@@ -1,6 +1,7 @@
 // The JSON envelope every wa_pair location answers with (README.md, "What a client gets").
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,12 +15,12 @@ std::string_view status_message(int code) noexcept;
 
 // {"status":true,"code":200,"message":"Pairing code generated successfully",
 //  "data":{"pair_code":"ABCD-1234","timeout":120}}
-std::string success_envelope(std::string_view pair_code, long timeout_seconds) noexcept;
+// No value only when memory is exhausted (the caller then answers 500 without a body).
+std::optional<std::string> success_envelope(std::string_view pair_code, long timeout_seconds) noexcept;
 
 // {"status":false,"code":400,"message":"Bad request","error":"..."}; the error text is
-// JSON-escaped, so any byte sequence yields valid JSON.
-// Both builders return "" only when memory is exhausted: the caller then answers without a body.
-std::string error_envelope(int code, std::string_view error) noexcept;
+// JSON-escaped, so any byte sequence yields valid JSON. No value only when memory is exhausted.
+std::optional<std::string> error_envelope(int code, std::string_view error) noexcept;
 
 // The same bytes appended to `out` (which may keep its capacity from call to call). Throws
 // only std::bad_alloc.

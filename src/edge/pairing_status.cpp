@@ -14,7 +14,7 @@ std::string_view state_name(PairingState state) noexcept {
     }
 }
 
-std::string status_envelope(const PairingStatus &status) noexcept {
+std::optional<std::string> status_envelope(const PairingStatus &status) noexcept {
     try {
         std::string out = R"({"status":true,"code":200,"message":"Pairing status","data":{"state":")";
         out += state_name(status.state);
@@ -26,18 +26,19 @@ std::string status_envelope(const PairingStatus &status) noexcept {
         out += "}}";
         return out;
     } catch (...) {
-        return {};
+        return std::nullopt;
     }
 }
 
-long parse_wait_seconds(std::string_view value) noexcept {
-    if (value.empty() || value.size() > 2 || value[0] == '0') return -1;
+std::optional<long> parse_wait_seconds(std::string_view value) noexcept {
+    if (value.empty() || value.size() > 2 || value[0] == '0') return std::nullopt;
     long n = 0;
     for (char c : value) {
-        if (c < '0' || c > '9') return -1;
+        if (c < '0' || c > '9') return std::nullopt;
         n = n * 10 + (c - '0');
     }
-    return n >= 1 && n <= kMaxWaitSeconds ? n : -1;
+    if (n < 1 || n > kMaxWaitSeconds) return std::nullopt;
+    return n;
 }
 
 }  // namespace wa_pair

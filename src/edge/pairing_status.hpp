@@ -2,6 +2,7 @@
 // `wait` parameter. No nginx types.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,14 +14,14 @@ inline constexpr long kMaxWaitSeconds = 60;
 inline constexpr std::string_view kBadWait = "Parameter wait must be 1 to 60 seconds";
 
 // {"status":true,"code":200,"message":"Pairing status","data":{"state":"pending","timeout":87}}
-// ("timeout" only while pending). "" only when memory is exhausted.
-std::string status_envelope(const PairingStatus &status) noexcept;
+// ("timeout" only while pending). No value only when memory is exhausted.
+std::optional<std::string> status_envelope(const PairingStatus &status) noexcept;
 
 // "none", "pending", "linked".
 std::string_view state_name(PairingState state) noexcept;
 
-// `wait`'s value: 1..60 decimal digits' worth of seconds; -1 for anything else ("", "0",
+// `wait`'s value: 1..60 decimal digits' worth of seconds; none for anything else ("", "0",
 // "61", "5s", "+5", " 5", "05" included: a wait is an integer, written plainly).
-long parse_wait_seconds(std::string_view value) noexcept;
+std::optional<long> parse_wait_seconds(std::string_view value) noexcept;
 
 }  // namespace wa_pair

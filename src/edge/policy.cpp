@@ -69,21 +69,21 @@ std::int64_t after_interval(const CallLog &log, std::int64_t interval, std::int6
 
 // ---------------------------------------------------------------- parsing
 
-bool parse_number(std::string_view s, std::int64_t &out) noexcept {
+std::optional<std::int64_t> parse_number(std::string_view s) noexcept {
     if (s.empty() || s.size() > 9) {
-        return false;
+        return std::nullopt;
     }
-    out = 0;
+    std::int64_t n = 0;
     for (char c : s) {
-        if (c < '0' || c > '9') return false;
-        out = out * 10 + (c - '0');
+        if (c < '0' || c > '9') return std::nullopt;
+        n = n * 10 + (c - '0');
     }
-    return true;
+    return n;
 }
 
 // A period "[N]U", U one of s m h d. In a rate ("5/h") the count of units may be left out;
-// an interval ("30s", "30") needs it, and may leave the unit out (seconds).
-bool parse_period(std::string_view s, bool is_interval, std::int64_t &ms) noexcept {
+// an interval ("30s", "30") needs it, and may leave the unit out (seconds). In ms, 1s to 1d.
+std::optional<std::int64_t> parse_period(std::string_view s, bool is_interval) noexcept {
     std::int64_t unit = 1000;
     bool has_unit = true;
     switch (s.empty() ? '\0' : s.back()) {
@@ -106,14 +106,17 @@ bool parse_period(std::string_view s, bool is_interval, std::int64_t &ms) noexce
     if (has_unit) {
         s.remove_suffix(1);
     } else if (!is_interval) {
-        return false;
+        return std::nullopt;
     }
-    std::int64_t n = 1;
-    if (s.empty() ? is_interval : !parse_number(s, n)) {
-        return false;
+    const std::optional<std::int64_t> n = s.empty() && !is_interval ? std::optional<std::int64_t>(1) : parse_number(s);
+    if (!n) {
+        return std::nullopt;
     }
-    ms = n * unit;
-    return ms >= 1000 && ms <= kMaxPeriodMs;
+    const std::int64_t ms = *n * unit;
+    if (ms < 1000 || ms > kMaxPeriodMs) {
+        return std::nullopt;
+    }
+    return ms;
 }
 
 std::string quoted(std::string_view arg) {
@@ -171,26 +174,30 @@ LimitsParse parse_limits(const std::string_view *args, std::size_t n) {
         *seen = true;
 
         if (seen == &seen_interval) {
-            if (!parse_period(value, true, result.limits.interval_ms)) {
+            const std::optional<std::int64_t> interval = parse_period(value, true);
+            if (!interval) {
                 result.error = "invalid interval " + quoted(arg) + " (must be 1s to 1d)";
                 return result;
             }
+            result.limits.interval_ms = *interval;
             continue;
         }
         RateLimit &limit = seen == &seen_device ? result.limits.per_device : result.limits.per_phone;
         std::size_t slash = value.find('/');
-        std::int64_t count = 0;
-        if (slash == std::string_view::npos || !parse_number(value.substr(0, slash), count) || count < 1 ||
-            count > kMaxLimitCount) {
+        const std::optional<std::int64_t> count =
+            slash == std::string_view::npos ? std::nullopt : parse_number(value.substr(0, slash));
+        if (!count || *count < 1 || *count > kMaxLimitCount) {
             result.error = "invalid count in " + quoted(arg) + " (must be 1 to " + std::to_string(kMaxLimitCount) +
                            " calls, as in " + std::string(name) + "=5/h)";
             return result;
         }
-        if (!parse_period(value.substr(slash + 1), false, limit.window_ms)) {
+        const std::optional<std::int64_t> window = parse_period(value.substr(slash + 1), false);
+        if (!window) {
             result.error = "invalid period in " + quoted(arg) + " (must be [N]s, m, h or d, from 1s to 1d)";
             return result;
         }
-        limit.count = static_cast<std::uint32_t>(count);
+        limit.window_ms = *window;
+        limit.count = static_cast<std::uint32_t>(*count);
     }
     return result;
 }

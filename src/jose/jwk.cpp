@@ -172,16 +172,16 @@ Checked<std::string> member_bytes(const json &jwk, const char *name, const std::
     if (it == jwk.end() || !it->is_string()) {
         return refuse(where + ": \"" + name + "\" is missing or not a string");
     }
-    std::string bytes;
-    if (!base64url_decode(it->get_ref<const std::string &>(), bytes)) {
+    std::optional<std::string> bytes = base64url_decode(it->get_ref<const std::string &>());
+    if (!bytes) {
         return refuse(where + ": \"" + name + "\" is not base64url");
     }
-    if (bytes.empty()) return refuse(where + ": \"" + name + "\" is empty");
-    if (size != 0 && bytes.size() != size) {
+    if (bytes->empty()) return refuse(where + ": \"" + name + "\" is empty");
+    if (size != 0 && bytes->size() != size) {
         return refuse(where + ": \"" + name + "\" must be " + std::to_string(size) + " bytes, not " +
-                      std::to_string(bytes.size()));
+                      std::to_string(bytes->size()));
     }
-    return bytes;
+    return std::move(*bytes);
 }
 
 // Empty, or why the JWK is refused.

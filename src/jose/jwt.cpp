@@ -24,14 +24,6 @@ constexpr std::size_t kMaxClaimValueBytes = 1024;
 using ascii::iequals;
 using ascii::lower;
 
-// A base64url segment that must decode to a JSON object (the scanner's limits apply: no
-// repeated member names, nesting up to kMaxJsonDepth). `text` holds the decoded bytes the
-// object's views point into.
-bool decode_object(std::string_view segment, std::string &text, JsonObject &out) {
-    if (!base64url_decode(segment, text)) return false;
-    return scan_json_object(text, out) == JsonScan::object;
-}
-
 // The member `name` when present and not null: null is read as absent.
 const JsonValue *find_set(const JsonObject &object, std::string_view name) noexcept {
     const JsonValue *value = object.find(name);
@@ -81,7 +73,8 @@ bool audience_accepted(const JsonValue &aud, const std::vector<std::string> &acc
 
 // A string claim, or an integer claim printed in decimal (as nlohmann's dump() prints it:
 // "-0" is 0), that is an identifier.
-bool read_identifier(const JsonValue &claim, std::string &out) {
+std::optional<std::string> read_identifier(const JsonValue &claim) {
+    std::string out;
     if (claim.is_string()) {
         out = claim.string();
     } else if (claim.is_integer()) {
@@ -91,9 +84,10 @@ bool read_identifier(const JsonValue &claim, std::string &out) {
                                                  : std::to_chars(digits, digits + sizeof digits, claim.integer_value);
         out.assign(digits, printed.ptr);
     } else {
-        return false;
+        return std::nullopt;
     }
-    return is_identifier(out);
+    if (!is_identifier(out)) return std::nullopt;
+    return out;
 }
 
 bool valid_claim_name(std::string_view name) noexcept {
@@ -120,9 +114,14 @@ void verify(std::string_view token, const JwtConfig &config, std::time_t now, co
     const std::string_view signature_b64 = token.substr(dot2 + 1);
     if (header_b64.empty() || payload_b64.empty()) return reject("empty header or payload");
 
-    std::string header_text;
+    // Header and payload are base64url segments that must decode to JSON objects (the scanner's
+    // limits apply: no repeated member names, nesting up to kMaxJsonDepth); the objects' views
+    // point into the decoded text.
+    const std::optional<std::string> header_text = base64url_decode(header_b64);
     JsonObject header;
-    if (!decode_object(header_b64, header_text, header)) return reject("header is not a valid JSON object");
+    if (!header_text || scan_json_object(*header_text, header) != JsonScan::object) {
+        return reject("header is not a valid JSON object");
+    }
     const JsonValue *alg_value = header.find("alg");
     if (alg_value == nullptr || !alg_value->is_string()) return reject("alg missing or not a string");
     std::string alg_scratch;
@@ -178,12 +177,12 @@ void verify(std::string_view token, const JwtConfig &config, std::time_t now, co
 
     // Checked after alg, so that an unsigned "alg":"none" token is logged as what it is.
     if (signature_b64.empty()) return reject("empty signature");
-    std::string signature;
-    if (!base64url_decode(signature_b64, signature)) return reject("signature is not base64url");
+    const std::optional<std::string> signature = base64url_decode(signature_b64);
+    if (!signature) return reject("signature is not base64url");
     const std::string_view signing_input = token.substr(0, dot2);
     bool verified = false;
     for (const Key *key : candidates) {
-        if (verify_signature(*alg, *key, signing_input, signature)) {
+        if (verify_signature(*alg, *key, signing_input, *signature)) {
             verified = true;
             break;
         }
@@ -191,9 +190,11 @@ void verify(std::string_view token, const JwtConfig &config, std::time_t now, co
     if (!verified) return reject("signature mismatch");
 
     // Only a signed payload is parsed.
-    std::string payload_text;
+    const std::optional<std::string> payload_text = base64url_decode(payload_b64);
     JsonObject payload;
-    if (!decode_object(payload_b64, payload_text, payload)) return reject("payload is not a valid JSON object");
+    if (!payload_text || scan_json_object(*payload_text, payload) != JsonScan::object) {
+        return reject("payload is not a valid JSON object");
+    }
 
     // Each time claim is judged as soon as it is read (the reasons keep this order).
     TokenTimes times;
@@ -227,14 +228,15 @@ void verify(std::string_view token, const JwtConfig &config, std::time_t now, co
     const JsonValue *claim = find_set(payload, config.device_claim);
     if (claim == nullptr) claim = find_set(payload, "sub");
     if (claim == nullptr) return reject("no device id claim and no sub");
-    std::string device_id;
-    if (!read_identifier(*claim, device_id)) {
+    std::optional<std::string> device_id = read_identifier(*claim);
+    if (!device_id) {
         return reject("device id is not 1..128 printable ASCII characters");
     }
 
-    std::string api_key_id;
+    std::optional<std::string> api_key_id;
     if (const JsonValue *it = find_set(payload, "api_key_id"); it != nullptr) {
-        if (!read_identifier(*it, api_key_id)) return reject("api_key_id is malformed");
+        api_key_id = read_identifier(*it);
+        if (!api_key_id) return reject("api_key_id is malformed");
     }
     std::optional<std::uint64_t> version;
     if (const JsonValue *it = find_set(payload, "version"); it != nullptr) {
@@ -249,9 +251,9 @@ void verify(std::string_view token, const JwtConfig &config, std::time_t now, co
 
     result.failure = Failure{};
     result.reason.clear();
-    result.device_id = std::move(device_id);
+    result.device_id = std::move(*device_id);
     result.method = AuthMethod::jwt;
-    result.api_key_id = std::move(api_key_id);
+    result.api_key_id = api_key_id ? std::move(*api_key_id) : std::string();
     result.version = version;
     result.times = times;
 }

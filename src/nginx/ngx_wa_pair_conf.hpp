@@ -137,6 +137,8 @@ void request_id_worker_init();  // init_process: this worker's own random batch
 bool set_envelope_headers(ngx_http_request_t *r, ngx_uint_t status, size_t length);
 ngx_buf_t *make_buf(ngx_http_request_t *r, const std::string &body);
 ngx_int_t send_envelope(ngx_http_request_t *r, int code, const std::string &body);
+// An envelope the core built; none (memory exhausted) is answered 500.
+ngx_int_t send_envelope(ngx_http_request_t *r, int code, const std::optional<std::string> &body);
 ngx_int_t send_failure(ngx_http_request_t *r, const wa_pair::Failure &f);
 ngx_int_t reject(ngx_http_request_t *r, const wa_pair::Failure &f);
 

@@ -59,6 +59,7 @@ ngx_int_t wa_pair_header_filter(ngx_http_request_t *r) noexcept {
         }
         ctx->responded = true;
         wa_pair::PairCode edge_code;
+        std::optional<std::string> page;
         const wa_pair::PairCode *failure = ctx->call && ctx->call->failure ? &*ctx->call->failure
                                            : edge                          ? edge_failure(r, status, edge_code)
                                                                            : nullptr;
@@ -72,15 +73,19 @@ ngx_int_t wa_pair_header_filter(ngx_http_request_t *r) noexcept {
             if (failure->has_retry_after && !add_header(r, "Retry-After", std::to_string(failure->retry_after))) {
                 return NGX_ERROR;
             }
-            ctx->error_page = wa_pair::error_envelope(static_cast<int>(status), failure->failure.error);
+            page = wa_pair::error_envelope(static_cast<int>(status), failure->failure.error);
         } else {
             if (ctx->outcome == wa_pair::Outcome::none) {
                 ctx->outcome = wa_pair::outcome_for_status(static_cast<int>(status));
             }
-            ctx->error_page = wa_pair::error_envelope(static_cast<int>(status), nginx_error_text(status));
+            page = wa_pair::error_envelope(static_cast<int>(status), nginx_error_text(status));
         }
         ctx->replace_body = true;
-        if (ctx->error_page.empty() || !set_envelope_headers(r, status, ctx->error_page.size())) {
+        if (!page) {
+            return NGX_ERROR;
+        }
+        ctx->error_page = std::move(*page);
+        if (!set_envelope_headers(r, status, ctx->error_page.size())) {
             return NGX_ERROR;
         }
     } catch (...) {

@@ -104,9 +104,6 @@ ngx_buf_t *make_buf(ngx_http_request_t *r, const std::string &body) {
 
 // Sends one envelope; the return value is for ngx_http_finalize_request.
 ngx_int_t send_envelope(ngx_http_request_t *r, int code, const std::string &body) {
-    if (body.empty()) {  // the core could not allocate it
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
     if (RequestCtx *ctx = get_ctx(r)) {
         ctx->responded = true;
         if (ctx->outcome == wa_pair::Outcome::none) {  // the backend's answers set their own
@@ -128,6 +125,13 @@ ngx_int_t send_envelope(ngx_http_request_t *r, int code, const std::string &body
     }
     ngx_chain_t out = {b, nullptr};
     return ngx_http_output_filter(r, &out);
+}
+
+ngx_int_t send_envelope(ngx_http_request_t *r, int code, const std::optional<std::string> &body) {
+    if (!body) {  // the core could not allocate it
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return send_envelope(r, code, *body);
 }
 
 ngx_int_t send_failure(ngx_http_request_t *r, const wa_pair::Failure &f) {
@@ -156,7 +160,8 @@ ngx_int_t send_failure(ngx_http_request_t *r, const wa_pair::Failure &f) {
         b.code = f.code;
     } catch (...) {
         log_caught(r->connection->log, "answering a refusal");
-        b.envelope.clear();  // send_envelope answers 500 for an empty body
+        b.envelope.clear();
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     return send_envelope(r, f.code, b.envelope);
 }

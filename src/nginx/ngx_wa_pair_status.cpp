@@ -207,10 +207,11 @@ ngx_int_t status_handler(ngx_http_request_t *r) noexcept {
         long wait_seconds = 0;
         ngx_str_t arg;
         if (ngx_http_arg(r, reinterpret_cast<u_char *>(const_cast<char *>("wait")), 4, &arg) == NGX_OK) {
-            wait_seconds = wa_pair::parse_wait_seconds(view(arg));
-            if (wait_seconds < 0) {
+            const std::optional<long> wait = wa_pair::parse_wait_seconds(view(arg));
+            if (!wait) {
                 return reject(r, {NGX_HTTP_BAD_REQUEST, std::string(wa_pair::kBadWait)});
             }
+            wait_seconds = *wait;
         }
         ngx_int_t rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {

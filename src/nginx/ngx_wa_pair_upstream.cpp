@@ -12,6 +12,7 @@
 // (NGX_HTTP_UPSTREAM_FT_NON_IDEMPOTENT, which wa_pair_next_upstream refuses).
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "nginx/ngx_wa_pair_caught.hpp"
@@ -219,9 +220,13 @@ ngx_int_t answer(ngx_http_request_t *r, RequestCtx *ctx, wa_pair_loc_conf_t *lcf
     ctx->outcome = pc.outcome;
 
     const int status = pc.failure ? pc.failure.code : NGX_HTTP_OK;
-    const std::string body =
+    const std::optional<std::string> envelope =
         pc.failure ? wa_pair::error_envelope(status, pc.failure.error) : wa_pair::success_envelope(pc.code, pc.timeout);
-    if (body.empty() || (pc.has_retry_after && !add_header(r, "Retry-After", std::to_string(pc.retry_after))) ||
+    if (!envelope) {
+        return NGX_ERROR;
+    }
+    const std::string &body = *envelope;
+    if ((pc.has_retry_after && !add_header(r, "Retry-After", std::to_string(pc.retry_after))) ||
         (pc.invalid_token && !add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"")) ||
         !set_envelope_headers(r, static_cast<ngx_uint_t>(status), body.size())) {
         return NGX_ERROR;

@@ -85,7 +85,7 @@ class Escaping : public testing::TestWithParam<EscapeRow> {};
 
 TEST_P(Escaping, ErrorTextIsEscaped) {
     const EscapeRow &row = GetParam();
-    const std::string envelope = error_envelope(400, row.text);
+    const std::string envelope = error_envelope(400, row.text).value();
     EXPECT_EQ(envelope, R"({"status":false,"code":400,"message":"Bad request","error":)" + row.json + "}");
     // Whatever the bytes, the envelope is valid JSON a strict parser accepts.
     const auto parsed = nlohmann::json::parse(envelope, nullptr, false);
@@ -129,7 +129,7 @@ INSTANTIATE_TEST_SUITE_P(Table, Escaping, testing::ValuesIn(kEscapes), RowName()
 TEST(Escaping, EveryByteGivesValidJson) {
     for (int byte = 0; byte < 256; ++byte) {
         const std::string text(1, static_cast<char>(byte));
-        const auto parsed = nlohmann::json::parse(error_envelope(400, text), nullptr, false);
+        const auto parsed = nlohmann::json::parse(error_envelope(400, text).value(), nullptr, false);
         ASSERT_FALSE(parsed.is_discarded()) << "byte " << byte;
         if (byte < 0x80) {
             EXPECT_EQ(parsed.at("error"), text) << "byte " << byte;

@@ -212,7 +212,7 @@ TEST(WaitParameter, IsOneToSixtySecondsWrittenPlainly) {
     EXPECT_EQ(parse_wait_seconds("30"), 30);
     EXPECT_EQ(parse_wait_seconds("60"), 60);
     for (const char *bad : {"", "0", "61", "99", "100", "05", "5s", "+5", "-5", " 5", "5 ", "1e1", "%35"}) {
-        EXPECT_EQ(parse_wait_seconds(bad), -1) << bad;
+        EXPECT_EQ(parse_wait_seconds(bad), std::nullopt) << bad;
     }
 }
 

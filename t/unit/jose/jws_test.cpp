@@ -36,9 +36,9 @@ Key only_key(const std::string &file) {
 }
 
 std::string decoded(std::string_view b64) {
-    std::string out;
-    EXPECT_TRUE(base64url_decode(b64, out));
-    return out;
+    std::optional<std::string> out = base64url_decode(b64);
+    EXPECT_TRUE(out);
+    return out ? std::move(*out) : std::string();
 }
 
 // Splits a compact JWS into signing input and decoded signature.

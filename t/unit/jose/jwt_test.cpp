@@ -62,11 +62,11 @@ TEST(Rfc7515, A1Hs256Example) {
         "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
         ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
         ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    std::string key;
-    ASSERT_TRUE(base64url_decode(
-        "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow", key));
+    const std::optional<std::string> key =
+        base64url_decode("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow");
+    ASSERT_TRUE(key);
     JwtConfig config;
-    config.keys.push_back(hmac_key(key));
+    config.keys.push_back(hmac_key(*key));
     config.device_claim = "iss";
 
     AuthResult result = verify_jwt(token, config, 1300819379);
