@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 build=build
 out_dir=${WA_PAIR_TEST_OUT:-$build}   # TAP outputs and the collected error logs
-mkdir -p "$out_dir"
+mkdir -p "$out_dir" "$build"
 audit_log=$out_dir/suite-error.log
 passed=0
 failed=0
