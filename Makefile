@@ -48,15 +48,21 @@ $(BUILD):
 	mkdir -p $(BUILD)
 
 # GoogleTest for the core (no nginx types); one object per source so that make -j works.
+# The test binary's own objects are built at -O1 without debug info: about half the compile
+# time of -O2 -g, on the critical path of `make test`, and the same warnings as errors. The
+# module keeps its -O2 -g (NGX_CC_OPT); UNIT_OPT=-O2 -g rebuilds the tests like the module
+# (make clean first), e.g. to debug one.
+UNIT_OPT    := -O1
+UNIT_FLAGS  := $(filter-out -O2 -g,$(CXXFLAGS)) $(UNIT_OPT)
 UNIT_OBJS   := $(patsubst %.cpp,$(BUILD)/unit/obj/%.o,$(CORE_SRCS) $(UNIT_SRCS))
 
 $(BUILD)/unit/obj/%.o: %.cpp $(SRC_HDRS) $(wildcard t/unit/*.hpp)
 	@mkdir -p $(dir $@)
-	g++ $(CXXFLAGS) -It/unit -c $< -o $@
+	g++ $(UNIT_FLAGS) -It/unit -c $< -o $@
 
 $(UNIT_BIN): $(UNIT_OBJS) | $(BUILD)
 	mkdir -p $(dir $@)
-	g++ $(CXXFLAGS) $(UNIT_OBJS) -o $@ -lgtest -lgtest_main -pthread -lcurl -lssl -lcrypto
+	g++ $(UNIT_FLAGS) $(UNIT_OBJS) -o $@ -lgtest -lgtest_main -pthread -lcurl -lssl -lcrypto
 
 unit: deps $(UNIT_BIN)
 	$(PYTHON) t/unit/pyjwt_tokens.py > $(BUILD)/unit/pyjwt_tokens.txt
@@ -110,4 +116,4 @@ format:
 	clang-format-14 -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' ngx_wa_pair_module.cpp 't/unit/*.cpp' 't/unit/*.hpp' 'fuzz/*.cpp' 'fuzz/*.hpp')
 
 clean:
-	rm -rf $(BUILD) t/servroot run
+	rm -rf $(BUILD) t/servroot t/servroot-* run

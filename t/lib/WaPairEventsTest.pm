@@ -248,38 +248,19 @@ sub spray {
     my $count = $o{count} || 1000;
     my $clients = $o{clients} || 4;
     my $protocol = $o{protocol} || 'native';
-    my (@pids, @files);
-    for my $c (0 .. $clients - 1) {
-        my $file = "$WaPairTest::Dir/event-spray-$c.out";
-        unlink $file;
-        my $pid = fork();
-        croak "fork: $!" unless defined $pid;
-        if ($pid == 0) {
-            my (%counts, $sock);
-            for (my $i = $c; $i < $count; $i += $clients) {
-                my $body = $o{body}->($i);
-                $sock ||= connect_nginx();
-                my ($status, $head) = eval { request_on($sock, 'POST', $uri, $body, signed($protocol, $body),
-                                                         'Content-Type: application/json') };
-                $counts{ $status // 'no answer' }++;
-                # nginx closes a keep-alive connection after keepalive_requests answers
-                undef $sock if !$status || $head =~ /^Connection:\s*close/mi;
-            }
-            WaPairTest::write_file($file, join '', map { "$_\t$counts{$_}\n" } sort keys %counts);
-            POSIX::_exit(0);
+    return WaPairTest::tally_clients('event-spray', $clients, sub {
+        my ($c, $counts) = @_;
+        my $sock;
+        for (my $i = $c; $i < $count; $i += $clients) {
+            my $body = $o{body}->($i);
+            $sock ||= connect_nginx();
+            my ($status, $head) = eval { request_on($sock, 'POST', $uri, $body, signed($protocol, $body),
+                                                     'Content-Type: application/json') };
+            $counts->{ $status // 'no answer' }++;
+            # nginx closes a keep-alive connection after keepalive_requests answers
+            undef $sock if !$status || $head =~ /^Connection:\s*close/mi;
         }
-        push @pids, $pid;
-        push @files, $file;
-    }
-    waitpid($_, 0) for @pids;
-    my %result;
-    for my $file (@files) {
-        for my $line (split /\n/, WaPairTest::slurp($file)) {
-            my ($status, $n) = split /\t/, $line;
-            $result{$status} += $n;
-        }
-    }
-    return \%result;
+    });
 }
 
 1;

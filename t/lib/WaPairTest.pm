@@ -1015,6 +1015,42 @@ sub start_fakes {
 
 # ---------------------------------------------------------------- load
 
+# Runs `clients` forked clients at once and adds up what they counted. In child $c (0 ..
+# clients - 1), $client->($c, \%counts) counts each answer it gets ($counts{$status}++, or
+# 'no answer'); a client that dies adds 'client error: <message>' => 1 to what it had counted.
+# Returns { what => n } summed over the clients. The children never run END blocks (they leave
+# the backend alone); their tallies go through <dir>/<name>-<c>.out.
+#   tally_clients('spray', 4, sub { my ($c, $counts) = @_; ... })
+sub tally_clients {
+    my ($name, $clients, $client) = @_;
+    croak "bad name" unless $name =~ /^[\w.-]+$/;
+    my (@pids, @files);
+    for my $c (0 .. $clients - 1) {
+        my $file = "$Dir/$name-$c.out";
+        unlink $file;
+        my $pid = fork();
+        croak "fork: $!" unless defined $pid;
+        if ($pid == 0) {
+            my %counts;
+            eval { $client->($c, \%counts); 1 } or $counts{ 'client error: ' . ($@ =~ s/\s+/ /gr) }++;
+            write_file($file, join '', map { "$_\t$counts{$_}\n" } sort keys %counts);
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+        push @files, $file;
+    }
+    waitpid($_, 0) for @pids;
+    my %result;
+    for my $file (@files) {
+        croak "a client of $name left no tally" unless -e $file;
+        for my $line (split /\n/, slurp($file)) {
+            my ($what, $n) = split /\t/, $line;
+            $result{$what} += $n;
+        }
+    }
+    return \%result;
+}
+
 # Sends `count` login-code POSTs to each of `paths` in turn, from `concurrency` clients that
 # keep their connection alive; returns { path => { status => n } } ('no answer' when the
 # connection broke without one).
@@ -1025,39 +1061,21 @@ sub hammer {
     my $authorization = 'Bearer ' . token();
     my %result;
     for my $path (@{ $o{paths} }) {
-        my (@pids, @files);
-        for my $i (1 .. $clients) {
-            my $n = int($o{count} / $clients) + ($i <= $o{count} % $clients ? 1 : 0);
-            my $file = "$Dir/hammer-$i.out";
-            unlink $file;
-            my $pid = fork();
-            croak "fork: $!" unless defined $pid;
-            if ($pid == 0) {
-                my $counts = eval { hammer_client($path, $n, $authorization) }
-                    || { 'client error: ' . ($@ =~ s/\s+/ /gr) => 1 };
-                write_file($file, join '', map { "$_\t$counts->{$_}\n" } sort keys %$counts);
-                POSIX::_exit(0);
-            }
-            push @pids, $pid;
-            push @files, $file;
-        }
-        waitpid($_, 0) for @pids;
-        for my $file (@files) {
-            for my $line (split /\n/, slurp($file)) {
-                my ($status, $n) = split /\t/, $line;
-                $result{$path}{$status} += $n;
-            }
-        }
+        $result{$path} = tally_clients('hammer', $clients, sub {
+            my ($c, $counts) = @_;
+            my $n = int($o{count} / $clients) + ($c < $o{count} % $clients ? 1 : 0);
+            hammer_client($path, $n, $authorization, $counts);
+        });
     }
     return \%result;
 }
 
 sub hammer_client {
-    my ($path, $n, $authorization) = @_;
+    my ($path, $n, $authorization, $counts) = @_;
     my $body = '{"phone":"6281234567890"}';
     my $request = "POST $path HTTP/1.1\r\nHost: localhost\r\nAuthorization: $authorization\r\n"
         . "Content-Type: application/json\r\nContent-Length: " . length($body) . "\r\n\r\n$body";
-    my (%counts, $sock);
+    my $sock;
     local $SIG{ALRM} = sub { die "no answer within 30 s\n" };
     for (1 .. $n) {
         $sock ||= IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => server_port(),
@@ -1066,10 +1084,9 @@ sub hammer_client {
         alarm 30;
         my ($status, $keepalive) = (print {$sock} $request) ? read_answer($sock) : ();
         alarm 0;
-        $counts{ defined $status ? $status : 'no answer' }++;
+        $counts->{ defined $status ? $status : 'no answer' }++;
         undef $sock unless $status && $keepalive;
     }
-    return \%counts;
 }
 
 # One HTTP/1.1 answer from $sock: (status, keep-alive) or () when the connection broke.

@@ -89,43 +89,23 @@ sub spray {
     my $clients = $o{clients} || 4;
     my $first = $o{first} || 628100000000;
     my $device = $o{device} || 'dev-spray';
-    my $auth = WaPairTest::auth_header(device_id => $device);
-    my (@pids, @files);
-    for my $c (0 .. $clients - 1) {
-        my $file = "$WaPairTest::Dir/spray-$c.out";
-        unlink $file;
-        my $pid = fork();
-        croak "fork: $!" unless defined $pid;
-        if ($pid == 0) {
-            my %counts;
-            my $sock;
-            for (my $i = $c; $i < $count; $i += $clients) {
-                my $body = '{"phone":"' . ($first + $i) . '"}';
-                $auth = WaPairTest::auth_header(device_id => "$device-$i") if $o{devices};
-                my $req = "POST $uri HTTP/1.1\r\nHost: localhost\r\n$auth\r\n"
-                    . "Content-Type: application/json\r\nContent-Length: " . length($body)
-                    . "\r\n\r\n$body";
-                $sock ||= IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                                PeerPort => WaPairTest::server_port(), Proto => 'tcp');
-                my ($status, $keepalive) = $sock && (print {$sock} $req) ? WaPairTest::read_answer($sock) : ();
-                $counts{ $status // 'no answer' }++;
-                undef $sock unless $status && $keepalive;
-            }
-            WaPairTest::write_file($file, join '', map { "$_\t$counts{$_}\n" } sort keys %counts);
-            POSIX::_exit(0);
+    return WaPairTest::tally_clients('spray', $clients, sub {
+        my ($c, $counts) = @_;
+        my $auth = WaPairTest::auth_header(device_id => $device);
+        my $sock;
+        for (my $i = $c; $i < $count; $i += $clients) {
+            my $body = '{"phone":"' . ($first + $i) . '"}';
+            $auth = WaPairTest::auth_header(device_id => "$device-$i") if $o{devices};
+            my $req = "POST $uri HTTP/1.1\r\nHost: localhost\r\n$auth\r\n"
+                . "Content-Type: application/json\r\nContent-Length: " . length($body)
+                . "\r\n\r\n$body";
+            $sock ||= IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                            PeerPort => WaPairTest::server_port(), Proto => 'tcp');
+            my ($status, $keepalive) = $sock && (print {$sock} $req) ? WaPairTest::read_answer($sock) : ();
+            $counts->{ $status // 'no answer' }++;
+            undef $sock unless $status && $keepalive;
         }
-        push @pids, $pid;
-        push @files, $file;
-    }
-    waitpid($_, 0) for @pids;
-    my %result;
-    for my $file (@files) {
-        for my $line (split /\n/, WaPairTest::slurp($file)) {
-            my ($status, $n) = split /\t/, $line;
-            $result{$status} += $n;
-        }
-    }
-    return \%result;
+    });
 }
 
 sub reload_nginx {
