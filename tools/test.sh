@@ -102,6 +102,7 @@ run_shard() {  # index: runs queued files until the queue is empty
         echo "$? $k $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')" \
             > "$out.rc"
     done
+    echo "$EPOCHREALTIME" > "$shard_dir/$k.end"   # the group's own end, for the suite's time
 }
 
 start_suite() {
@@ -123,7 +124,10 @@ start_suite() {
 finish_suite() {
     local pid file out rc shard secs
     for pid in "${shard_pids[@]}"; do wait "$pid"; done
-    section "Test::Nginx: ${#queue[@]} files in $shards groups (ports $base_port-$((base_port + shards - 1))), $(awk -v a="$suite_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+    # from the groups' start to the last group's end (not to now: the builds ran meanwhile)
+    local suite_end
+    suite_end=$(sort -g "$shard_dir"/*.end 2>/dev/null | tail -1)
+    section "Test::Nginx: ${#queue[@]} files in $shards groups (ports $base_port-$((base_port + shards - 1))), $(awk -v a="$suite_start" -v b="${suite_end:-$EPOCHREALTIME}" 'BEGIN { printf "%.1f", b - a }') s"
     for file in "${suite_files[@]}"; do
         out=$out_dir/tap-$(basename "$file").txt
         read -r rc shard secs < "$out.rc" 2>/dev/null || { rc=255 shard=? secs=?; }
