@@ -131,6 +131,9 @@ RequestCtx *get_ctx(ngx_http_request_t *r);
 bool collect_body(ngx_http_request_t *r, std::string &storage, std::string_view &body);
 
 RequestCtx *create_ctx(ngx_http_request_t *r);
+// The request's context, made now when no earlier phase made it (the access phase's
+// wa_pair_authenticate does); nullptr when the pool is exhausted.
+RequestCtx *request_ctx(ngx_http_request_t *r);
 bool add_header(ngx_http_request_t *r, std::string_view name, std::string_view value);
 std::string_view request_id(ngx_http_request_t *r);
 void request_id_worker_init();  // init_process: this worker's own random batch

@@ -203,8 +203,8 @@ ngx_int_t events_handler(ngx_http_request_t *r) noexcept {
     try {
         wa_pair_loc_conf_t *lcf = loc_conf(r);
         const EventsLocConf &ec = lcf->events;
-        RequestCtx *ctx = get_ctx(r);
-        if (ctx == nullptr && (ctx = create_ctx(r)) == nullptr) {
+        RequestCtx *ctx = request_ctx(r);
+        if (ctx == nullptr) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
         // Bounded, and never written to disk: the smaller of the two body sizes.

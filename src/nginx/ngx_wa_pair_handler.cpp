@@ -44,8 +44,8 @@ void body_handler(ngx_http_request_t *r) noexcept;
 ngx_int_t content_handler(ngx_http_request_t *r) noexcept {
     try {
         wa_pair_loc_conf_t *lcf = loc_conf(r);
-        RequestCtx *ctx = get_ctx(r);  // made by the access phase (wa_pair_authenticate)
-        if (ctx == nullptr && (ctx = create_ctx(r)) == nullptr) {
+        RequestCtx *ctx = request_ctx(r);
+        if (ctx == nullptr) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
         // Every answer of a wa_pair location is an envelope: an error_page (a server's

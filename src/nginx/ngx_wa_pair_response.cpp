@@ -48,6 +48,11 @@ RequestCtx *create_ctx(ngx_http_request_t *r) {
     return ctx;
 }
 
+RequestCtx *request_ctx(ngx_http_request_t *r) {
+    RequestCtx *ctx = get_ctx(r);
+    return ctx != nullptr ? ctx : create_ctx(r);
+}
+
 bool add_header(ngx_http_request_t *r, std::string_view name, std::string_view value) {
     ngx_table_elt_t *h = static_cast<ngx_table_elt_t *>(ngx_list_push(&r->headers_out.headers));
     if (h == nullptr) {

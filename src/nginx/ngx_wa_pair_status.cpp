@@ -187,8 +187,8 @@ ngx_int_t park(ngx_http_request_t *r, RequestCtx *ctx, ngx_shm_zone_t *zone, con
 ngx_int_t status_handler(ngx_http_request_t *r) noexcept {
     try {
         wa_pair_loc_conf_t *lcf = loc_conf(r);
-        RequestCtx *ctx = get_ctx(r);  // made by the access phase (wa_pair_authenticate)
-        if (ctx == nullptr && (ctx = create_ctx(r)) == nullptr) {
+        RequestCtx *ctx = request_ctx(r);
+        if (ctx == nullptr) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
         r->error_page = 1;
