@@ -319,10 +319,10 @@ EventParse parse_evolution(std::string_view body) {
             const json *code = member(*qrcode, "pairingCode");
             if (code == nullptr || code->is_null()) return ignored("qrcode.updated");  // no number
             if (!code->is_string()) return malformed("Event pairingCode must be a string");
-            std::string formatted = format_pair_code(code->get_ref<const std::string &>());
-            if (formatted.empty()) return malformed("Event pairingCode is not a pairing code");
+            std::optional<std::string> formatted = format_pair_code(code->get_ref<const std::string &>());
+            if (!formatted) return malformed("Event pairingCode is not a pairing code");
             out.event.effect = DeviceEvent::new_code;
-            out.event.code = std::move(formatted);
+            out.event.code = std::move(*formatted);
             out.event.code_seconds = kEvolutionEventCodeSeconds;
         } else if (member(*data, "statusCode") != nullptr) {
             out.event.effect = DeviceEvent::pair_failed;  // "QR code limit reached": it gave up
@@ -387,8 +387,9 @@ EventParse parse_native(std::string_view body) {
     if (out.event.effect == DeviceEvent::new_code) {
         const json *code = member(j, "pair_code");
         if (code == nullptr || !code->is_string()) return malformed("Event pair_code must be a string");
-        out.event.code = format_pair_code(code->get_ref<const std::string &>());
-        if (out.event.code.empty()) return malformed("Event pair_code is not a pairing code");
+        std::optional<std::string> formatted = format_pair_code(code->get_ref<const std::string &>());
+        if (!formatted) return malformed("Event pair_code is not a pairing code");
+        out.event.code = std::move(*formatted);
         const json *timeout = member(j, "timeout");
         if (timeout == nullptr || !timeout->is_number_unsigned() || timeout->get<std::uint64_t>() < 1 ||
             timeout->get<std::uint64_t>() > 86400) {

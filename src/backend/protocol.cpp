@@ -158,17 +158,17 @@ const std::string *string_member(const json &object, const char *key) {
 
 PairCode success_from(const json *code, long timeout, std::string_view reason_if_invalid) {
     if (code == nullptr || !code->is_string()) return invalid_answer(reason_if_invalid);
-    std::string formatted = format_pair_code(code->get_ref<const std::string &>());
-    if (formatted.empty()) return invalid_answer(reason_if_invalid);
-    return success(std::move(formatted), timeout);
+    std::optional<std::string> formatted = format_pair_code(code->get_ref<const std::string &>());
+    if (!formatted) return invalid_answer(reason_if_invalid);
+    return success(std::move(*formatted), timeout);
 }
 
 PairCode success_from(const JsonValue *code, long timeout, std::string_view reason_if_invalid) {
     if (code == nullptr || !code->is_string()) return invalid_answer(reason_if_invalid);
     std::string scratch;
-    std::string formatted = format_pair_code(code->decoded(scratch));
-    if (formatted.empty()) return invalid_answer(reason_if_invalid);
-    return success(std::move(formatted), timeout);
+    std::optional<std::string> formatted = format_pair_code(code->decoded(scratch));
+    if (!formatted) return invalid_answer(reason_if_invalid);
+    return success(std::move(*formatted), timeout);
 }
 
 std::string phone_query(std::string_view name, std::string_view phone) {
@@ -305,12 +305,12 @@ std::string append_query(std::string_view url, std::string_view query) {
     return result;
 }
 
-std::string format_pair_code(std::string_view code) noexcept {
+std::optional<std::string> format_pair_code(std::string_view code) noexcept {
     try {
         if (code.size() == 9) {
-            if (code[4] != '-') return {};
+            if (code[4] != '-') return std::nullopt;
         } else if (code.size() != 8) {
-            return {};
+            return std::nullopt;
         }
         const std::size_t second = code.size() - 4;  // 4 (ABCD1234) or 5 (ABCD-1234)
         char formatted[9];
@@ -320,11 +320,11 @@ std::string format_pair_code(std::string_view code) noexcept {
         }
         formatted[4] = '-';
         for (std::size_t i = 0; i < 9; ++i) {
-            if (i != 4 && !kCodeSymbols.in[static_cast<unsigned char>(formatted[i])]) return {};
+            if (i != 4 && !kCodeSymbols.in[static_cast<unsigned char>(formatted[i])]) return std::nullopt;
         }
         return std::string(formatted, 9);
     } catch (...) {
-        return {};
+        return std::nullopt;
     }
 }
 

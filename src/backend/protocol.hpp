@@ -85,8 +85,8 @@ struct PairCode {
 };
 
 // Checks a code against WhatsApp's alphabet; accepts "ABCD1234" or "ABCD-1234" (lower case
-// is NOT accepted: the alphabet is upper case). Returns "ABCD-1234" or "" when invalid.
-std::string format_pair_code(std::string_view code) noexcept;
+// is NOT accepted: the alphabet is upper case). Returns "ABCD-1234", or nullopt when invalid.
+std::optional<std::string> format_pair_code(std::string_view code) noexcept;
 
 // Maps a complete HTTP answer of `protocol`. `retry_after` is the Retry-After header value
 // ("" when absent); `default_timeout` is used when the answer has no timeout.
@@ -94,8 +94,8 @@ PairCode map_answer(Protocol protocol, long http_status, std::string_view body, 
                     long default_timeout) noexcept;
 
 // The native protocol's body {"device_id":"dev-42","phone":"6281234567890"}, JSON-escaped.
-// "" only when memory is exhausted.
-std::string backend_request_body(std::string_view device_id, std::string_view phone) noexcept;
+// Throws only std::bad_alloc (build_request's callers catch it).
+std::string backend_request_body(std::string_view device_id, std::string_view phone);
 
 // map_answer(Protocol::native, ...).
 PairCode map_backend_answer(long http_status, std::string_view body, std::string_view retry_after,

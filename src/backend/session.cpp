@@ -13,27 +13,32 @@ using namespace detail;
 
 namespace detail {
 
-bool strip_suffix(std::string_view path, std::string_view tail, std::string_view &prefix) {
-    if (path.size() < tail.size() || path.substr(path.size() - tail.size()) != tail) return false;
-    prefix = path.substr(0, path.size() - tail.size());
-    return true;
+std::optional<std::string_view> strip_suffix(std::string_view path, std::string_view tail) noexcept {
+    if (path.size() < tail.size() || path.substr(path.size() - tail.size()) != tail) return std::nullopt;
+    return path.substr(0, path.size() - tail.size());
 }
 
 }  // namespace detail
 
 namespace {
 
+struct Named {
+    std::string_view prefix;
+    std::string_view name;
+};
+
 // "/prefix/api/dev-42/auth/request-code" -> ("/prefix", "dev-42"): the segment before `tail`
 // and what comes before it, which must end with `head`.
-bool split_named(std::string_view path, std::string_view head, std::string_view tail, std::string_view &prefix,
-                 std::string_view &name) {
-    std::string_view before;
-    if (!strip_suffix(path, tail, before)) return false;
-    const std::size_t slash = before.rfind('/');
-    if (slash == std::string_view::npos) return false;
-    name = before.substr(slash + 1);
-    if (name.empty()) return false;
-    return strip_suffix(before.substr(0, slash + 1), head, prefix);
+std::optional<Named> split_named(std::string_view path, std::string_view head, std::string_view tail) noexcept {
+    const std::optional<std::string_view> before = strip_suffix(path, tail);
+    if (!before) return std::nullopt;
+    const std::size_t slash = before->rfind('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    const std::string_view name = before->substr(slash + 1);
+    if (name.empty()) return std::nullopt;
+    const std::optional<std::string_view> prefix = strip_suffix(before->substr(0, slash + 1), head);
+    if (!prefix) return std::nullopt;
+    return Named{*prefix, name};
 }
 
 std::string with_query(std::string path, std::string_view query) {
@@ -84,39 +89,48 @@ SessionTargets session_targets(Protocol protocol, std::string_view pairing_targe
     const std::string_view path = pairing_target.substr(0, mark);
     const std::string_view query =
         mark == std::string_view::npos ? std::string_view() : pairing_target.substr(mark + 1);
-    std::string_view prefix;
-    std::string_view name;
     switch (protocol) {
-    case Protocol::waha:
-        if (!split_named(path, "/api/", "/auth/request-code", prefix, name)) {
+    case Protocol::waha: {
+        const std::optional<Named> session = split_named(path, "/api/", "/auth/request-code");
+        if (!session) {
             t.error = "its path must end with /api/{session}/auth/request-code";
             return t;
         }
-        t.start = with_query(std::string(prefix) + "/api/sessions/" + std::string(name) + "/start", query);
-        t.ready = with_query(std::string(prefix) + "/api/sessions/" + std::string(name), query);
+        const std::string prefix(session->prefix);
+        const std::string name(session->name);
+        t.start = with_query(prefix + "/api/sessions/" + name + "/start", query);
+        t.ready = with_query(prefix + "/api/sessions/" + name, query);
         return t;
-    case Protocol::wuzapi:
-        if (!strip_suffix(path, "/session/pairphone", prefix)) {
+    }
+    case Protocol::wuzapi: {
+        const std::optional<std::string_view> prefix = strip_suffix(path, "/session/pairphone");
+        if (!prefix) {
             t.error = "its path must end with /session/pairphone";
             return t;
         }
-        t.start = with_query(std::string(prefix) + "/session/connect", query);
-        t.ready = with_query(std::string(prefix) + "/session/qr", query);
+        t.start = with_query(std::string(*prefix) + "/session/connect", query);
+        t.ready = with_query(std::string(*prefix) + "/session/qr", query);
         return t;
-    case Protocol::gowa:
-        if (!strip_suffix(path, "/app/login-with-code", prefix)) {
+    }
+    case Protocol::gowa: {
+        const std::optional<std::string_view> prefix = strip_suffix(path, "/app/login-with-code");
+        if (!prefix) {
             t.error = "its path must end with /app/login-with-code";
             return t;
         }
-        t.start = with_query(std::string(prefix) + "/devices", query);
+        t.start = with_query(std::string(*prefix) + "/devices", query);
         return t;
-    case Protocol::evolution:
-        if (!split_named(path, "/instance/connect/", "", prefix, name)) {
+    }
+    case Protocol::evolution: {
+        const std::optional<Named> instance = split_named(path, "/instance/connect/", "");
+        if (!instance) {
             t.error = "its path must end with /instance/connect/{instance}";
             return t;
         }
-        t.ready = with_query(std::string(prefix) + "/instance/connectionState/" + std::string(name), query);
+        t.ready = with_query(std::string(instance->prefix) + "/instance/connectionState/" + std::string(instance->name),
+                             query);
         return t;
+    }
     case Protocol::native:
     case Protocol::origin:
         break;
@@ -182,14 +196,10 @@ BackendRequest build_step_request(Protocol protocol, Step step, const RequestInp
 
 // ---------------------------------------------------------------- one start per device
 
-bool claim_start(std::int64_t &last, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at) noexcept {
-    if (last != 0 && now < last + window_ms && now >= last) {
-        retry_at = last + window_ms;
-        return false;
-    }
+StartClaim claim_start(std::int64_t &last, std::int64_t now, std::int64_t window_ms) noexcept {
+    if (last != 0 && now < last + window_ms && now >= last) return StartClaim{false, last + window_ms};
     last = now;
-    retry_at = 0;
-    return true;
+    return StartClaim{true, 0};
 }
 
 void StartLog::forget_before(std::int64_t t) {
@@ -198,7 +208,7 @@ void StartLog::forget_before(std::int64_t t) {
     }
 }
 
-bool StartLog::claim(std::string_view device_id, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at) {
+StartClaim StartLog::claim(std::string_view device_id, std::int64_t now, std::int64_t window_ms) {
     const std::string key(device_id);
     auto it = last_.find(key);
     if (it == last_.end()) {
@@ -206,12 +216,11 @@ bool StartLog::claim(std::string_view device_id, std::int64_t now, std::int64_t 
         if (last_.size() >= max_) {
             std::int64_t first = now + window_ms;
             for (const auto &entry : last_) first = std::min(first, entry.second + window_ms);
-            retry_at = first;
-            return false;
+            return StartClaim{false, first};
         }
         it = last_.emplace(key, 0).first;
     }
-    return claim_start(it->second, now, window_ms, retry_at);
+    return claim_start(it->second, now, window_ms);
 }
 
 // ---------------------------------------------------------------- Evolution's connection

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -57,10 +58,15 @@ BackendRequest build_step_request(Protocol protocol, Step step, const RequestInp
 
 // ---------------------------------------------------------------- one start per device
 
+// Whether a start may be made now; when not, when one may be made again.
+struct StartClaim {
+    bool granted = false;
+    std::int64_t retry_at = 0;  // 0 when granted
+};
+
 // Whether a start may be made now, given the last one's time (0: none): at most one per
-// `window_ms` (wa_pair_backend_timeout). When granted, `last` becomes `now`; else `retry_at`
-// says when one may be made again.
-bool claim_start(std::int64_t &last, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at) noexcept;
+// `window_ms` (wa_pair_backend_timeout). When granted, `last` becomes `now`.
+StartClaim claim_start(std::int64_t &last, std::int64_t now, std::int64_t window_ms) noexcept;
 
 // The same record per device id for one worker, when the location has no zone. Bounded:
 // records older than the window go first; when `max_devices` records are all inside the
@@ -69,7 +75,7 @@ class StartLog {
 public:
     explicit StartLog(std::size_t max_devices = 4096) : max_(max_devices) {}
     // Throws only std::bad_alloc.
-    bool claim(std::string_view device_id, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at);
+    StartClaim claim(std::string_view device_id, std::int64_t now, std::int64_t window_ms);
     std::size_t size() const noexcept { return last_.size(); }
 
 private:

@@ -2,6 +2,7 @@
 // session, per protocol (session_<engine>.cpp), read by the exchange (session.cpp).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -84,7 +85,7 @@ QrRead read_evolution_qr(long status, std::string_view body, const QrMemory &bef
 bool is_evolution_qr_state(const json &body);
 QrMemory evolution_qr_memory(const json &body);
 
-// "<prefix><tail>" when `path` ends with `tail`, else false.
-bool strip_suffix(std::string_view path, std::string_view tail, std::string_view &prefix);
+// The prefix of "<prefix><tail>" when `path` ends with `tail`, else nullopt.
+std::optional<std::string_view> strip_suffix(std::string_view path, std::string_view tail) noexcept;
 
 }  // namespace wa_pair::detail

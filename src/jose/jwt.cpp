@@ -30,15 +30,21 @@ const JsonValue *find_set(const JsonObject &object, std::string_view name) noexc
     return value != nullptr && !value->is_null() ? value : nullptr;
 }
 
-// exp, nbf and iat: NumericDate, a JSON number (RFC 7519 section 2). Absent -> true, no value.
-bool read_time(const JsonObject &payload, std::string_view name, bool &present, double &value) {
-    present = false;
+// A time claim as the payload holds it.
+struct TimeClaim {
+    enum class Kind { absent, number, malformed };
+    Kind kind = Kind::absent;
+    double value = 0;  // when a number
+};
+
+// exp, nbf and iat: NumericDate, a finite JSON number (RFC 7519 section 2); null is malformed.
+TimeClaim read_time(const JsonObject &payload, std::string_view name) noexcept {
     const JsonValue *claim = payload.find(name);
-    if (claim == nullptr) return true;
-    if (!claim->is_number()) return false;
-    value = claim->as_double();
-    present = true;
-    return std::isfinite(value);
+    if (claim == nullptr) return TimeClaim{};
+    if (!claim->is_number()) return TimeClaim{TimeClaim::Kind::malformed, 0};
+    const double value = claim->as_double();
+    if (!std::isfinite(value)) return TimeClaim{TimeClaim::Kind::malformed, 0};
+    return TimeClaim{TimeClaim::Kind::number, value};
 }
 
 // null, "" and [] address no one (PyJWT reads them the same way); any other value,
@@ -199,11 +205,20 @@ void verify(std::string_view token, const JwtConfig &config, std::time_t now, co
     // Each time claim is judged as soon as it is read (the reasons keep this order).
     TokenTimes times;
     times.leeway_seconds = config.leeway_seconds > 0 ? config.leeway_seconds : 0;
-    if (!read_time(payload, "exp", times.has_exp, times.exp)) return reject("exp is not a number");
+    const TimeClaim exp = read_time(payload, "exp");
+    if (exp.kind == TimeClaim::Kind::malformed) return reject("exp is not a number");
+    times.has_exp = exp.kind == TimeClaim::Kind::number;
+    times.exp = exp.value;
     if (const char *why = time_failure(times, now)) return reject(why);
-    if (!read_time(payload, "nbf", times.has_nbf, times.nbf)) return reject("nbf is not a number");
+    const TimeClaim nbf = read_time(payload, "nbf");
+    if (nbf.kind == TimeClaim::Kind::malformed) return reject("nbf is not a number");
+    times.has_nbf = nbf.kind == TimeClaim::Kind::number;
+    times.nbf = nbf.value;
     if (const char *why = time_failure(times, now)) return reject(why);
-    if (!read_time(payload, "iat", times.has_iat, times.iat)) return reject("iat is not a number");
+    const TimeClaim iat = read_time(payload, "iat");
+    if (iat.kind == TimeClaim::Kind::malformed) return reject("iat is not a number");
+    times.has_iat = iat.kind == TimeClaim::Kind::number;
+    times.iat = iat.value;
     if (const char *why = time_failure(times, now)) return reject(why);
 
     bool audience_required = false;

@@ -138,15 +138,13 @@ void park(ngx_http_request_t *r, RequestCtx *ctx, wa_pair::Next next) {
 }
 
 // May this device's session be started now (one start per device per
-// wa_pair_backend_timeout)? `retry_at`: when another may be, if not.
-bool claim(ngx_http_request_t *r, RequestCtx *ctx, std::int64_t &retry_at) {
+// wa_pair_backend_timeout)? If not, when another may be.
+wa_pair::StartClaim claim(ngx_http_request_t *r, RequestCtx *ctx) {
     const std::int64_t window = static_cast<std::int64_t>(loc_conf(r)->backend_timeout);
-    bool recorded = false;
-    const bool granted = zone_claim_session_start(ctx, now_ms(), window, retry_at, recorded);
-    if (recorded) {
-        return granted;
+    if (const std::optional<wa_pair::StartClaim> in_zone = zone_claim_session_start(ctx, now_ms(), window)) {
+        return *in_zone;
     }
-    return worker_starts().claim(ctx->device_id, now_ms(), window, retry_at);
+    return worker_starts().claim(ctx->device_id, now_ms(), window);
 }
 
 // Does what the exchange says until it waits, calls, or answers.
@@ -157,12 +155,11 @@ void run(ngx_http_request_t *r, RequestCtx *ctx, wa_pair::Next next) {
         for (;;) {
             switch (next.kind) {
             case wa_pair::Next::Kind::claim: {
-                std::int64_t retry_at = 0;
-                const bool granted = claim(r, ctx, retry_at);
-                if (granted) {
+                const wa_pair::StartClaim start = claim(r, ctx);
+                if (start.granted) {
                     log_failure(r, ctx, NGX_LOG_INFO, "said the session is not started: starting it");
                 }
-                next = s.exchange->on_claim(granted, retry_at, now_ms());
+                next = s.exchange->on_claim(start.granted, start.retry_at, now_ms());
                 continue;
             }
             case wa_pair::Next::Kind::wait:

@@ -109,10 +109,10 @@ wa_pair::PairingStatus zone_pairing_status(ngx_shm_zone_t *shm_zone, std::string
 ngx_atomic_uint_t zone_generation(ngx_shm_zone_t *shm_zone) noexcept;
 
 // wa_pair_session_start: may the caller's device's session be started now, at most once per
-// `window_ms` for every worker (session.hpp, claim_start)? `recorded` is false when the
-// request has no entry in a zone to keep the start in (the caller keeps it itself).
-bool zone_claim_session_start(RequestCtx *ctx, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at,
-                              bool &recorded) noexcept;
+// `window_ms` for every worker (session.hpp, claim_start)? nullopt when the request has no
+// entry in a zone to keep the start in (the caller keeps it itself).
+std::optional<wa_pair::StartClaim> zone_claim_session_start(RequestCtx *ctx, std::int64_t now,
+                                                            std::int64_t window_ms) noexcept;
 
 // Evolution: the connection the caller's device's zone entry knows (session.hpp,
 // EvolutionConnection); nullopt when the request has no entry in a zone (the caller asks its

@@ -514,26 +514,24 @@ bool is_policy_zone(ngx_shm_zone_t *shm_zone) noexcept {
            shm_zone->init == init_zone;
 }
 
-bool zone_claim_session_start(RequestCtx *ctx, std::int64_t now, std::int64_t window_ms, std::int64_t &retry_at,
-                              bool &recorded) noexcept {
+std::optional<wa_pair::StartClaim> zone_claim_session_start(RequestCtx *ctx, std::int64_t now,
+                                                            std::int64_t window_ms) noexcept {
     ZoneRequest &zr = ctx->zone;
-    recorded = false;
     if (zr.zone == nullptr || zr.device_id.empty()) {
-        return false;
+        return std::nullopt;
     }
     ZoneLock lock(zr.zone);
     Locked l{zr.zone, now};
     Entry *dev = l.find(device_key(zr.device_id));
     if (dev == nullptr) {  // evicted meanwhile: the caller keeps the start itself
-        return false;
+        return std::nullopt;
     }
-    recorded = true;
     DeviceEntry *d = as_device(dev);
-    const bool granted = wa_pair::claim_start(d->session_started, now, window_ms, retry_at);
-    if (granted) {
+    const wa_pair::StartClaim claim = wa_pair::claim_start(d->session_started, now, window_ms);
+    if (claim.granted) {
         dev->live_until = std::max(dev->live_until, now + window_ms);  // kept while it counts
     }
-    return granted;
+    return claim;
 }
 
 std::optional<wa_pair::EvolutionConnection> zone_evolution_connection(RequestCtx *ctx, std::int64_t now) noexcept {

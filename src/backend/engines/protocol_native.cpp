@@ -1,7 +1,6 @@
 // The native protocol (docs/protocol.md): POST /v1/pair-code with
 // {"device_id":"dev-42","phone":"6281234567890"}; 200 {"pair_code":..,"timeout":..}.
 #include <cstdint>
-#include <new>
 
 #include "backend/protocol_common.hpp"
 
@@ -57,7 +56,6 @@ BackendRequest build_native_request(const RequestInput &in) {
     request.post = true;
     request.headers.push_back(Header{"X-Device-Id", std::string(in.device_id)});
     request.body = backend_request_body(in.device_id, in.phone);
-    if (request.body.empty()) throw std::bad_alloc();
     return request;
 }
 
@@ -72,19 +70,15 @@ PairCode map_native(long status, std::string_view body, std::string_view retry_a
 
 }  // namespace detail
 
-std::string backend_request_body(std::string_view device_id, std::string_view phone) noexcept {
-    try {
-        std::string body;
-        body.reserve(32 + device_id.size() + phone.size());
-        body += "{\"device_id\":";
-        append_json_string(body, device_id);
-        body += ",\"phone\":";
-        append_json_string(body, phone);
-        body += '}';
-        return body;
-    } catch (...) {
-        return {};
-    }
+std::string backend_request_body(std::string_view device_id, std::string_view phone) {
+    std::string body;
+    body.reserve(32 + device_id.size() + phone.size());
+    body += "{\"device_id\":";
+    append_json_string(body, device_id);
+    body += ",\"phone\":";
+    append_json_string(body, phone);
+    body += '}';
+    return body;
 }
 
 }  // namespace wa_pair

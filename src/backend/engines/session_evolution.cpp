@@ -25,7 +25,7 @@ QrMemory evolution_qr_memory(const json &body) {
         memory.code = *code;
     }
     if (const std::string *pairing = string_member(body, "pairingCode")) {
-        memory.pairing = format_pair_code(*pairing);
+        if (std::optional<std::string> formatted = format_pair_code(*pairing)) memory.pairing = std::move(*formatted);
     }
     return memory;
 }

@@ -35,12 +35,11 @@ BackendRequest build_gowa_step(Step step, const RequestInput &in) {
 
 StartReading read_gowa_start(long status, const json &body) {
     StartReading reading;
-    std::string_view ignored;
     const std::string_view code = field(body, "code");
     if (status == 200 && code == "SUCCESS") {
         reading.result = Started::fresh;
     } else if (status == 500 && code == "INTERNAL_SERVER_ERROR" &&
-               strip_suffix(field(body, "message"), " already exists", ignored)) {
+               strip_suffix(field(body, "message"), " already exists")) {
         reading.result = Started::already;
     } else if (status == 503 && code == "DEVICE_MANAGER_UNAVAILABLE") {
         reading.failure = not_ready("DEVICE_MANAGER_UNAVAILABLE: the engine is starting (creating the device)", true);

@@ -46,8 +46,8 @@ StartReading read_waha_start(long status, const json &body) {
     if (status == 200 || status == 201) {
         reading.result = Started::fresh;
     } else if (status == 422) {
-        std::string_view prefix;
-        if (strip_suffix(message_of(body), kAlreadyStarted, prefix) && starts_with(prefix, "Session '")) {
+        const std::optional<std::string_view> prefix = strip_suffix(message_of(body), kAlreadyStarted);
+        if (prefix && starts_with(*prefix, "Session '")) {
             reading.result = Started::already;
         } else {
             reading.failure = invalid_answer("refused to start the session (422)");

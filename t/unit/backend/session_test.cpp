@@ -140,36 +140,39 @@ TEST(SessionRequests, EachEnginesStartAndReadiness) {
 
 TEST(SessionClaims, OnePerWindow) {
     std::int64_t last = 0;
-    std::int64_t retry_at = -1;
-    EXPECT_TRUE(claim_start(last, 1000, 100000, retry_at));
+    StartClaim claim = claim_start(last, 1000, 100000);
+    EXPECT_TRUE(claim.granted);
+    EXPECT_EQ(claim.retry_at, 0);
     EXPECT_EQ(last, 1000);
-    EXPECT_FALSE(claim_start(last, 50000, 100000, retry_at));
-    EXPECT_EQ(retry_at, 101000);
+    claim = claim_start(last, 50000, 100000);
+    EXPECT_FALSE(claim.granted);
+    EXPECT_EQ(claim.retry_at, 101000);
     EXPECT_EQ(last, 1000);
-    EXPECT_FALSE(claim_start(last, 100999, 100000, retry_at));
-    EXPECT_TRUE(claim_start(last, 101000, 100000, retry_at));
+    EXPECT_FALSE(claim_start(last, 100999, 100000).granted);
+    EXPECT_TRUE(claim_start(last, 101000, 100000).granted);
     EXPECT_EQ(last, 101000);
     // a record from the future (another worker's clock read later) does not block for ever
     last = 500000;
-    EXPECT_TRUE(claim_start(last, 400000, 100000, retry_at));
+    EXPECT_TRUE(claim_start(last, 400000, 100000).granted);
 }
 
 TEST(SessionClaims, PerWorkerLogIsPerDeviceAndBounded) {
     StartLog log(2);
-    std::int64_t retry_at = 0;
-    EXPECT_TRUE(log.claim("a", 1000, 10000, retry_at));
-    EXPECT_FALSE(log.claim("a", 2000, 10000, retry_at));
-    EXPECT_EQ(retry_at, 11000);
-    EXPECT_TRUE(log.claim("b", 2000, 10000, retry_at));
+    EXPECT_TRUE(log.claim("a", 1000, 10000).granted);
+    StartClaim claim = log.claim("a", 2000, 10000);
+    EXPECT_FALSE(claim.granted);
+    EXPECT_EQ(claim.retry_at, 11000);
+    EXPECT_TRUE(log.claim("b", 2000, 10000).granted);
     // full of records inside the window: refused until the first lapses
-    EXPECT_FALSE(log.claim("c", 3000, 10000, retry_at));
-    EXPECT_EQ(retry_at, 11000);
+    claim = log.claim("c", 3000, 10000);
+    EXPECT_FALSE(claim.granted);
+    EXPECT_EQ(claim.retry_at, 11000);
     EXPECT_EQ(log.size(), 2u);
     // once they lapse, they make room
-    EXPECT_TRUE(log.claim("c", 11500, 10000, retry_at));
+    EXPECT_TRUE(log.claim("c", 11500, 10000).granted);
     EXPECT_LE(log.size(), 2u);
-    EXPECT_FALSE(log.claim("a", 11500, 10000, retry_at));  // "b" holds its place until 12000
-    EXPECT_TRUE(log.claim("a", 12000, 10000, retry_at));
+    EXPECT_FALSE(log.claim("a", 11500, 10000).granted);  // "b" holds its place until 12000
+    EXPECT_TRUE(log.claim("a", 12000, 10000).granted);
 }
 
 // ---------------------------------------------------------------- code lifetimes

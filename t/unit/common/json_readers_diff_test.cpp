@@ -314,8 +314,9 @@ PairCode reference_native(long status, std::string_view body) {
         if (!answer.is_object()) return invalid("answered 200 without a JSON object");
         const auto code = answer.find("pair_code");
         if (code == answer.end() || !code->is_string()) return invalid("answered 200 without a valid pair_code");
-        r.code = format_pair_code(code->get<std::string>());
-        if (r.code.empty()) return invalid("answered 200 without a valid pair_code");
+        std::optional<std::string> formatted = format_pair_code(code->get<std::string>());
+        if (!formatted) return invalid("answered 200 without a valid pair_code");
+        r.code = std::move(*formatted);
         r.timeout = 120;
         r.outcome = Outcome::ok;
         if (const auto t = answer.find("timeout"); t != answer.end() && !t->is_null()) {
