@@ -514,27 +514,12 @@ bool is_policy_zone(ngx_shm_zone_t *shm_zone) noexcept {
            shm_zone->init == init_zone;
 }
 
-std::optional<wa_pair::StartClaim> zone_claim_session_start(RequestCtx *ctx, std::int64_t now,
-                                                            std::int64_t window_ms) noexcept {
-    ZoneRequest &zr = ctx->zone;
-    if (zr.zone == nullptr || zr.device_id.empty()) {
-        return std::nullopt;
-    }
-    ZoneLock lock(zr.zone);
-    Locked l{zr.zone, now};
-    Entry *dev = l.find(device_key(zr.device_id));
-    if (dev == nullptr) {  // evicted meanwhile: the caller keeps the start itself
-        return std::nullopt;
-    }
-    DeviceEntry *d = as_device(dev);
-    const wa_pair::StartClaim claim = wa_pair::claim_start(d->session_started, now, window_ms);
-    if (claim.granted) {
-        dev->live_until = std::max(dev->live_until, now + window_ms);  // kept while it counts
-    }
-    return claim;
-}
+namespace {
 
-std::optional<wa_pair::EvolutionConnection> zone_evolution_connection(RequestCtx *ctx, std::int64_t now) noexcept {
+// Runs `f` on the request's device entry, under the zone's lock; nullopt when the request has
+// no entry in a zone (none used, or evicted meanwhile: the caller keeps its record itself).
+template <class F>
+auto on_device_entry(RequestCtx *ctx, std::int64_t now, F f) -> std::optional<decltype(f(nullptr))> {
     ZoneRequest &zr = ctx->zone;
     if (zr.zone == nullptr || zr.device_id.empty()) {
         return std::nullopt;
@@ -545,23 +530,35 @@ std::optional<wa_pair::EvolutionConnection> zone_evolution_connection(RequestCtx
     if (dev == nullptr) {
         return std::nullopt;
     }
-    return as_device(dev)->evolution;
+    return f(dev);
+}
+
+}  // namespace
+
+std::optional<wa_pair::StartClaim> zone_claim_session_start(RequestCtx *ctx, std::int64_t now,
+                                                            std::int64_t window_ms) noexcept {
+    return on_device_entry(ctx, now, [&](Entry *dev) {
+        const wa_pair::StartClaim claim = wa_pair::claim_start(as_device(dev)->session_started, now, window_ms);
+        if (claim.granted) {
+            dev->live_until = std::max(dev->live_until, now + window_ms);  // kept while it counts
+        }
+        return claim;
+    });
+}
+
+std::optional<wa_pair::EvolutionConnection> zone_evolution_connection(RequestCtx *ctx, std::int64_t now) noexcept {
+    return on_device_entry(ctx, now, [](Entry *dev) { return as_device(dev)->evolution; });
 }
 
 bool zone_remember_evolution_connection(RequestCtx *ctx, const wa_pair::EvolutionConnection &connection,
                                         std::int64_t now) noexcept {
-    ZoneRequest &zr = ctx->zone;
-    if (zr.zone == nullptr || zr.device_id.empty()) {
-        return false;
-    }
-    ZoneLock lock(zr.zone);
-    Locked l{zr.zone, now};
-    Entry *dev = l.find(device_key(zr.device_id));
-    if (dev == nullptr) {  // evicted meanwhile: the caller keeps it itself
-        return false;
-    }
-    as_device(dev)->evolution = connection;  // kept as long as the entry is (not pinned: best effort)
-    return true;
+    // kept as long as the entry is (not pinned: best effort)
+    return on_device_entry(ctx, now,
+                           [&](Entry *dev) {
+                               as_device(dev)->evolution = connection;
+                               return true;
+                           })
+        .has_value();
 }
 
 }  // namespace ngx_wa_pair
