@@ -2,7 +2,11 @@
 # UndefinedBehaviorSanitizer, clang from Debian, against the core sources only (no nginx types).
 # The list of targets is fuzz/TARGETS; tools/fuzz.sh runs them.
 FUZZ_CXX       := clang++
-FUZZ_FLAGS     := -std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+# FUZZ_OPT: -O1 -g for make fuzz's long runs; make test's short run builds its own copy at
+# -O0 with line tables only (tools/fuzz.sh --quick): half the compile time, the same checks,
+# stack traces that still name file and line.
+FUZZ_OPT       := -g -O1
+FUZZ_FLAGS     := -std=c++17 $(FUZZ_OPT) -fno-omit-frame-pointer -fsanitize=address,undefined \
                   -fno-sanitize-recover=undefined -Isrc -Ifuzz
 FUZZ_TARGETS   := $(shell sed -e 's/\#.*//' fuzz/TARGETS | awk 'NF { print $$1 }')
 FUZZ_DIR       := $(BUILD)/fuzz
@@ -27,4 +31,4 @@ fuzz: deps
 	@tools/fuzz.sh $(or $(FUZZ_SECONDS),120)
 
 fuzz-short: deps
-	@tools/fuzz.sh 3
+	@tools/fuzz.sh --quick 3

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets listed in fuzz/TARGETS and runs each for SECONDS (default 120):
-#   tools/fuzz.sh [SECONDS] [TARGET...]
+#   tools/fuzz.sh [--quick] [SECONDS] [TARGET...]
 # Each run starts from the committed seeds (fuzz/corpus/<target>/, never written) plus what
 # earlier runs found (build/fuzz/corpus/<target>/). Prints one line per target with its
 # executions and coverage; a crash or a violated invariant fails the run and leaves the input
@@ -8,9 +8,17 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# --quick: the targets built at -O0 with line tables only, in build/fuzz-quick (make test's
+# short run: half the compile time; make fuzz keeps -O1 -g for its long runs).
+dir=build/fuzz
+opt=()
+if [ "${1:-}" = --quick ]; then
+    dir=build/fuzz-quick
+    opt=(FUZZ_DIR="$dir" FUZZ_OPT="-gline-tables-only -O0")
+    shift
+fi
 seconds=${1:-120}
 shift || true
-dir=build/fuzz
 mapfile -t all < <(sed -e 's/#.*//' fuzz/TARGETS | awk 'NF { print $1 }')
 targets=("${@:-${all[@]}}")
 
@@ -24,7 +32,8 @@ for t in "${all[@]}"; do
 done
 
 echo "== fuzz: building ${#targets[@]} targets (clang++, -fsanitize=fuzzer,address,undefined)"
-if ! make -s -j"$(nproc)" "${targets[@]/#/$dir/bin/}" > $dir.build.log 2>&1; then
+mkdir -p "$dir"
+if ! make -s -j"$(nproc)" "${opt[@]}" "${targets[@]/#/$dir/bin/}" > $dir.build.log 2>&1; then
     tail -30 $dir.build.log
     echo "0 passed, ${#targets[@]} failed"
     exit 1

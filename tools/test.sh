@@ -169,7 +169,7 @@ fi
 
 # a short run of every fuzz target (make fuzz runs them long)
 section "fuzz (short run)"
-tools/fuzz.sh "${WA_PAIR_FUZZ_SECONDS:-3}" > $build/fuzz-short.txt 2>&1
+tools/fuzz.sh --quick "${WA_PAIR_FUZZ_SECONDS:-3}" > $build/fuzz-short.txt 2>&1
 rc=$?
 sed -n '2,$p' $build/fuzz-short.txt | grep -v ' passed, .* failed$'
 fp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' $build/fuzz-short.txt)
