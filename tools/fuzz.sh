@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets listed in fuzz/TARGETS and runs each for SECONDS (default 120):
-#   tools/fuzz.sh [--quick] [--build-only] [SECONDS] [TARGET...]
+#   tools/fuzz.sh [--quick] [SECONDS] [TARGET...]
 # Each run starts from the committed seeds (fuzz/corpus/<target>/, never written) plus what
 # earlier runs found (build/fuzz/corpus/<target>/). Prints one line per target with its
 # executions and coverage; a crash or a violated invariant fails the run and leaves the input
@@ -17,9 +17,6 @@ if [ "${1:-}" = --quick ]; then
     opt=(FUZZ_DIR="$dir" FUZZ_OPT="-gline-tables-only -O0")
     shift
 fi
-# --build-only: build the targets and stop (make test builds them beside the unit tests)
-build_only=
-if [ "${1:-}" = --build-only ]; then build_only=1; shift; fi
 seconds=${1:-120}
 shift || true
 mapfile -t all < <(sed -e 's/#.*//' fuzz/TARGETS | awk 'NF { print $1 }')
@@ -41,7 +38,6 @@ if ! make -s -j"$(nproc)" "${opt[@]}" "${targets[@]/#/$dir/bin/}" > $dir.build.l
     echo "0 passed, ${#targets[@]} failed"
     exit 1
 fi
-[ -n "$build_only" ] && exit 0
 
 mkdir -p $dir/artifacts $dir/logs
 passed=0

@@ -153,10 +153,6 @@ start_suite
 # the suite too, its output checked in its section below
 tools/deb_test.sh > $build/deb-test.txt 2>&1 &
 deb_pid=$!
-# the fuzz targets build beside the unit tests (the cores stay busy once the suite's groups
-# end); the fuzz section below runs them, and builds again, reporting, if this build failed
-tools/fuzz.sh --quick --build-only > /dev/null 2>&1 &
-fuzz_build_pid=$!
 
 section "unit (GoogleTest)"
 mkdir -p $build/unit
@@ -173,7 +169,6 @@ fi
 
 # a short run of every fuzz target (make fuzz runs them long)
 section "fuzz (short run)"
-wait "$fuzz_build_pid"
 tools/fuzz.sh --quick "${WA_PAIR_FUZZ_SECONDS:-3}" > $build/fuzz-short.txt 2>&1
 rc=$?
 sed -n '2,$p' $build/fuzz-short.txt | grep -v ' passed, .* failed$'
