@@ -352,6 +352,7 @@ evo-key-1
     }
 --- request eval
 [main::pair("/devices/me/login-code"), "GET /fake-session/evolution"]
+--- timeout: 10
 --- error_code eval
 [504, 200]
 --- response_body_like eval
